@@ -5,7 +5,14 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/xapi-lrs/lrs/errs"
 )
 
 // Scopes of the xAPI specification and of the project.
@@ -43,4 +50,53 @@ type CredentialStore interface {
 	Credential(ctx context.Context, key string) (*Credential, error)
 	// Credentials lists the credentials of a tenant ("" = all tenants).
 	Credentials(ctx context.Context, tenant string) ([]*Credential, error)
+}
+
+// KnownScopes lists every scope a credential may hold.
+var KnownScopes = []string{ScopeAll, ScopeAllRead, ScopeStatementsWrite, ScopeStatementsRead,
+	ScopeStatementsReadMine, ScopeState, ScopeDefine, ScopeProfile}
+
+// ParseScopes parses a comma-separated scope list, rejecting unknown scopes.
+func ParseScopes(s string) ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !slices.Contains(KnownScopes, f) {
+			return nil, errs.E(errs.Invalid, "unknown scope %q (known: %s)", f, strings.Join(KnownScopes, ", "))
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errs.E(errs.Invalid, "no scopes given")
+	}
+	return out, nil
+}
+
+// HashSecret returns the stored form of a secret: hex SHA-256. Secrets are
+// random and long (>= 128 bits), so a fast hash is safe and keeps each
+// request's check in microseconds.
+func HashSecret(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+// CheckSecret reports whether secret matches c's stored hash, in constant time.
+func (c *Credential) CheckSecret(secret string) bool {
+	h := HashSecret(secret)
+	return subtle.ConstantTimeCompare([]byte(h), []byte(c.SecretHash)) == 1
+}
+
+// Has reports whether c holds any of the scopes.
+func (c *Credential) Has(scopes ...string) bool {
+	for _, s := range scopes {
+		if slices.Contains(c.Scopes, s) {
+			return true
+		}
+	}
+	return false
 }
