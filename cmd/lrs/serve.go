@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/xapi-lrs/lrs/lrs"
+)
+
+func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	listen := fs.String("listen", env("LRS_LISTEN", "127.0.0.1:8080"), "address to listen on (env LRS_LISTEN)")
+	db := dbFlag(fs)
+	baseURL := fs.String("base-url", env("LRS_BASE_URL", ""),
+		"public URL of the service, used in the authority of stored statements (env LRS_BASE_URL; default: from each request)")
+	logLevel := fs.String("log-level", env("LRS_LOG_LEVEL", "info"), "debug, info, warn or error (env LRS_LOG_LEVEL)")
+	maxBody := fs.Int64("max-body-bytes", envInt64("LRS_MAX_BODY_BYTES", lrs.DefaultMaxBodyBytes), "largest request body in bytes (env LRS_MAX_BODY_BYTES)")
+	cursorKey := fs.String("cursor-key", env("LRS_CURSOR_KEY", ""),
+		"hex key signing statement-query 'more' links; replicas must share it (env LRS_CURSOR_KEY; default: random per start)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	var key []byte
+	if *cursorKey != "" {
+		k, err := hex.DecodeString(*cursorKey)
+		if err != nil || len(k) < 16 {
+			return errors.New("--cursor-key: want at least 32 hex digits")
+		}
+		key = k
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	st, err := openStores(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	srv := lrs.New(lrs.Config{
+		Store:        st.Statements,
+		Credentials:  st.Credentials,
+		Logger:       log,
+		BaseURL:      *baseURL,
+		MaxBodyBytes: *maxBody,
+		CursorKey:    key,
+	})
+	l, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	log.Info("serving", "addr", l.Addr().String(), "xapi", "http://"+l.Addr().String()+"/xapi/",
+		"backend", st.Backend, "db", redactURL(*db), "version", version)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	return <-errc // the deferred Close flushes and closes the store
+}
+
+// redactURL hides the password of a database URL for the log.
+func redactURL(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		if j := strings.LastIndex(s, "@"); j > i {
+			if k := strings.Index(s[i+3:j], ":"); k >= 0 {
+				return s[:i+3+k] + ":***" + s[j:]
+			}
+		}
+	}
+	return s
+}
+
+func envInt64(name string, def int64) int64 {
+	var n int64
+	if _, err := fmt.Sscan(env(name, ""), &n); err == nil {
+		return n
+	}
+	return def
+}

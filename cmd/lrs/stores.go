@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/mongo"
+	"github.com/xapi-lrs/lrs/sqlite"
+	"github.com/xapi-lrs/lrs/statements"
+)
+
+// stores is an opened backend: every store interface the service needs.
+type stores struct {
+	Backend     string // "sqlite" or "mongodb"
+	Statements  statements.Store
+	Credentials auth.CredentialStore
+	close       func() error
+}
+
+func (s *stores) Close() error { return s.close() }
+
+// openStores opens the backend db names: a mongodb:// or mongodb+srv:// URL
+// selects MongoDB, anything else is the path of a SQLite database file.
+func openStores(ctx context.Context, db string) (*stores, error) {
+	if isMongoURL(db) {
+		m, err := mongo.Open(ctx, db)
+		if err != nil {
+			return nil, fmt.Errorf("open MongoDB: %w", err)
+		}
+		return &stores{Backend: "mongodb", Statements: m, Credentials: m, close: m.Close}, nil
+	}
+	s, err := sqlite.Open(db)
+	if err != nil {
+		return nil, fmt.Errorf("open SQLite database %s: %w", db, err)
+	}
+	return &stores{Backend: "sqlite", Statements: s, Credentials: s, close: s.Close}, nil
+}
