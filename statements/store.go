@@ -139,3 +139,16 @@ type Store interface {
 
 	Close() error
 }
+
+// ActivityStore keeps the canonical definition of each activity the LRS has
+// learned from statements (derived data: rebuildable from statements), served
+// by the Activities resource.
+type ActivityStore interface {
+	// MergeActivities merges each definition into the stored canonical
+	// definition of its activity id (see MergeDefinition), creating it when
+	// new. defs maps activity id to the definition object of a statement.
+	MergeActivities(ctx context.Context, tenant string, defs map[string]map[string]any) error
+	// Activity returns the canonical definition of the activity (a JSON
+	// object), or an errs.NotFound error when no statement defined it.
+	Activity(ctx context.Context, tenant, id string) (map[string]any, error)
+}

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -47,11 +48,15 @@ func benchCmd(args []string) error {
 	db := fs.String("db", "", "in-process: the server's store, a new SQLite file or a mongodb:// URL whose database is empty (the raw phase uses FILE-raw.db or DATABASE_raw beside it);\n"+
 		"with --url: an empty scratch store of the server's backend for the raw phase.\nEmpty: SQLite files in a new temporary directory")
 	keep := fs.Bool("keep", false, "keep the temporary directory of the SQLite stores")
+	reuse := fs.Bool("reuse", false, "the store given by --db (or the server at --url) already holds the --fill statements of an earlier run\n"+
+		"with the same --seed, --learners and --activities: query them without filling again")
 	clients := fs.Int("clients", 16, "concurrent HTTP clients")
 	duration := fs.Duration("duration", 10*time.Second, "duration of each timed phase")
 	fill := fs.Int("fill", 1_000_000, "statements stored before the query phase")
 	batch := fs.Int("batch", 100, "statements per POST in the batch phase and per store call in the raw phase")
-	rawWorkers := fs.Int("raw-workers", 4, "goroutines writing in the raw phase")
+	rawWorkers := fs.Int("raw-workers", 0, "goroutines writing in the raw phase (default: --clients, the batch phase's concurrency)")
+	rawMethod := fs.String("raw-method", loadtest.MethodInsert, "store call of the raw phase: "+loadtest.MethodInsert+
+		" (the server's, through group commit) or "+loadtest.MethodRawInsert+" (SQLite only: one transaction per call)")
 	limit := fs.Int("limit", 100, "limit parameter of the queries")
 	phases := fs.String("phases", strings.Join(loadtest.AllPhases, ","), "phases to run, of "+strings.Join(loadtest.AllPhases, ","))
 	seed := fs.Uint64("seed", 1, "seed of the generated statements")
@@ -79,8 +84,8 @@ func benchCmd(args []string) error {
 
 	cfg := loadtest.Config{
 		URL: *target, Key: *key, Secret: *secret,
-		Clients: *clients, Duration: *duration, Fill: *fill, Batch: *batch, RawWorkers: *rawWorkers, Limit: *limit,
-		Phases: strings.Split(*phases, ","), Seed: *seed, Learners: *learners, Activities: *activities,
+		Clients: *clients, Duration: *duration, Fill: *fill, Batch: *batch, RawWorkers: *rawWorkers, RawMethod: *rawMethod, Limit: *limit,
+		Reuse: *reuse, Phases: strings.Split(*phases, ","), Seed: *seed, Learners: *learners, Activities: *activities,
 		Version: v, Log: os.Stderr,
 	}
 	closeStores, err := benchStores(ctx, &cfg, *db, *keep)
@@ -133,6 +138,9 @@ func writeReport(path string, rep *loadtest.Report) error {
 
 // benchStores opens the stores the run needs into cfg (see the --db flag)
 // and returns a function that closes them and removes temporary files.
+// Only with cfg.Reuse may the server's store hold statements; the raw
+// phase's scratch store must always be empty, and is opened only when the
+// raw phase runs.
 func benchStores(ctx context.Context, cfg *loadtest.Config, db string, keep bool) (func(), error) {
 	var closers []func()
 	closeAll := func() {
@@ -140,18 +148,21 @@ func benchStores(ctx context.Context, cfg *loadtest.Config, db string, keep bool
 			closers[i]()
 		}
 	}
-	open := func(loc string) (*stores, error) {
+	open := func(loc string, empty bool) (*stores, error) {
 		s, err := openStores(ctx, loc)
 		if err != nil {
 			return nil, err
 		}
 		closers = append(closers, func() { s.Close() })
-		if err := mustBeEmpty(ctx, s.Statements, loc); err != nil {
-			return nil, err
+		if empty {
+			if err := mustBeEmpty(ctx, s.Statements, loc); err != nil {
+				return nil, err
+			}
 		}
 		return s, nil
 	}
 	fail := func(err error) (func(), error) { closeAll(); return nil, err }
+	wantRaw := slices.Contains(cfg.Phases, loadtest.PhaseRaw)
 
 	cfg.Backend = "sqlite"
 	if isMongoURL(db) {
@@ -159,31 +170,39 @@ func benchStores(ctx context.Context, cfg *loadtest.Config, db string, keep bool
 	}
 	if cfg.URL != "" {
 		if db == "" {
-			fmt.Fprintln(os.Stderr, "bench: no --db: the raw phase is skipped and no ratio to it is reported")
 			cfg.Backend = "unknown (external server)"
+			if wantRaw {
+				fmt.Fprintln(os.Stderr, "bench: no --db: the raw phase is skipped and no ratio to it is reported")
+			}
 			return closeAll, nil
 		}
-		raw, err := open(db)
-		if err != nil {
-			return fail(err)
+		if wantRaw {
+			raw, err := open(db, true)
+			if err != nil {
+				return fail(err)
+			}
+			cfg.Raw = raw.Statements
 		}
-		cfg.Raw = raw.Statements
 		return closeAll, nil
 	}
 
 	var main, rawLoc string
 	switch {
 	case db == "":
+		if cfg.Reuse {
+			return fail(errors.New("--reuse needs --db naming the store of an earlier run"))
+		}
 		dir, err := os.MkdirTemp("", "lrs-bench-")
 		if err != nil {
 			return fail(err)
 		}
 		if keep {
-			fmt.Fprintln(os.Stderr, "bench: stores in", dir)
+			fmt.Fprintf(os.Stderr, "bench: stores kept in %s; rerun the query phase on them with --db %s --reuse\n",
+				dir, filepath.Join(dir, "lrs.db"))
 		} else {
 			closers = append(closers, func() { os.RemoveAll(dir) })
 		}
-		main, rawLoc = filepath.Join(dir, "lrs.db"), filepath.Join(dir, "raw.db")
+		main, rawLoc = filepath.Join(dir, "lrs.db"), filepath.Join(dir, "lrs-raw.db")
 	case isMongoURL(db):
 		u, err := url.Parse(db)
 		if err != nil {
@@ -198,15 +217,18 @@ func benchStores(ctx context.Context, cfg *loadtest.Config, db string, keep bool
 	default:
 		main, rawLoc = db, strings.TrimSuffix(db, ".db")+"-raw.db"
 	}
-	s, err := open(main)
+	s, err := open(main, !cfg.Reuse)
 	if err != nil {
 		return fail(err)
 	}
-	raw, err := open(rawLoc)
-	if err != nil {
-		return fail(err)
+	cfg.Store, cfg.Credentials = s.Statements, s.Credentials
+	if wantRaw {
+		raw, err := open(rawLoc, true)
+		if err != nil {
+			return fail(err)
+		}
+		cfg.Raw = raw.Statements
 	}
-	cfg.Store, cfg.Credentials, cfg.Raw = s.Statements, s.Credentials, raw.Statements
 	return closeAll, nil
 }
 

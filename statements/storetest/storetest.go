@@ -14,7 +14,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -823,7 +825,10 @@ func testPing(t *testing.T, s statements.Store) {
 // paged, with the reference model.
 func testModel(t *testing.T, s statements.Store) {
 	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	if s := os.Getenv("LRS_STORETEST_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	t.Logf("seed %d (set LRS_STORETEST_SEED to repeat)", seed)
 	rnd := rand.New(rand.NewPCG(seed, 42))
 	pick := func(pool []string) string { return pool[rnd.IntN(len(pool))] }
 	some := func(pool []string, max int) []string {

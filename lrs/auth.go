@@ -1,0 +1,178 @@
+package lrs
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/statements"
+)
+
+// reqState is what the middleware learns about a request: its xAPI version
+// and, once authenticated, its credential. It lives in the request context.
+type reqState struct {
+	version   statements.Version
+	versionOK bool
+	cred      *auth.Credential
+}
+
+type stateKey struct{}
+
+// state returns the request's state, creating it on first use.
+func state(c *echo.Context) *reqState {
+	r := c.Request()
+	if st, ok := r.Context().Value(stateKey{}).(*reqState); ok {
+		return st
+	}
+	st := &reqState{}
+	c.SetRequest(r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+	return st
+}
+
+// CredentialFromContext returns the credential that authenticated the request
+// whose context is ctx.
+func CredentialFromContext(ctx context.Context) (*auth.Credential, bool) {
+	st, ok := ctx.Value(stateKey{}).(*reqState)
+	if !ok || st.cred == nil {
+		return nil, false
+	}
+	return st.cred, true
+}
+
+// Scopes a resource needs: any one of the listed scopes grants access.
+var (
+	statementsWriteScopes = []string{auth.ScopeAll, auth.ScopeStatementsWrite}
+	statementsReadScopes  = []string{auth.ScopeAll, auth.ScopeAllRead, auth.ScopeStatementsRead, auth.ScopeStatementsReadMine}
+)
+
+// readsOnlyOwn reports whether c may read only the statements it wrote
+// (scope statements/read/mine without a broader read scope).
+func readsOnlyOwn(c *auth.Credential) bool {
+	return !c.Has(auth.ScopeAll, auth.ScopeAllRead, auth.ScopeStatementsRead)
+}
+
+// authenticate checks HTTP Basic credentials against the credential store
+// (through a short-lived cache) and records the credential in the request
+// state. Failures are 401 with a WWW-Authenticate challenge.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		key, secret, ok := c.Request().BasicAuth()
+		if !ok {
+			return errs.E(errs.Unauthorized, "HTTP Basic authentication is required (Authorization: Basic base64(key:secret))")
+		}
+		cred, err := s.creds.check(c.Request().Context(), key, secret)
+		if err != nil {
+			return err
+		}
+		state(c).cred = cred
+		return next(c)
+	}
+}
+
+// authorize lets the request through when its credential holds one of scopes.
+func authorize(scopes ...string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c *echo.Context) error {
+			if !state(c).cred.Has(scopes...) {
+				return errs.E(errs.Forbidden, "the credential lacks the scope for this request; it needs one of: %s",
+					strings.Join(scopes, ", "))
+			}
+			return next(c)
+		}
+	}
+}
+
+// credCache keeps credentials looked up recently, so that authenticating a
+// request costs a map lookup and a SHA-256, not a database query. Unknown
+// keys are cached too, so that guessing keys does not reach the database.
+// A revoked or changed credential takes effect within the TTL.
+type credCache struct {
+	store auth.CredentialStore
+	ttl   time.Duration
+	now   func() time.Time
+
+	mu      sync.RWMutex
+	entries map[string]credEntry
+
+	versions sync.Map // credential key -> statements.Version last used
+}
+
+type credEntry struct {
+	cred    *auth.Credential // nil: no such key
+	expires time.Time
+}
+
+// maxCachedCredentials bounds the cache; when full it starts afresh.
+const maxCachedCredentials = 10000
+
+func newCredCache(store auth.CredentialStore, ttl time.Duration, now func() time.Time) *credCache {
+	return &credCache{store: store, ttl: ttl, now: now, entries: make(map[string]credEntry)}
+}
+
+// errBadCredentials is the one answer to a wrong key or secret, so that the
+// response does not tell which of the two was wrong.
+var errBadCredentials = errs.E(errs.Unauthorized, "unknown key or wrong secret")
+
+// check returns the credential for key if secret matches it and it is not
+// revoked.
+func (cc *credCache) check(ctx context.Context, key, secret string) (*auth.Credential, error) {
+	cred, err := cc.lookup(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if cred == nil {
+		auth.HashSecret(secret) // spend the same time as for a known key
+		return nil, errBadCredentials
+	}
+	if !cred.CheckSecret(secret) {
+		return nil, errBadCredentials
+	}
+	if cred.Revoked {
+		return nil, errs.E(errs.Unauthorized, "this credential has been revoked")
+	}
+	return cred, nil
+}
+
+func (cc *credCache) lookup(ctx context.Context, key string) (*auth.Credential, error) {
+	now := cc.now()
+	cc.mu.RLock()
+	e, ok := cc.entries[key]
+	cc.mu.RUnlock()
+	if ok && now.Before(e.expires) {
+		return e.cred, nil
+	}
+	cred, err := cc.store.Credential(ctx, key)
+	if err != nil && !errs.Is(err, errs.NotFound) {
+		return nil, err
+	}
+	if err != nil {
+		cred = nil
+	}
+	cc.mu.Lock()
+	if len(cc.entries) >= maxCachedCredentials {
+		cc.entries = make(map[string]credEntry)
+	}
+	cc.entries[key] = credEntry{cred: cred, expires: now.Add(cc.ttl)}
+	cc.mu.Unlock()
+	return cred, nil
+}
+
+func (cc *credCache) lastVersion(key string) (statements.Version, bool) {
+	v, ok := cc.versions.Load(key)
+	if !ok {
+		return "", false
+	}
+	return v.(statements.Version), true
+}
+
+func (cc *credCache) setLastVersion(key string, v statements.Version) {
+	if old, ok := cc.versions.Load(key); ok && old.(statements.Version) == v {
+		return
+	}
+	cc.versions.Store(key, v)
+}

@@ -1,0 +1,169 @@
+// Package lrs is the HTTP service of the Learning Record Store: the xAPI
+// resources under /xapi/ (Statements and About so far), HTTP Basic
+// authentication against an auth.CredentialStore, scopes, the
+// X-Experience-API-Version header, and the one mapping from errs.Kind to HTTP
+// status (errors.go).
+//
+// Every bad request is answered with a 4xx and a JSON body
+//
+//	{"error": {"kind": "invalid", "message": "...", "path": "actor.mbox", "rule": "..."}}
+//
+// naming what was wrong; a 500 means a bug or a failing dependency, and its
+// body carries only an id that ties it to the server log.
+package lrs
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/statements"
+)
+
+// Defaults of Config's limits.
+const (
+	DefaultMaxBodyBytes  = 20 << 20
+	DefaultMaxBatch      = 1000
+	DefaultMaxLimit      = 100
+	DefaultCredentialTTL = 30 * time.Second
+)
+
+// Config holds what the service needs. Store and Credentials are required.
+type Config struct {
+	Store       statements.Store
+	Credentials auth.CredentialStore
+	Logger      *slog.Logger // nil: slog.Default()
+
+	// BaseURL is the public URL of the service, e.g. "https://lrs.example.org";
+	// it is the homePage of the authority account the LRS puts on every
+	// statement. Empty: the scheme and Host of each request.
+	BaseURL string
+
+	MaxBodyBytes  int64         // largest request body; 0: DefaultMaxBodyBytes
+	MaxBatch      int           // most statements in one POST; 0: DefaultMaxBatch
+	MaxLimit      int           // largest page of a statement query; 0: DefaultMaxLimit
+	CredentialTTL time.Duration // how long a credential lookup is cached; 0: DefaultCredentialTTL
+
+	// CursorKey signs the "more" links of statement queries. Replicas behind
+	// one address must share it. Empty: a random key, so links do not
+	// survive a restart.
+	CursorKey []byte
+
+	// Now is the clock (for tests); nil: time.Now.
+	Now func() time.Time
+}
+
+// Server is the HTTP service.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	now   func() time.Time
+	creds *credCache
+	echo  *echo.Echo
+
+	defaultVersion statements.Version
+
+	srv *http.Server // for Serve and Shutdown
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = DefaultMaxBatch
+	}
+	if cfg.MaxLimit <= 0 {
+		cfg.MaxLimit = DefaultMaxLimit
+	}
+	if cfg.CredentialTTL <= 0 {
+		cfg.CredentialTTL = DefaultCredentialTTL
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if len(cfg.CursorKey) == 0 {
+		cfg.CursorKey = make([]byte, 32)
+		_, _ = rand.Read(cfg.CursorKey)
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	s := &Server{
+		cfg:            cfg,
+		log:            cfg.Logger,
+		now:            cfg.Now,
+		creds:          newCredCache(cfg.Credentials, cfg.CredentialTTL, cfg.Now),
+		defaultVersion: statements.V200,
+	}
+	s.echo = s.routes()
+	s.srv = &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// routes builds the Echo instance: the xAPI resources and their middleware.
+func (s *Server) routes() *echo.Echo {
+	e := echo.NewWithConfig(echo.Config{
+		Logger:           s.log,
+		HTTPErrorHandler: s.handleError,
+	})
+	e.Use(s.negotiateVersion)
+
+	x := e.Group("/xapi")
+	getHead := []string{http.MethodGet, http.MethodHead}
+
+	x.Match(getHead, "/about", s.getAbout)
+
+	read := []echo.MiddlewareFunc{s.consistentThrough, s.authenticate, s.requireVersion, authorize(statementsReadScopes...)}
+	write := []echo.MiddlewareFunc{s.authenticate, s.requireVersion, authorize(statementsWriteScopes...)}
+	x.Match(getHead, "/statements", s.getStatements, read...)
+	x.PUT("/statements", s.putStatement, write...)
+	x.POST("/statements", s.postStatements, write...)
+	return e
+}
+
+// Handler returns the service as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// ListenAndServe serves on addr (e.g. ":8080") until Shutdown.
+func (s *Server) ListenAndServe(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(l)
+}
+
+// Serve serves on l until Shutdown. It returns nil after a Shutdown, also
+// when Shutdown came first.
+func (s *Server) Serve(l net.Listener) error {
+	err := s.srv.Serve(l)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections and waits for requests in flight to
+// finish, or for ctx to end.
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,470 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/statements"
+)
+
+// Facet kinds: what a statement is indexed by (stored in the database, in
+// keys and in the inherited column: never renumber). The agent filter matches
+// kindAgent, or kindAgent and kindAgentRelated with related_agents=true;
+// likewise for activities. A value is indexed once per statement: an agent
+// both in Agents and RelatedAgents only as kindAgent.
+const (
+	kindAgent           = 1 // Record.Agents
+	kindAgentRelated    = 2 // Record.RelatedAgents
+	kindActivity        = 3 // Record.Activities
+	kindActivityRelated = 4 // Record.RelatedActivities
+	kindVerb            = 5
+	kindReg             = 6 // registration
+	kindAuthority       = 7 // statements/read/mine; not inherited through StatementRefs
+)
+
+type facet struct {
+	kind  int
+	value string
+}
+
+// facetKey is the index key of a facet of a tenant: the first 64 bits of
+// SHA-256(tenant NUL kind NUL value), never 0.
+func facetKey(tenant string, f facet) int64 {
+	buf := make([]byte, 0, len(tenant)+len(f.value)+4)
+	buf = append(buf, tenant...)
+	buf = append(buf, 0, byte(f.kind), 0)
+	buf = append(buf, f.value...)
+	h := sha256.Sum256(buf)
+	if k := int64(binary.BigEndian.Uint64(h[:8])); k != 0 {
+		return k
+	}
+	return 1 // 0 means "no key" to buildQuery
+}
+
+type facets []facet
+
+func (fs facets) has(f facet) bool { return slices.Contains(fs, f) }
+
+func (fs *facets) add(kind int, value string) {
+	if value != "" && !fs.has(facet{kind, value}) {
+		*fs = append(*fs, facet{kind, value})
+	}
+}
+
+// minus returns the facets of fs not in others.
+func (fs facets) minus(others ...facets) facets {
+	var out facets
+next:
+	for _, f := range fs {
+		for _, o := range others {
+			if o.has(f) {
+				continue next
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// marshal encodes fs as a JSON array of "kind value" strings (NULL when empty).
+func (fs facets) marshal() any {
+	if len(fs) == 0 {
+		return nil
+	}
+	s := make([]string, len(fs))
+	for i, f := range fs {
+		s[i] = strconv.Itoa(f.kind) + " " + f.value
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func unmarshalFacets(s sql.NullString) (facets, error) {
+	var list []string
+	if err := unmarshalList(s, &list); err != nil {
+		return nil, err
+	}
+	fs := make(facets, 0, len(list))
+	for _, e := range list {
+		k, v, ok := strings.Cut(e, " ")
+		n, err := strconv.Atoi(k)
+		if !ok || err != nil {
+			return nil, errors.New("sqlite: bad inherited facet " + strconv.Quote(e))
+		}
+		fs = append(fs, facet{n, v})
+	}
+	return fs, nil
+}
+
+// ownFacets returns the facets of a statement's own fields.
+func ownFacets(agents, related, acts, relActs []string, verb, reg, authority string) facets {
+	fs := make(facets, 0, len(agents)+len(related)+len(acts)+len(relActs)+3)
+	for _, a := range agents {
+		fs.add(kindAgent, a)
+	}
+	for _, a := range related {
+		if !slices.Contains(agents, a) {
+			fs.add(kindAgentRelated, a)
+		}
+	}
+	for _, a := range acts {
+		fs.add(kindActivity, a)
+	}
+	for _, a := range relActs {
+		if !slices.Contains(acts, a) {
+			fs.add(kindActivityRelated, a)
+		}
+	}
+	fs.add(kindVerb, verb)
+	fs.add(kindReg, reg)
+	fs.add(kindAuthority, authority)
+	return fs
+}
+
+// heritable returns the facets a statement passes to the statements
+// referring to it: all but the authority.
+func heritable(own, inherited facets) facets {
+	out := make(facets, 0, len(own)+len(inherited))
+	for _, f := range own {
+		if f.kind != kindAuthority {
+			out = append(out, f)
+		}
+	}
+	return append(out, inherited...)
+}
+
+// marshalList encodes a string list as a JSON array (NULL when empty).
+func marshalList(s []string) any {
+	if len(s) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func unmarshalList(s sql.NullString, dst *[]string) error {
+	if !s.Valid || s.String == "" {
+		*dst = nil
+		return nil
+	}
+	return json.Unmarshal([]byte(s.String), dst)
+}
+
+// wtx holds the write connection and its prepared statements.
+type wtx struct {
+	conn *sql.Conn
+
+	begin, commit, rollback *sql.Stmt
+
+	insert, hash, target, referrers, void, inherit, attachment, credential, credentialExists, ping *sql.Stmt
+
+	facetInserts map[int]*sql.Stmt // INSERT of n facet rows, by n
+	rows         []facetRow        // facet rows waiting for flushFacets
+}
+
+// facetRow is one row of the facets table.
+type facetRow struct{ key, stored, seq int64 }
+
+func prepareWrites(conn *sql.Conn) (*wtx, error) {
+	tx := &wtx{conn: conn, facetInserts: map[int]*sql.Stmt{}}
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&tx.begin, `BEGIN IMMEDIATE`},
+		{&tx.commit, `COMMIT`},
+		{&tx.rollback, `ROLLBACK`},
+		{&tx.insert, `INSERT INTO statements (tenant, id, stored, timestamp, authority, verb, registration,
+			ref_id, voids, hash, agents, related_agents, activities, related_activities, attachment_hashes, json)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&tx.hash, `SELECT hash FROM statements WHERE tenant = ? AND id = ?`},
+		{&tx.target, `SELECT seq, voids, verb, registration, authority, agents, related_agents, activities,
+			related_activities, inherited FROM statements WHERE tenant = ? AND id = ?`},
+		{&tx.referrers, `SELECT seq, id, stored, voids, verb, registration, authority, agents, related_agents,
+			activities, related_activities, inherited FROM statements WHERE tenant = ? AND ref_id = ? AND ref_id <> ''`},
+		{&tx.void, `UPDATE statements SET voided = 1 WHERE seq = ?`},
+		{&tx.inherit, `UPDATE statements SET inherited = ? WHERE seq = ?`},
+		{&tx.attachment, `INSERT INTO attachments (tenant, sha2, content_type, data) VALUES (?, ?, ?, ?)
+			ON CONFLICT (tenant, sha2) DO NOTHING`},
+		{&tx.credential, `INSERT INTO credentials (key, secret_hash, name, tenant, scopes, created, revoked)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`},
+		{&tx.credentialExists, `SELECT count(*) FROM credentials WHERE key = ?`},
+		{&tx.ping, `INSERT INTO meta (key, value) VALUES ('ping', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`},
+	} {
+		s, err := conn.PrepareContext(context.Background(), p.query)
+		if err != nil {
+			tx.close()
+			return nil, err
+		}
+		*p.dst = s
+	}
+	return tx, nil
+}
+
+func (tx *wtx) close() error {
+	for _, s := range []*sql.Stmt{tx.begin, tx.commit, tx.rollback, tx.insert, tx.hash, tx.target,
+		tx.referrers, tx.void, tx.inherit, tx.attachment, tx.credential, tx.credentialExists, tx.ping} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	for _, s := range tx.facetInserts {
+		s.Close()
+	}
+	return tx.conn.Close()
+}
+
+// stmtRow is the part of a stored statement the insert logic reads back.
+type stmtRow struct {
+	seq       int64
+	id        string
+	stored    int64
+	voids     string
+	own       facets
+	inherited facets
+}
+
+func scanStmtRow(sc interface{ Scan(...any) error }, withIDStored bool) (*stmtRow, error) {
+	var (
+		r                                  stmtRow
+		verb, reg, authority               string
+		agents, related, acts, relActs, in sql.NullString
+	)
+	dst := []any{&r.seq}
+	if withIDStored {
+		dst = append(dst, &r.id, &r.stored)
+	}
+	dst = append(dst, &r.voids, &verb, &reg, &authority, &agents, &related, &acts, &relActs, &in)
+	if err := sc.Scan(dst...); err != nil {
+		return nil, err
+	}
+	var la, lr, lc, lrc []string
+	for _, x := range []struct {
+		s   sql.NullString
+		dst *[]string
+	}{{agents, &la}, {related, &lr}, {acts, &lc}, {relActs, &lrc}} {
+		if err := unmarshalList(x.s, x.dst); err != nil {
+			return nil, err
+		}
+	}
+	r.own = ownFacets(la, lr, lc, lrc, verb, reg, authority)
+	var err error
+	r.inherited, err = unmarshalFacets(in)
+	return &r, err
+}
+
+// addFacets queues the facet rows of statement seq; flushFacets writes them.
+func (tx *wtx) addFacets(tenant string, stored, seq int64, fs facets) {
+	for _, f := range fs {
+		tx.rows = append(tx.rows, facetRow{facetKey(tenant, f), stored, seq})
+	}
+}
+
+// maxFacetRows is the most facet rows one INSERT writes.
+const maxFacetRows = 64
+
+// flushFacets writes the queued facet rows, in key order (neighbours in the
+// index are written together), a few INSERTs of many rows.
+func (tx *wtx) flushFacets() error {
+	rows := tx.rows
+	tx.rows = tx.rows[:0]
+	slices.SortFunc(rows, func(a, b facetRow) int { return cmp.Compare(a.key, b.key) })
+	args := make([]any, 0, 3*maxFacetRows)
+	for len(rows) > 0 {
+		n := min(len(rows), maxFacetRows)
+		st, ok := tx.facetInserts[n]
+		if !ok {
+			q := "INSERT OR IGNORE INTO facets (key, stored, seq) VALUES " +
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", n), ", ")
+			var err error
+			if st, err = tx.conn.PrepareContext(context.Background(), q); err != nil {
+				return err
+			}
+			tx.facetInserts[n] = st
+		}
+		args = args[:0]
+		for _, r := range rows[:n] {
+			args = append(args, r.key, r.stored, r.seq)
+		}
+		if _, err := st.Exec(args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// conflict is the error of a statement id stored with other content.
+func conflict(i, n int, id string) error {
+	e := &errs.Error{Kind: errs.Conflict, Rule: "statement-id-conflict",
+		Message: "statement " + id + " is already stored with different content"}
+	if n > 1 {
+		e.Path = fmt.Sprintf("[%d]", i)
+	}
+	return e
+}
+
+// checkInsert returns the records of recs not stored yet, without writing:
+// a record stored with the same Hash (or repeated in recs) is skipped, one
+// with another Hash is an errs.Conflict error.
+func (tx *wtx) checkInsert(recs []*statements.Record) ([]*statements.Record, error) {
+	fresh := make([]*statements.Record, 0, len(recs))
+	var seen map[[2]string]string
+	if len(recs) > 1 {
+		seen = make(map[[2]string]string, len(recs))
+	}
+	for i, r := range recs {
+		if seen != nil {
+			k := [2]string{r.Tenant, r.ID}
+			if h, ok := seen[k]; ok {
+				if h != r.Hash {
+					return nil, conflict(i, len(recs), r.ID)
+				}
+				continue
+			}
+			seen[k] = r.Hash
+		}
+		var h string
+		err := tx.hash.QueryRow(r.Tenant, r.ID).Scan(&h)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			fresh = append(fresh, r)
+		case err != nil:
+			return nil, err
+		case h != r.Hash:
+			return nil, conflict(i, len(recs), r.ID)
+		}
+	}
+	return fresh, nil
+}
+
+// insertAll stores fresh records (checked by checkInsert) and atts in the
+// current transaction.
+func (tx *wtx) insertAll(fresh []*statements.Record, atts []statements.Attachment) error {
+	for _, r := range fresh {
+		if err := tx.insertOne(r); err != nil {
+			return err
+		}
+	}
+	if err := tx.flushFacets(); err != nil {
+		return err
+	}
+	// Attachments belong to the tenant of the statements carrying them.
+	var tenants []string
+	for _, r := range fresh {
+		if !slices.Contains(tenants, r.Tenant) {
+			tenants = append(tenants, r.Tenant)
+		}
+	}
+	for _, a := range atts {
+		for _, t := range tenants {
+			if _, err := tx.attachment.Exec(t, a.SHA2, a.ContentType, a.Data); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (tx *wtx) insertOne(r *statements.Record) error {
+	stored := r.Stored.UnixNano()
+	res, err := tx.insert.Exec(r.Tenant, r.ID, stored, r.Timestamp.UTC().Format(time.RFC3339Nano), r.Authority,
+		r.VerbID, r.Registration, r.RefID, r.Voids, r.Hash, marshalList(r.Agents), marshalList(r.RelatedAgents),
+		marshalList(r.Activities), marshalList(r.RelatedActivities), marshalList(r.AttachmentHashes), r.JSON)
+	if err != nil {
+		return err
+	}
+	seq, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	own := ownFacets(r.Agents, r.RelatedAgents, r.Activities, r.RelatedActivities, r.VerbID, r.Registration, r.Authority)
+	tx.addFacets(r.Tenant, stored, seq, own)
+
+	// The StatementRef target, if stored: voided by r, and its facets
+	// inherited by r.
+	var inherited facets
+	if r.RefID != "" {
+		t, err := scanStmtRow(tx.target.QueryRow(r.Tenant, r.RefID), false)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		default:
+			if r.Voids != "" && t.voids == "" {
+				if _, err := tx.void.Exec(t.seq); err != nil {
+					return err
+				}
+			}
+			inherited = heritable(t.own, t.inherited).minus(own)
+			if len(inherited) > 0 {
+				tx.addFacets(r.Tenant, stored, seq, inherited)
+				if _, err := tx.inherit.Exec(inherited.marshal(), seq); err != nil {
+					return err
+				}
+			}
+		}
+	}
+
+	// Statements stored earlier that refer to r: r is voided if one of them
+	// voids it, and they (transitively) inherit r's facets.
+	return tx.propagate(r, seq, heritable(own, inherited))
+}
+
+// propagate gives the statements referring to r, and those referring to
+// them, the facets of r they lack, and voids r if one of them voids it.
+func (tx *wtx) propagate(r *statements.Record, seq int64, give facets) error {
+	type item struct {
+		id   string
+		give facets
+	}
+	queue := []item{{r.ID, give}}
+	for first := true; len(queue) > 0; first = false {
+		it := queue[0]
+		queue = queue[1:]
+		rows, err := tx.referrers.Query(r.Tenant, it.id)
+		if err != nil {
+			return err
+		}
+		var refs []*stmtRow
+		for rows.Next() {
+			ref, err := scanStmtRow(rows, true)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			refs = append(refs, ref)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		for _, ref := range refs {
+			if first && ref.voids == r.ID && r.Voids == "" {
+				if _, err := tx.void.Exec(seq); err != nil {
+					return err
+				}
+			}
+			add := it.give.minus(ref.own, ref.inherited)
+			if len(add) == 0 {
+				continue
+			}
+			tx.addFacets(r.Tenant, ref.stored, ref.seq, add)
+			if _, err := tx.inherit.Exec(append(ref.inherited, add...).marshal(), ref.seq); err != nil {
+				return err
+			}
+			queue = append(queue, item{ref.id, add})
+		}
+	}
+	return nil
+}

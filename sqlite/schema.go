@@ -1,0 +1,121 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations build the schema, one step per schema version; a step never
+// changes once released (add a new one instead).
+//
+// Statements are stored verbatim (json) next to the fields extracted from
+// them. seq, the rowid, counts statements in commit order and is never
+// reused (statements are never deleted). Queries page on (stored, seq).
+//
+// facets is the one index behind every filter: a row (key, stored, seq)
+// says that statement seq matches a filter, where key is facetKey(tenant,
+// kind, value) (see the kind constants). Keys are 64 bits of a SHA-256, so
+// the index stays small (about 25 bytes an entry) and quick to update; a
+// hash collision can only add candidates, which the query checks against the
+// statement's fields. A StatementRef target's facets are copied to the
+// statements referring to it (and listed in their inherited column), so one
+// index range scan answers a filter including the StatementRef rule, in
+// stored order.
+var migrations = []string{
+	// 1: statements, facets, attachments, credentials.
+	`
+CREATE TABLE statements (
+	seq                INTEGER PRIMARY KEY,
+	tenant             TEXT NOT NULL,
+	id                 TEXT NOT NULL,
+	stored             INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	timestamp          TEXT NOT NULL,    -- RFC 3339 with nanoseconds, UTC
+	authority          TEXT NOT NULL,
+	verb               TEXT NOT NULL,
+	registration       TEXT NOT NULL,
+	ref_id             TEXT NOT NULL,
+	voids              TEXT NOT NULL,
+	voided             INTEGER NOT NULL DEFAULT 0,
+	hash               TEXT NOT NULL,
+	agents             TEXT,             -- JSON arrays of strings, NULL when empty
+	related_agents     TEXT,
+	activities         TEXT,
+	related_activities TEXT,
+	attachment_hashes  TEXT,
+	inherited          TEXT,             -- JSON [[kind, value], ...] inherited through StatementRefs
+	json               BLOB NOT NULL
+);
+CREATE UNIQUE INDEX statements_tenant_id ON statements (tenant, id);
+CREATE INDEX statements_tenant_stored ON statements (tenant, stored, seq);
+CREATE INDEX statements_ref ON statements (tenant, ref_id) WHERE ref_id <> '';
+
+CREATE TABLE facets (
+	key    INTEGER NOT NULL, -- facetKey(tenant, kind, value)
+	stored INTEGER NOT NULL,
+	seq    INTEGER NOT NULL,
+	PRIMARY KEY (key, stored, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE attachments (
+	tenant       TEXT NOT NULL,
+	sha2         TEXT NOT NULL,
+	content_type TEXT NOT NULL,
+	data         BLOB NOT NULL
+);
+CREATE UNIQUE INDEX attachments_tenant_sha2 ON attachments (tenant, sha2);
+
+CREATE TABLE credentials (
+	key         TEXT PRIMARY KEY,
+	secret_hash TEXT NOT NULL,
+	name        TEXT NOT NULL,
+	tenant      TEXT NOT NULL,
+	scopes      TEXT NOT NULL,    -- comma-separated
+	created     INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	revoked     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX credentials_tenant ON credentials (tenant);
+
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+`,
+}
+
+// migrate brings the schema to the newest version, each step in its own
+// transaction. Running it again is a no-op.
+func migrate(ctx context.Context, conn *sql.Conn) error {
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	for {
+		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+			return err
+		}
+		var v int
+		err := conn.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&v)
+		if err == nil && v > len(migrations) {
+			err = fmt.Errorf("the database has schema version %d, newer than this program knows (%d)", v, len(migrations))
+		}
+		if err != nil || v == len(migrations) {
+			conn.ExecContext(ctx, "ROLLBACK")
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
+			conn.ExecContext(ctx, "ROLLBACK")
+			return fmt.Errorf("schema migration %d: %w", v+1, err)
+		}
+		_, err = conn.ExecContext(ctx, `DELETE FROM schema_version`)
+		if err == nil {
+			_, err = conn.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, v+1)
+		}
+		if err != nil {
+			conn.ExecContext(ctx, "ROLLBACK")
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/sqlite"
+	"github.com/xapi-lrs/lrs/statements"
+	"github.com/xapi-lrs/lrs/statements/storetest"
+)
+
+// MustOpen opens a fresh database in a temporary directory, closed at the
+// end of the test.
+func MustOpen(tb testing.TB) *sqlite.DB {
+	tb.Helper()
+	db, err := sqlite.Open(filepath.Join(tb.TempDir(), "data", "lrs.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return db
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) statements.Store { return MustOpen(t) })
+}
+
+func TestCredentials(t *testing.T) {
+	storetest.RunCredentials(t, func(t *testing.T) auth.CredentialStore { return MustOpen(t) })
+}
+
+func TestReopen(t *testing.T) {
+	// Data survives a close, and opening again does not migrate again.
+	path := filepath.Join(t.TempDir(), "lrs.db")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := genRecords("default", 0, 10)
+	ctx := context.Background()
+	if err := db.Insert(ctx, recs, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateCredential(ctx, &auth.Credential{Key: "k", Tenant: "default", Scopes: []string{"all"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := db.Query(ctx, statements.Query{Tenant: "default", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Records) != 10 {
+		t.Errorf("after reopening: %d statements, want 10", len(p.Records))
+	}
+	if _, err := db.Credential(ctx, "k"); err != nil {
+		t.Errorf("after reopening: %v", err)
+	}
+	if err := db.Insert(ctx, genRecords("default", 10, 1), nil); err != nil {
+		t.Errorf("insert after reopening: %v", err)
+	}
+}
+
+func TestBackup(t *testing.T) {
+	db := MustOpen(t)
+	ctx := context.Background()
+	if err := db.Insert(ctx, genRecords("default", 0, 25), nil); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "backup", "copy.db")
+	if err := db.Backup(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	p, err := cp.Query(ctx, statements.Query{Tenant: "default", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Records) != 25 {
+		t.Errorf("backup holds %d statements, want 25", len(p.Records))
+	}
+	if err := db.Backup(ctx, path); err == nil {
+		t.Error("Backup over an existing file succeeded")
+	}
+}
+
+func TestBadCursor(t *testing.T) {
+	db := MustOpen(t)
+	for _, c := range []string{"x", "AAAA", "!!", "AQ"} {
+		_, err := db.Query(context.Background(), statements.Query{Tenant: "default", Limit: 1, Cursor: c})
+		if err == nil {
+			t.Errorf("Query(cursor=%q) succeeded", c)
+		}
+	}
+}
+
+func TestClosed(t *testing.T) {
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "lrs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Insert(context.Background(), genRecords("default", 0, 1), nil); err == nil {
+		t.Error("Insert after Close succeeded")
+	}
+}
