@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServeEndToEnd runs the binary's own commands: it creates a credential,
+// lists it, serves on a free port, posts and reads a statement over HTTP, and
+// shuts the service down by cancelling its context (as SIGTERM does).
+func TestServeEndToEnd(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "data", "lrs.db")
+	ctx := context.Background()
+
+	var out bytes.Buffer
+	if err := run(ctx, []string{"credentials", "create", "--db", db, "--name", "e2e", "--key", "k1", "--secret", "s1"}, &out, io.Discard); err != nil {
+		t.Fatalf("credentials create: %v", err)
+	}
+	if !strings.Contains(out.String(), "key:    k1") || !strings.Contains(out.String(), "secret: s1") {
+		t.Fatalf("credentials create printed %q", out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"credentials", "list", "--db", db}, &out, io.Discard); err != nil {
+		t.Fatalf("credentials list: %v", err)
+	}
+	if !strings.Contains(out.String(), "k1") || strings.Contains(out.String(), "s1") {
+		t.Fatalf("credentials list must show the key and never the secret: %q", out.String())
+	}
+	if err := run(ctx, []string{"credentials", "create", "--db", db, "--name", "bad", "--scopes", "root"}, io.Discard, io.Discard); err == nil {
+		t.Fatal("an unknown scope was accepted")
+	}
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(sctx, []string{"serve", "--db", db, "--listen", addr, "--log-level", "warn"}, io.Discard, io.Discard)
+	}()
+	base := "http://" + addr + "/xapi/"
+	var about *http.Response
+	for i := 0; i < 100; i++ {
+		if about, err = http.Get(base + "about"); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("the service did not come up: %v", err)
+	}
+	body, _ := io.ReadAll(about.Body)
+	about.Body.Close()
+	if about.StatusCode != 200 || !strings.Contains(string(body), "2.0.0") {
+		t.Fatalf("about: %d %s", about.StatusCode, body)
+	}
+
+	do := func(method, url, user, pass, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, url, strings.NewReader(body))
+		req.Header.Set("X-Experience-API-Version", "1.0.3")
+		req.Header.Set("Content-Type", "application/json")
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	const id = "6690e6c9-3ef0-4ed3-8b37-7f3964730bee"
+	stmt := fmt.Sprintf(`{"id":%q,"actor":{"mbox":"mailto:kari@kommune.no"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"https://kins.example/modul/1"}}`, id)
+	if code, b := do("POST", base+"statements", "k1", "wrong", stmt); code != 401 {
+		t.Fatalf("bad secret: %d %s", code, b)
+	}
+	if code, b := do("POST", base+"statements", "k1", "s1", stmt); code != 200 || !strings.Contains(b, id) {
+		t.Fatalf("POST: %d %s", code, b)
+	}
+	if code, b := do("GET", base+"statements?statementId="+id, "k1", "s1", ""); code != 200 || !strings.Contains(b, "kari@kommune.no") || !strings.Contains(b, `"stored"`) {
+		t.Fatalf("GET: %d %s", code, b)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v after shutdown", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+
+	// The statement is still there after a restart: read it with the store.
+	st, err := openStores(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if rec, err := st.Statements.Get(ctx, "default", id); err != nil || !strings.Contains(string(rec.JSON), id) {
+		t.Fatalf("after restart: %v", err)
+	}
+}
