@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 
@@ -176,6 +177,9 @@ func signedDifference(received, original map[string]any, jws []byte) (string, bo
 	if _, ok := original["timestamp"]; !ok {
 		delete(r, "timestamp")
 	}
+	// Durations compare only to 0.01 s (xAPI 2.0, "Duration").
+	r = withResultDuration(r)
+	original = withResultDuration(original)
 	// Compare the canonical forms property by property, to name the first
 	// that differs.
 	keys := sortedKeys(r, "")
@@ -202,4 +206,45 @@ func signedDifference(received, original map[string]any, jws []byte) (string, bo
 		}
 	}
 	return "", false
+}
+
+// withResultDuration returns s with result.duration truncated to hundredths
+// of a second (a copy when it changes), so that durations compare with the
+// precision the specification requires.
+func withResultDuration(s map[string]any) map[string]any {
+	res, ok := s["result"].(map[string]any)
+	if !ok {
+		return s
+	}
+	d, ok := res["duration"].(string)
+	if !ok || truncateDuration(d) == d {
+		return s
+	}
+	c := maps.Clone(s)
+	r := maps.Clone(res)
+	r["duration"] = truncateDuration(d)
+	c["result"] = r
+	return c
+}
+
+// truncateDuration truncates the seconds of an ISO 8601 duration to
+// hundredths and drops trailing zeros: "PT1.2370S" and "PT1.23S" both give
+// "PT1.23S", "PT4.50S" gives "PT4.5S".
+func truncateDuration(d string) string {
+	if !strings.HasSuffix(d, "S") {
+		return d
+	}
+	dot := strings.LastIndexByte(d, '.')
+	if dot < 0 {
+		return d
+	}
+	frac := d[dot+1 : len(d)-1]
+	if len(frac) > 2 {
+		frac = frac[:2]
+	}
+	frac = strings.TrimRight(frac, "0")
+	if frac == "" {
+		return d[:dot] + "S"
+	}
+	return d[:dot+1] + frac + "S"
 }
