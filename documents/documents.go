@@ -70,10 +70,16 @@ type Store interface {
 	// DeleteDocument deletes the document with key k if cond holds; deleting
 	// a missing document is not an error.
 	DeleteDocument(ctx context.Context, k Key, cond Condition) error
-	// DocumentIDs lists the ids of the documents matching k (k.ID empty)
-	// updated strictly after since (zero: all), sorted.
+	// DocumentIDs lists the ids of the documents matching k (k.ID is
+	// ignored) updated strictly after since (zero: all), sorted, each id
+	// once; never nil. Matching means the same Tenant, Kind, ActivityID and
+	// Agent, and the same Registration when k.Registration is not empty:
+	// without one, the states of every registration and those without one
+	// match (xAPI State resource: "Activity + Agent [+ registration if
+	// specified]"), so an id stored under two registrations is listed once.
 	DocumentIDs(ctx context.Context, k Key, since time.Time) ([]string, error)
-	// DeleteDocuments deletes every document matching k (k.ID empty).
+	// DeleteDocuments deletes every document matching k, as DocumentIDs
+	// matches (without a registration: the states of every registration).
 	DeleteDocuments(ctx context.Context, k Key) error
 }
 

@@ -204,6 +204,10 @@ func (db *DB) createIndexes(ctx context.Context) error {
 		{db.bats, []index{{"min_stored", "ms"}, {"created", "c"}}},
 		{db.atts, []index{{"tenant_sha2", "t sha"}, {"pending_batch", "p"}}},
 		{db.creds, []index{{"tenant_key", "t _id"}}},
+		// Revisions of documents and activity definitions: the current one
+		// of a key; documents of a list or delete-all (see documents.go).
+		{db.db.Collection(collDocuments), []index{{"key_version", "k -v"}, {"tenant_kind_activity_agent_reg", "t kd a g r"}}},
+		{db.db.Collection(collActivities), []index{{"key_version", "k -v"}}},
 	}
 	for _, s := range sets {
 		var models []mdb.IndexModel

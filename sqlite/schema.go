@@ -81,6 +81,33 @@ CREATE TABLE meta (
 	value TEXT NOT NULL
 );
 `,
+	// 2: documents (State, Activity Profile, Agent Profile) and the
+	// canonical activity definitions. A document's key fields not used by
+	// its kind are ''. The unique index serves single-document access, and
+	// lists and deletes by a prefix of it; content comes last so that lists
+	// never read a large document's overflow pages.
+	`
+CREATE TABLE documents (
+	tenant       TEXT NOT NULL,
+	kind         TEXT NOT NULL,
+	activity     TEXT NOT NULL,
+	agent        TEXT NOT NULL,
+	registration TEXT NOT NULL,
+	id           TEXT NOT NULL,
+	etag         TEXT NOT NULL,
+	updated      INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	content_type TEXT NOT NULL,
+	content      BLOB NOT NULL
+);
+CREATE UNIQUE INDEX documents_key ON documents (tenant, kind, activity, agent, registration, id);
+
+CREATE TABLE activities (
+	tenant     TEXT NOT NULL,
+	id         TEXT NOT NULL,
+	definition BLOB NOT NULL, -- JSON object
+	PRIMARY KEY (tenant, id)
+);
+`,
 }
 
 // migrate brings the schema to the newest version, each step in its own
