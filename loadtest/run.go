@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/statements"
 )
@@ -251,12 +252,20 @@ func startServer(ctx context.Context, store statements.Store, creds auth.Credent
 	if err := creds.CreateCredential(ctx, cred); err != nil {
 		return "", nil, "", nil, fmt.Errorf("creating the bench credential: %w", err)
 	}
+	// The backends implement every store interface on one value.
+	docs, ok1 := store.(documents.Store)
+	acts, ok2 := store.(statements.ActivityStore)
+	if !ok1 || !ok2 {
+		return "", nil, "", nil, errors.New("the Store must also be a documents.Store and a statements.ActivityStore, as the backends are")
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, "", nil, err
 	}
 	srv := lrs.New(lrs.Config{
 		Store:       store,
+		Documents:   docs,
+		Activities:  acts,
 		Credentials: creds,
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})

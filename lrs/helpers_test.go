@@ -82,6 +82,8 @@ func newServer(t testing.TB, edit ...func(*lrs.Config)) *testServer {
 	clk := &clock{}
 	cfg := lrs.Config{
 		Store:       db,
+		Documents:   db,
+		Activities:  db,
 		Credentials: db,
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BaseURL:     "https://lrs.test",

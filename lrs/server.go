@@ -1,5 +1,7 @@
 // Package lrs is the HTTP service of the Learning Record Store: the xAPI
-// resources under /xapi/ (Statements and About so far), HTTP Basic
+// resources under /xapi/ (Statements, State, Activity Profile, Agent
+// Profile, Agents, Activities, About), CORS, the alternate request syntax
+// of xAPI 1.0.3, HTTP Basic
 // authentication against an auth.CredentialStore, scopes, the
 // X-Experience-API-Version header, and the one mapping from errs.Kind to HTTP
 // status (errors.go).
@@ -26,6 +28,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/statements"
 )
 
@@ -37,9 +40,11 @@ const (
 	DefaultCredentialTTL = 30 * time.Second
 )
 
-// Config holds what the service needs. Store and Credentials are required.
+// Config holds what the service needs. The stores are required.
 type Config struct {
 	Store       statements.Store
+	Documents   documents.Store          // State, Activity Profile, Agent Profile
+	Activities  statements.ActivityStore // canonical activity definitions
 	Credentials auth.CredentialStore
 	Logger      *slog.Logger // nil: slog.Default()
 
@@ -48,10 +53,11 @@ type Config struct {
 	// statement. Empty: the scheme and Host of each request.
 	BaseURL string
 
-	MaxBodyBytes  int64         // largest request body; 0: DefaultMaxBodyBytes
-	MaxBatch      int           // most statements in one POST; 0: DefaultMaxBatch
-	MaxLimit      int           // largest page of a statement query; 0: DefaultMaxLimit
-	CredentialTTL time.Duration // how long a credential lookup is cached; 0: DefaultCredentialTTL
+	MaxBodyBytes     int64         // largest request body; 0: DefaultMaxBodyBytes
+	MaxDocumentBytes int64         // largest document body; 0: DefaultMaxDocumentBytes
+	MaxBatch         int           // most statements in one POST; 0: DefaultMaxBatch
+	MaxLimit         int           // largest page of a statement query; 0: DefaultMaxLimit
+	CredentialTTL    time.Duration // how long a credential lookup is cached; 0: DefaultCredentialTTL
 
 	// CursorKey signs the "more" links of statement queries. Replicas behind
 	// one address must share it. Empty: a random key, so links do not
@@ -82,6 +88,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxDocumentBytes <= 0 {
+		cfg.MaxDocumentBytes = DefaultMaxDocumentBytes
 	}
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = DefaultMaxBatch
@@ -125,18 +134,39 @@ func (s *Server) routes() *echo.Echo {
 		Logger:           s.log,
 		HTTPErrorHandler: s.handleError,
 	})
-	e.Use(s.negotiateVersion)
+	e.Pre(s.cors, s.negotiateVersion, s.alternateSyntax)
 
 	x := e.Group("/xapi")
 	getHead := []string{http.MethodGet, http.MethodHead}
 
 	x.Match(getHead, "/about", s.getAbout)
 
-	read := []echo.MiddlewareFunc{s.consistentThrough, s.authenticate, s.requireVersion, authorize(statementsReadScopes...)}
-	write := []echo.MiddlewareFunc{s.authenticate, s.requireVersion, authorize(statementsWriteScopes...)}
+	// guard is the middleware of every resource but About: authentication,
+	// then the version header, then the scope.
+	guard := func(scopes ...string) []echo.MiddlewareFunc {
+		return []echo.MiddlewareFunc{s.authenticate, s.requireVersion, authorize(scopes...)}
+	}
+	read := append([]echo.MiddlewareFunc{s.consistentThrough}, guard(statementsReadScopes...)...)
 	x.Match(getHead, "/statements", s.getStatements, read...)
-	x.PUT("/statements", s.putStatement, write...)
-	x.POST("/statements", s.postStatements, write...)
+	x.PUT("/statements", s.putStatement, guard(statementsWriteScopes...)...)
+	x.POST("/statements", s.postStatements, guard(statementsWriteScopes...)...)
+
+	for _, r := range []struct {
+		path        string
+		res         *docResource
+		read, write []string
+	}{
+		{"/activities/state", stateResource, stateReadScopes, stateScopes},
+		{"/activities/profile", activityProfileResource, profileReadScopes, profileScopes},
+		{"/agents/profile", agentProfileResource, profileReadScopes, profileScopes},
+	} {
+		x.Match(getHead, r.path, s.getDocument(r.res), guard(r.read...)...)
+		x.PUT(r.path, s.putDocument(r.res), guard(r.write...)...)
+		x.POST(r.path, s.postDocument(r.res), guard(r.write...)...)
+		x.DELETE(r.path, s.deleteDocument(r.res), guard(r.write...)...)
+	}
+	x.Match(getHead, "/agents", s.getAgents, guard(definitionsScopes...)...)
+	x.Match(getHead, "/activities", s.getActivities, guard(definitionsScopes...)...)
 	return e
 }
 

@@ -240,7 +240,7 @@ func TestCredentialCache(t *testing.T) {
 
 func TestServeAndShutdown(t *testing.T) {
 	ts := newServer(t) // for its database
-	srv := lrs.New(lrs.Config{Store: ts.db, Credentials: ts.db})
+	srv := lrs.New(lrs.Config{Store: ts.db, Documents: ts.db, Activities: ts.db, Credentials: ts.db})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +263,7 @@ func TestServeAndShutdown(t *testing.T) {
 	}
 
 	// Shutdown before Serve: Serve returns at once.
-	srv = lrs.New(lrs.Config{Store: ts.db, Credentials: ts.db})
+	srv = lrs.New(lrs.Config{Store: ts.db, Documents: ts.db, Activities: ts.db, Credentials: ts.db})
 	if err := srv.Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
 	}

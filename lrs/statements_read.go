@@ -147,7 +147,7 @@ func (s *Server) parseQuery(q url.Values, v statements.Version) (stmtQuery, erro
 	}
 	var err error
 	if a := q.Get("agent"); a != "" {
-		if r.Agent, err = agentParam(a, v); err != nil {
+		if _, r.Agent, err = agentParam(a, v); err != nil {
 			return r, err
 		}
 	}
@@ -197,8 +197,8 @@ func (s *Server) parseQuery(q url.Values, v statements.Version) (stmtQuery, erro
 }
 
 // agentParam parses the agent parameter: an Agent or identified Group as
-// JSON, returned as its identifier key.
-func agentParam(param string, v statements.Version) (string, error) {
+// JSON, returned with its identifier key.
+func agentParam(param string, v statements.Version) (map[string]any, string, error) {
 	a, err := statements.ParseAgent([]byte(param), v)
 	if err != nil {
 		var e *errs.Error
@@ -206,16 +206,16 @@ func agentParam(param string, v statements.Version) (string, error) {
 			ce := *e
 			ce.Path = joinPath("agent", e.Path)
 			ce.Message = "parameter agent: " + e.Message
-			return "", &ce
+			return nil, "", &ce
 		}
-		return "", err
+		return nil, "", err
 	}
 	key := statements.AgentKey(a)
 	if key == "" {
-		return "", errs.Invalidf("agent", "agent-identified",
+		return nil, "", errs.Invalidf("agent", "agent-identified",
 			"parameter agent must be an Agent or an identified Group (with mbox, mbox_sha1sum, openid or account)")
 	}
-	return key, nil
+	return a, key, nil
 }
 
 func joinPath(prefix, path string) string {

@@ -229,6 +229,14 @@ func (s *Server) store(c *echo.Context, stmts []map[string]any, atts []statement
 	if err := s.cfg.Store.Insert(c.Request().Context(), recs, atts); err != nil {
 		return nil, err
 	}
+	if defs := definitions(stmts); len(defs) > 0 {
+		// The definitions are derived data: the statements are stored, so
+		// a failure here is logged and not reported to the client, whose
+		// retry would not bring them again (the insert would be a no-op).
+		if err := s.cfg.Activities.MergeActivities(c.Request().Context(), tenant, defs); err != nil {
+			s.log.Error("updating activity definitions", "err", err, "activities", len(defs))
+		}
+	}
 	return ids, nil
 }
 

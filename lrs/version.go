@@ -63,17 +63,23 @@ func statementVersion(v statements.Version) string {
 // requireVersion, on the resources that need one.
 func (s *Server) negotiateVersion(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		st := state(c)
-		v, ok := parseVersion(c.Request().Header.Get(VersionHeader))
-		st.versionOK = ok
-		if ok {
-			st.version = v
-		} else {
-			st.version = s.defaultVersion
-		}
-		c.Response().Header().Set(VersionHeader, replyVersion(st.version))
+		s.setVersion(c)
 		return next(c)
 	}
+}
+
+// setVersion reads the version header into the request state and the
+// response header.
+func (s *Server) setVersion(c *echo.Context) {
+	st := state(c)
+	v, ok := parseVersion(c.Request().Header.Get(VersionHeader))
+	st.versionOK = ok
+	if ok {
+		st.version = v
+	} else {
+		st.version = s.defaultVersion
+	}
+	c.Response().Header().Set(VersionHeader, replyVersion(st.version))
 }
 
 // requireVersion rejects requests without a supported version header with

@@ -57,6 +57,8 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 
 	srv := lrs.New(lrs.Config{
 		Store:        st.Statements,
+		Documents:    st.Documents,
+		Activities:   st.Activities,
 		Credentials:  st.Credentials,
 		Logger:       log,
 		BaseURL:      *baseURL,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/mongo"
 	"github.com/xapi-lrs/lrs/sqlite"
 	"github.com/xapi-lrs/lrs/statements"
@@ -14,6 +15,8 @@ import (
 type stores struct {
 	Backend     string // "sqlite" or "mongodb"
 	Statements  statements.Store
+	Documents   documents.Store
+	Activities  statements.ActivityStore
 	Credentials auth.CredentialStore
 	close       func() error
 }
@@ -28,11 +31,11 @@ func openStores(ctx context.Context, db string) (*stores, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open MongoDB: %w", err)
 		}
-		return &stores{Backend: "mongodb", Statements: m, Credentials: m, close: m.Close}, nil
+		return &stores{Backend: "mongodb", Statements: m, Documents: m, Activities: m, Credentials: m, close: m.Close}, nil
 	}
 	s, err := sqlite.Open(db)
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite database %s: %w", db, err)
 	}
-	return &stores{Backend: "sqlite", Statements: s, Credentials: s, close: s.Close}, nil
+	return &stores{Backend: "sqlite", Statements: s, Documents: s, Activities: s, Credentials: s, close: s.Close}, nil
 }

@@ -1,0 +1,148 @@
+package lrs
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/statements"
+)
+
+// CORS: browser content served from another origin calls the LRS with
+// Basic credentials in the Authorization header (never cookies), so any
+// origin may be allowed without letting one site act on another's session.
+const (
+	corsAllowMethods = "GET, HEAD, PUT, POST, DELETE, OPTIONS"
+	corsAllowHeaders = "Authorization, Content-Type, If-Match, If-None-Match, X-Experience-API-Version, X-Experience-API-Consistent-Through, Accept-Language"
+	corsExpose       = "ETag, Last-Modified, Content-Type, Content-Length, X-Experience-API-Version, X-Experience-API-Consistent-Through"
+)
+
+// cors adds the CORS headers to every response and answers preflight
+// (OPTIONS) requests itself, before authentication, as browsers send them
+// without credentials.
+func (s *Server) cors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		h := c.Response().Header()
+		origin := c.Request().Header.Get("Origin")
+		if origin != "" {
+			h.Set("Access-Control-Allow-Origin", "*")
+			h.Set("Access-Control-Expose-Headers", corsExpose)
+		}
+		if c.Request().Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Origin", "*")
+			h.Set("Access-Control-Allow-Methods", corsAllowMethods)
+			h.Set("Access-Control-Allow-Headers", corsAllowHeaders)
+			h.Set("Access-Control-Max-Age", "86400")
+			h.Set("Allow", corsAllowMethods)
+			return c.NoContent(http.StatusNoContent)
+		}
+		return next(c)
+	}
+}
+
+// altHeaders are the form fields of the alternate request syntax that stand
+// for request headers (xAPI 1.0.3 Communication 1.3).
+var altHeaders = []string{"Authorization", "X-Experience-API-Version", "Content-Type",
+	"Content-Length", "If-Match", "If-None-Match"}
+
+// alternateSyntax rewrites a request in the alternate request syntax of xAPI
+// 1.0.3 (Communication 1.3) into the request it stands for, before routing:
+// POST <resource>?method=PUT with an application/x-www-form-urlencoded body
+// whose fields are the headers, the parameters and the content. Clients on
+// xAPI 2.0 may not use it (IEEE 9274.1.1 dropped it): their such requests
+// are rejected with 400.
+func (s *Server) alternateSyntax(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		r := c.Request()
+		if !strings.Contains(r.URL.RawQuery, "method") {
+			return next(c)
+		}
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil || !q.Has("method") {
+			return next(c) // the resource reports a bad query string
+		}
+		if r.Method != http.MethodPost {
+			return errs.Invalidf("method", "alternate-syntax",
+				"the method parameter (alternate request syntax) is only allowed on POST requests")
+		}
+		if v, ok := parseVersion(r.Header.Get(VersionHeader)); ok && v != statements.V103 {
+			return errs.Invalidf("method", "alternate-syntax",
+				"the alternate request syntax (?method=) is not part of xAPI 2.0; send the request with its own method")
+		}
+		if len(q) != 1 || len(q["method"]) != 1 {
+			return errs.Invalidf("method", "alternate-syntax",
+				"a request in the alternate request syntax takes only the method parameter in the URL; put the others in the form body")
+		}
+		method := q.Get("method")
+		switch method {
+		case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete:
+		default:
+			return errs.Invalidf("method", "alternate-syntax", "method must be GET, HEAD, PUT, POST or DELETE, got %q", method)
+		}
+		ct := r.Header.Get("Content-Type")
+		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/x-www-form-urlencoded" {
+			return errs.Invalidf("", "alternate-syntax",
+				"a request in the alternate request syntax must have Content-Type application/x-www-form-urlencoded, got %q", ct)
+		}
+		raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes))
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				return err
+			}
+			return errs.E(errs.Invalid, "reading the request body: %v", err)
+		}
+		form, err := url.ParseQuery(string(raw))
+		if err != nil {
+			return errs.Invalidf("", "alternate-syntax", "the form body is not valid URL encoding: %v", err)
+		}
+		r.Method = method
+		r.Header.Del("Content-Type")
+		r.Header.Del("Content-Length")
+		params := url.Values{}
+		var content []byte
+		hasContent := false
+		for name, vals := range form {
+			switch {
+			case name == "content":
+				content, hasContent = []byte(vals[0]), true
+			case isAltHeader(name):
+				r.Header.Set(name, vals[0])
+			default:
+				params[name] = vals
+			}
+		}
+		if hasContent && r.Header.Get("Content-Type") == "" {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		r.Header.Del("Content-Length")
+		r.URL.RawQuery = params.Encode()
+		r.RequestURI = r.URL.RequestURI()
+		r.Body = io.NopCloser(bytes.NewReader(content))
+		r.ContentLength = int64(len(content))
+		r.Header.Set("Content-Length", strconv.Itoa(len(content)))
+		s.setVersion(c) // the form may have carried the version header
+		if v, ok := parseVersion(r.Header.Get(VersionHeader)); ok && v != statements.V103 {
+			return errs.Invalidf("method", "alternate-syntax",
+				"the alternate request syntax (?method=) is not part of xAPI 2.0; send the request with its own method")
+		}
+		return next(c)
+	}
+}
+
+func isAltHeader(name string) bool {
+	for _, h := range altHeaders {
+		if strings.EqualFold(h, name) {
+			return true
+		}
+	}
+	return false
+}
