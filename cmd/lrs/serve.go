@@ -26,6 +26,8 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		"public URL of the service, used in the authority of stored statements (env LRS_BASE_URL; default: from each request)")
 	logLevel := fs.String("log-level", env("LRS_LOG_LEVEL", "info"), "debug, info, warn or error (env LRS_LOG_LEVEL)")
 	maxBody := fs.Int64("max-body-bytes", envInt64("LRS_MAX_BODY_BYTES", lrs.DefaultMaxBodyBytes), "largest request body in bytes (env LRS_MAX_BODY_BYTES)")
+	maxDoc := fs.Int64("max-document-bytes", envInt64("LRS_MAX_DOCUMENT_BYTES", lrs.DefaultMaxDocumentBytes),
+		"largest State or profile document in bytes (env LRS_MAX_DOCUMENT_BYTES)")
 	cursorKey := fs.String("cursor-key", env("LRS_CURSOR_KEY", ""),
 		"hex key signing statement-query 'more' links; replicas must share it (env LRS_CURSOR_KEY; default: random per start)")
 	if err := fs.Parse(args); err != nil {
@@ -56,14 +58,15 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	defer st.Close()
 
 	srv := lrs.New(lrs.Config{
-		Store:        st.Statements,
-		Documents:    st.Documents,
-		Activities:   st.Activities,
-		Credentials:  st.Credentials,
-		Logger:       log,
-		BaseURL:      *baseURL,
-		MaxBodyBytes: *maxBody,
-		CursorKey:    key,
+		Store:            st.Statements,
+		Documents:        st.Documents,
+		Activities:       st.Activities,
+		Credentials:      st.Credentials,
+		Logger:           log,
+		BaseURL:          *baseURL,
+		MaxBodyBytes:     *maxBody,
+		MaxDocumentBytes: *maxDoc,
+		CursorKey:        key,
 	})
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
