@@ -1,6 +1,10 @@
-// Package auth holds credentials: who may call the LRS, for which tenant, with
-// which scopes. Secrets are random and stored only as a SHA-256 hash, which is
-// cheap to check on every request and compared in constant time.
+// Package auth holds tenants and credentials: who may call the LRS, for which
+// tenant, with which scopes, and the audit log of who changed them. Secrets
+// are random and stored only as a SHA-256 hash, which is cheap to check on
+// every request and compared in constant time.
+//
+// Every piece of data belongs to exactly one tenant; a credential is bound to
+// one tenant and sees nothing of the others.
 package auth
 
 import (
@@ -25,6 +29,14 @@ const (
 	ScopeState              = "state"
 	ScopeDefine             = "define"
 	ScopeProfile            = "profile"
+
+	// The project's own scopes.
+	ScopeReportsRead = "reports/read" // compliance reports, transcripts, evidence
+	ScopeRosterWrite = "roster/write" // roster imports, module catalog, rules
+	ScopeAdmin       = "admin"        // the tenant's credentials and audit log
+	// ScopeTenantsAdmin manages tenants themselves (create, list, disable):
+	// the operator's scope, for credentials of the default tenant only.
+	ScopeTenantsAdmin = "tenants/admin"
 )
 
 // DefaultTenant owns all data until tenants are configured.
@@ -32,29 +44,95 @@ const DefaultTenant = "default"
 
 // Credential is a Basic-auth key and secret bound to one tenant.
 type Credential struct {
-	Key        string // the Basic-auth user name; unique
+	Key        string // the Basic-auth user name; unique across tenants
 	SecretHash string // hex SHA-256 of the secret
 	Name       string // a human label, e.g. "moodle-prod"
 	Tenant     string
 	Scopes     []string
 	Created    time.Time
 	Revoked    bool
+
+	// After a rotation the previous secret keeps working until
+	// PreviousUntil, so that clients can switch without an outage.
+	PreviousSecretHash string
+	PreviousUntil      time.Time
 }
 
 // CredentialStore keeps credentials. Implementations: package sqlite and
-// package mongo.
+// package mongo; package auth/storetest holds their contract tests.
 type CredentialStore interface {
 	// CreateCredential stores c; an existing key is an errs.Conflict error.
 	CreateCredential(ctx context.Context, c *Credential) error
 	// Credential returns the credential with the key, or an errs.NotFound error.
 	Credential(ctx context.Context, key string) (*Credential, error)
-	// Credentials lists the credentials of a tenant ("" = all tenants).
+	// Credentials lists the credentials of a tenant ("" = all tenants), by key.
 	Credentials(ctx context.Context, tenant string) ([]*Credential, error)
+	// UpdateCredential replaces the stored credential with key c.Key by c
+	// (every field but Key, Tenant and Created), or returns an errs.NotFound
+	// error.
+	UpdateCredential(ctx context.Context, c *Credential) error
+}
+
+// Tenant is one organisation served by the installation. The default tenant
+// always exists.
+type Tenant struct {
+	Name     string // see ValidTenantName
+	Created  time.Time
+	Disabled bool // its credentials and tokens are refused; its data is kept
+}
+
+// TenantStore keeps tenants. Implementations: package sqlite and package
+// mongo, which create the default tenant when they open a database.
+type TenantStore interface {
+	// CreateTenant stores t; an existing name is an errs.Conflict error.
+	CreateTenant(ctx context.Context, t *Tenant) error
+	// Tenant returns the tenant with the name, or an errs.NotFound error.
+	Tenant(ctx context.Context, name string) (*Tenant, error)
+	// Tenants lists every tenant by name.
+	Tenants(ctx context.Context) ([]*Tenant, error)
+	// UpdateTenant replaces the stored tenant named t.Name (Disabled; Created
+	// is kept), or returns an errs.NotFound error.
+	UpdateTenant(ctx context.Context, t *Tenant) error
+}
+
+// AuditEntry records one administrative action: who did what to what, when.
+type AuditEntry struct {
+	Time   time.Time // UTC
+	Tenant string    // the tenant the action concerns
+	Actor  string    // who: a credential key, or "cli:<user>" for the command line
+	Action string    // e.g. "credential.create", "credential.revoke", "tenant.disable"
+	Target string    // e.g. the credential key or tenant name
+	Detail string    // free text without secrets, e.g. the scopes granted
+}
+
+// AuditLog keeps the audit log; entries are never changed or deleted.
+type AuditLog interface {
+	// AppendAudit stores e.
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// Audit lists the entries of a tenant ("" = all) at or after since,
+	// oldest first, at most limit (> 0) of them.
+	Audit(ctx context.Context, tenant string, since time.Time, limit int) ([]*AuditEntry, error)
+}
+
+// ValidTenantName reports whether name can name a tenant: 1 to 63 lowercase
+// letters, digits and inner hyphens, like a DNS label.
+func ValidTenantName(name string) bool {
+	if len(name) == 0 || len(name) > 63 || name[0] == '-' || name[len(name)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // KnownScopes lists every scope a credential may hold.
 var KnownScopes = []string{ScopeAll, ScopeAllRead, ScopeStatementsWrite, ScopeStatementsRead,
-	ScopeStatementsReadMine, ScopeState, ScopeDefine, ScopeProfile}
+	ScopeStatementsReadMine, ScopeState, ScopeDefine, ScopeProfile,
+	ScopeReportsRead, ScopeRosterWrite, ScopeAdmin, ScopeTenantsAdmin}
 
 // ParseScopes parses a comma-separated scope list, rejecting unknown scopes.
 func ParseScopes(s string) ([]string, error) {
@@ -85,10 +163,16 @@ func HashSecret(secret string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// CheckSecret reports whether secret matches c's stored hash, in constant time.
-func (c *Credential) CheckSecret(secret string) bool {
-	h := HashSecret(secret)
-	return subtle.ConstantTimeCompare([]byte(h), []byte(c.SecretHash)) == 1
+// CheckSecret reports whether secret matches c's stored hash, in constant
+// time; at now, the previous secret of a rotation matches too until its
+// grace period ends.
+func (c *Credential) CheckSecret(secret string, now time.Time) bool {
+	h := []byte(HashSecret(secret))
+	ok := subtle.ConstantTimeCompare(h, []byte(c.SecretHash)) == 1
+	if c.PreviousSecretHash != "" && now.Before(c.PreviousUntil) {
+		ok = subtle.ConstantTimeCompare(h, []byte(c.PreviousSecretHash)) == 1 || ok
+	}
+	return ok
 }
 
 // Has reports whether c holds any of the scopes.

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"testing"
+	"time"
 
 	"github.com/xapi-lrs/lrs/errs"
 )
@@ -47,11 +48,11 @@ func TestParseScopes(t *testing.T) {
 
 func TestCheckSecret(t *testing.T) {
 	c := &Credential{SecretHash: HashSecret("s3cret-value")}
-	if !c.CheckSecret("s3cret-value") {
+	if !c.CheckSecret("s3cret-value", time.Now()) {
 		t.Error("right secret rejected")
 	}
 	for _, bad := range []string{"", "s3cret-valu", "s3cret-value ", "S3cret-value"} {
-		if c.CheckSecret(bad) {
+		if c.CheckSecret(bad, time.Now()) {
 			t.Errorf("wrong secret %q accepted", bad)
 		}
 	}
@@ -73,7 +74,7 @@ func TestHas(t *testing.T) {
 func BenchmarkCheckSecret(b *testing.B) {
 	c := &Credential{SecretHash: HashSecret("0123456789abcdef0123456789abcdef0123456789abcdef")}
 	for b.Loop() {
-		if !c.CheckSecret("0123456789abcdef0123456789abcdef0123456789abcdef") {
+		if !c.CheckSecret("0123456789abcdef0123456789abcdef0123456789abcdef", time.Time{}) {
 			b.Fatal("rejected")
 		}
 	}

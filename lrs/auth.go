@@ -129,7 +129,7 @@ func (cc *credCache) check(ctx context.Context, key, secret string) (*auth.Crede
 		auth.HashSecret(secret) // spend the same time as for a known key
 		return nil, errBadCredentials
 	}
-	if !cred.CheckSecret(secret) {
+	if !cred.CheckSecret(secret, cc.now()) {
 		return nil, errBadCredentials
 	}
 	if cred.Revoked {

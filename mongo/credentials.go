@@ -21,13 +21,18 @@ type credDoc struct {
 	Scopes     []string `bson:"sc"`
 	Created    int64    `bson:"c"` // Unix nanoseconds
 	Revoked    bool     `bson:"r"`
+	PrevHash   string   `bson:"ph,omitempty"`
+	PrevUntil  int64    `bson:"pu,omitempty"` // Unix nanoseconds
 }
 
 func (c *credDoc) credential() *auth.Credential {
 	cred := &auth.Credential{Key: c.Key, SecretHash: c.SecretHash, Name: c.Name, Tenant: c.Tenant,
-		Scopes: nilIfEmpty(c.Scopes), Revoked: c.Revoked}
+		Scopes: nilIfEmpty(c.Scopes), Revoked: c.Revoked, PreviousSecretHash: c.PrevHash}
 	if c.Created != 0 {
 		cred.Created = time.Unix(0, c.Created).UTC()
+	}
+	if c.PrevUntil != 0 {
+		cred.PreviousUntil = time.Unix(0, c.PrevUntil).UTC()
 	}
 	return cred
 }
@@ -81,4 +86,24 @@ func (db *DB) Credentials(ctx context.Context, tenant string) ([]*auth.Credentia
 		out[i] = docs[i].credential()
 	}
 	return out, nil
+}
+
+// UpdateCredential replaces the credential with key c.Key (all but Key,
+// Tenant and Created), or returns an errs.NotFound error.
+func (db *DB) UpdateCredential(ctx context.Context, c *auth.Credential) error {
+	var until int64
+	if !c.PreviousUntil.IsZero() {
+		until = c.PreviousUntil.UnixNano()
+	}
+	res, err := db.creds.UpdateOne(ctx, d("_id", c.Key), d("$set", bson.D{
+		{Key: "sh", Value: c.SecretHash}, {Key: "n", Value: c.Name}, {Key: "sc", Value: union(nil, c.Scopes)},
+		{Key: "r", Value: c.Revoked}, {Key: "ph", Value: c.PreviousSecretHash}, {Key: "pu", Value: until},
+	}))
+	if err != nil {
+		return wrap(err, "mongo: updating a credential")
+	}
+	if res.MatchedCount == 0 {
+		return errs.E(errs.NotFound, "no credential with key %q", c.Key)
+	}
+	return nil
 }

@@ -36,6 +36,8 @@ const (
 	collAttachments = "attachments"
 	collCredentials = "credentials"
 	collMeta        = "meta"
+	collTenants     = "tenants"
+	collAudit       = "audit"
 )
 
 // Batch states (batchDoc.State).
@@ -77,6 +79,8 @@ type DB struct {
 var (
 	_ statements.Store     = (*DB)(nil)
 	_ auth.CredentialStore = (*DB)(nil)
+	_ auth.TenantStore     = (*DB)(nil)
+	_ auth.AuditLog        = (*DB)(nil)
 )
 
 // Open connects to the MongoDB deployment at uri (mongodb:// or
@@ -147,6 +151,10 @@ func open(ctx context.Context, uri string, adjust func(*options.ClientOptions)) 
 		client.Disconnect(context.Background())
 		return nil, err
 	}
+	if err := db.ensureDefaultTenant(ctx); err != nil {
+		client.Disconnect(context.Background())
+		return nil, err
+	}
 	if err := db.Recover(ctx); err != nil {
 		client.Disconnect(context.Background())
 		return nil, err
@@ -204,6 +212,7 @@ func (db *DB) createIndexes(ctx context.Context) error {
 		{db.bats, []index{{"min_stored", "ms"}, {"created", "c"}}},
 		{db.atts, []index{{"tenant_sha2", "t sha"}, {"pending_batch", "p"}}},
 		{db.creds, []index{{"tenant_key", "t _id"}}},
+		{db.db.Collection(collAudit), []index{{"tenant_time", "t tm"}, {"time", "tm"}}},
 		// Revisions of documents and activity definitions: the current one
 		// of a key; documents of a list or delete-all (see documents.go).
 		{db.db.Collection(collDocuments), []index{{"key_version", "k -v"}, {"tenant_kind_activity_agent_reg", "t kd a g r"}}},

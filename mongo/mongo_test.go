@@ -14,6 +14,7 @@ import (
 	"github.com/FerretDB/FerretDB/ferretdb"
 
 	"github.com/xapi-lrs/lrs/auth"
+	authtest "github.com/xapi-lrs/lrs/auth/storetest"
 	"github.com/xapi-lrs/lrs/statements"
 	"github.com/xapi-lrs/lrs/statements/storetest"
 )
@@ -128,7 +129,17 @@ func TestStore(t *testing.T) {
 func TestCredentials(t *testing.T) {
 	for name, uri := range servers() {
 		t.Run(name, func(t *testing.T) {
-			storetest.RunCredentials(t, func(t *testing.T) auth.CredentialStore { return openDB(t, uri) })
+			authtest.RunCredentials(t, func(t *testing.T) auth.CredentialStore { return openDB(t, uri) })
+			authtest.RunCredentialUpdates(t, func(t *testing.T) auth.CredentialStore { return openDB(t, uri) })
+		})
+	}
+}
+
+func TestTenants(t *testing.T) {
+	for name, uri := range servers() {
+		t.Run(name, func(t *testing.T) {
+			authtest.RunTenants(t, func(t *testing.T) auth.TenantStore { return openDB(t, uri) })
+			authtest.RunAudit(t, func(t *testing.T) auth.AuditLog { return openDB(t, uri) })
 		})
 	}
 }

@@ -31,20 +31,50 @@ func (db *DB) CreateCredential(ctx context.Context, c *auth.Credential) error {
 		})
 }
 
-const credentialColumns = `key, secret_hash, name, tenant, scopes, created, revoked`
+const credentialColumns = `key, secret_hash, name, tenant, scopes, created, revoked, previous_secret_hash, previous_until`
 
 func scanCredential(sc interface{ Scan(...any) error }) (*auth.Credential, error) {
 	var c auth.Credential
 	var scopes string
-	var created int64
-	if err := sc.Scan(&c.Key, &c.SecretHash, &c.Name, &c.Tenant, &scopes, &created, &c.Revoked); err != nil {
+	var created, prevUntil int64
+	if err := sc.Scan(&c.Key, &c.SecretHash, &c.Name, &c.Tenant, &scopes, &created, &c.Revoked,
+		&c.PreviousSecretHash, &prevUntil); err != nil {
 		return nil, err
 	}
 	if scopes != "" {
 		c.Scopes = strings.Split(scopes, ",")
 	}
 	c.Created = time.Unix(0, created).UTC()
+	if prevUntil != 0 {
+		c.PreviousUntil = time.Unix(0, prevUntil).UTC()
+	}
 	return &c, nil
+}
+
+// UpdateCredential replaces the credential with key c.Key (all but Key,
+// Tenant and Created).
+func (db *DB) UpdateCredential(ctx context.Context, c *auth.Credential) error {
+	var until int64
+	if !c.PreviousUntil.IsZero() {
+		until = c.PreviousUntil.UnixNano()
+	}
+	return db.w.do(ctx, 1,
+		func(tx *wtx) error {
+			var n int
+			if err := tx.credentialExists.QueryRow(c.Key).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return errs.E(errs.NotFound, "no credential with key %q", c.Key)
+			}
+			return nil
+		},
+		func(tx *wtx) error {
+			_, err := tx.conn.ExecContext(context.Background(), `UPDATE credentials SET secret_hash = ?, name = ?,
+				scopes = ?, revoked = ?, previous_secret_hash = ?, previous_until = ? WHERE key = ?`,
+				c.SecretHash, c.Name, strings.Join(c.Scopes, ","), c.Revoked, c.PreviousSecretHash, until, c.Key)
+			return err
+		})
 }
 
 // Credential returns the credential with the key.

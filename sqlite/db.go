@@ -62,6 +62,8 @@ type DB struct {
 var (
 	_ statements.Store     = (*DB)(nil)
 	_ auth.CredentialStore = (*DB)(nil)
+	_ auth.TenantStore     = (*DB)(nil)
+	_ auth.AuditLog        = (*DB)(nil)
 )
 
 // dsn returns the driver's data source name for the file at path with the

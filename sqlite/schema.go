@@ -108,6 +108,30 @@ CREATE TABLE activities (
 	PRIMARY KEY (tenant, id)
 );
 `,
+	// 3: tenants, credential rotation, the audit log of admin actions.
+	`
+CREATE TABLE tenants (
+	name     TEXT PRIMARY KEY,
+	created  INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	disabled INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO tenants (name, created) VALUES ('default', CAST((julianday('now') - 2440587.5) * 86400000000000 AS INTEGER));
+
+ALTER TABLE credentials ADD COLUMN previous_secret_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE credentials ADD COLUMN previous_until INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE audit (
+	seq    INTEGER PRIMARY KEY,
+	time   INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	tenant TEXT NOT NULL,
+	actor  TEXT NOT NULL,
+	action TEXT NOT NULL,
+	target TEXT NOT NULL,
+	detail TEXT NOT NULL
+);
+CREATE INDEX audit_tenant_time ON audit (tenant, time);
+CREATE INDEX audit_time ON audit (time);
+`,
 }
 
 // migrate brings the schema to the newest version, each step in its own

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/xapi-lrs/lrs/auth"
+	authtest "github.com/xapi-lrs/lrs/auth/storetest"
 	"github.com/xapi-lrs/lrs/sqlite"
 	"github.com/xapi-lrs/lrs/statements"
 	"github.com/xapi-lrs/lrs/statements/storetest"
@@ -32,7 +33,13 @@ func TestStore(t *testing.T) {
 }
 
 func TestCredentials(t *testing.T) {
-	storetest.RunCredentials(t, func(t *testing.T) auth.CredentialStore { return MustOpen(t) })
+	authtest.RunCredentials(t, func(t *testing.T) auth.CredentialStore { return MustOpen(t) })
+	authtest.RunCredentialUpdates(t, func(t *testing.T) auth.CredentialStore { return MustOpen(t) })
+}
+
+func TestTenants(t *testing.T) {
+	authtest.RunTenants(t, func(t *testing.T) auth.TenantStore { return MustOpen(t) })
+	authtest.RunAudit(t, func(t *testing.T) auth.AuditLog { return MustOpen(t) })
 }
 
 func TestReopen(t *testing.T) {
