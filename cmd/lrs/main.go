@@ -2,7 +2,8 @@
 // tasks.
 //
 //	lrs serve                      run the service
-//	lrs credentials create|list    manage Basic-auth credentials
+//	lrs tenants create|list|disable|enable   manage tenants
+//	lrs credentials create|list|rotate|revoke   manage Basic-auth credentials
 //	lrs bench                      measure ingest and query speed
 //
 // Every flag has an environment variable (LRS_LISTEN, LRS_DB, ...); a flag
@@ -23,8 +24,13 @@ const usage = `lrs — an xAPI Learning Record Store
 
 Usage:
   lrs serve [flags]                  run the service
+  lrs tenants create NAME            create a tenant
+  lrs tenants list                   list tenants
+  lrs tenants disable|enable NAME    refuse or allow again a tenant's credentials
   lrs credentials create [flags]     create a Basic-auth credential and print it
   lrs credentials list [flags]       list credentials (never their secrets)
+  lrs credentials rotate KEY         give a credential a new secret (--grace keeps the old one working)
+  lrs credentials revoke KEY         revoke a credential for good
   lrs bench [flags]                  measure ingest and query speed
   lrs version                        print the version
 
@@ -53,15 +59,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serveCmd(ctx, args[1:], stderr)
 	case "credentials":
 		if len(args) < 2 {
-			return errors.New("credentials: want create or list")
+			return errors.New("credentials: want create, list, rotate or revoke")
 		}
 		switch args[1] {
 		case "create":
 			return credentialsCreateCmd(ctx, args[2:], stdout)
 		case "list":
 			return credentialsListCmd(ctx, args[2:], stdout)
+		case "rotate":
+			return credentialsRotateCmd(ctx, args[2:], stdout)
+		case "revoke":
+			return credentialsRevokeCmd(ctx, args[2:], stdout)
 		}
-		return fmt.Errorf("credentials: unknown command %q (want create or list)", args[1])
+		return fmt.Errorf("credentials: unknown command %q (want create, list, rotate or revoke)", args[1])
+	case "tenants":
+		return tenantsCmd(ctx, args[1:], stdout)
 	case "bench":
 		return benchCmd(args[1:])
 	case "version":

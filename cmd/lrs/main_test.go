@@ -21,17 +21,17 @@ func TestServeEndToEnd(t *testing.T) {
 	ctx := context.Background()
 
 	var out bytes.Buffer
-	if err := run(ctx, []string{"credentials", "create", "--db", db, "--name", "e2e", "--key", "k1", "--secret", "s1"}, &out, io.Discard); err != nil {
+	if err := run(ctx, []string{"credentials", "create", "--db", db, "--name", "e2e", "--key", "k1", "--secret", "s1-0123456789abcdef"}, &out, io.Discard); err != nil {
 		t.Fatalf("credentials create: %v", err)
 	}
-	if !strings.Contains(out.String(), "key:    k1") || !strings.Contains(out.String(), "secret: s1") {
+	if !strings.Contains(out.String(), "key:    k1") || !strings.Contains(out.String(), "secret: s1-0123456789abcdef") {
 		t.Fatalf("credentials create printed %q", out.String())
 	}
 	out.Reset()
 	if err := run(ctx, []string{"credentials", "list", "--db", db}, &out, io.Discard); err != nil {
 		t.Fatalf("credentials list: %v", err)
 	}
-	if !strings.Contains(out.String(), "k1") || strings.Contains(out.String(), "s1") {
+	if !strings.Contains(out.String(), "k1") || strings.Contains(out.String(), "s1-0123") {
 		t.Fatalf("credentials list must show the key and never the secret: %q", out.String())
 	}
 	if err := run(ctx, []string{"credentials", "create", "--db", db, "--name", "bad", "--scopes", "root"}, io.Discard, io.Discard); err == nil {
@@ -88,10 +88,10 @@ func TestServeEndToEnd(t *testing.T) {
 	if code, b := do("POST", base+"statements", "k1", "wrong", stmt); code != 401 {
 		t.Fatalf("bad secret: %d %s", code, b)
 	}
-	if code, b := do("POST", base+"statements", "k1", "s1", stmt); code != 200 || !strings.Contains(b, id) {
+	if code, b := do("POST", base+"statements", "k1", "s1-0123456789abcdef", stmt); code != 200 || !strings.Contains(b, id) {
 		t.Fatalf("POST: %d %s", code, b)
 	}
-	if code, b := do("GET", base+"statements?statementId="+id, "k1", "s1", ""); code != 200 || !strings.Contains(b, "kari@kommune.no") || !strings.Contains(b, `"stored"`) {
+	if code, b := do("GET", base+"statements?statementId="+id, "k1", "s1-0123456789abcdef", ""); code != 200 || !strings.Contains(b, "kari@kommune.no") || !strings.Contains(b, `"stored"`) {
 		t.Fatalf("GET: %d %s", code, b)
 	}
 

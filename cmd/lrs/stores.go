@@ -18,10 +18,17 @@ type stores struct {
 	Documents   documents.Store
 	Activities  statements.ActivityStore
 	Credentials auth.CredentialStore
+	Tenants     auth.TenantStore
+	Audit       auth.AuditLog
 	close       func() error
 }
 
 func (s *stores) Close() error { return s.close() }
+
+// admin returns the administrative actions on these stores.
+func (s *stores) admin() *auth.Admin {
+	return &auth.Admin{Credentials: s.Credentials, Tenants: s.Tenants, Audit: s.Audit}
+}
 
 // openStores opens the backend db names: a mongodb:// or mongodb+srv:// URL
 // selects MongoDB, anything else is the path of a SQLite database file.
@@ -31,11 +38,13 @@ func openStores(ctx context.Context, db string) (*stores, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open MongoDB: %w", err)
 		}
-		return &stores{Backend: "mongodb", Statements: m, Documents: m, Activities: m, Credentials: m, close: m.Close}, nil
+		return &stores{Backend: "mongodb", Statements: m, Documents: m, Activities: m, Credentials: m,
+			Tenants: m, Audit: m, close: m.Close}, nil
 	}
 	s, err := sqlite.Open(db)
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite database %s: %w", db, err)
 	}
-	return &stores{Backend: "sqlite", Statements: s, Documents: s, Activities: s, Credentials: s, close: s.Close}, nil
+	return &stores{Backend: "sqlite", Statements: s, Documents: s, Activities: s, Credentials: s,
+		Tenants: s, Audit: s, close: s.Close}, nil
 }
