@@ -57,22 +57,55 @@ func readsOnlyOwn(c *auth.Credential) bool {
 }
 
 // authenticate checks HTTP Basic credentials against the credential store
-// (through a short-lived cache) and records the credential in the request
-// state. Failures are 401 with a WWW-Authenticate challenge.
+// (through a short-lived cache), refuses credentials of a disabled tenant,
+// applies the credential's rate limit, and records the credential in the
+// request state. Failures are 401 with a WWW-Authenticate challenge, logged
+// (with the key, never the secret) and counted.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		key, secret, ok := c.Request().BasicAuth()
-		if !ok {
-			return errs.E(errs.Unauthorized, "HTTP Basic authentication is required (Authorization: Basic base64(key:secret))")
+		cred, err := s.principal(c)
+		if err == nil {
+			err = s.creds.tenantEnabled(c.Request().Context(), cred.Tenant)
 		}
-		cred, err := s.creds.check(c.Request().Context(), key, secret)
 		if err != nil {
+			if errs.Is(err, errs.Unauthorized) {
+				s.authFailures.Add(1)
+				s.log.Warn("authentication failed", "path", c.Request().URL.Path, "remote", c.RealIP(),
+					"key", attemptedKey(c), "reason", errs.KindOf(err).String(), "err", err.Error())
+			}
+			return err
+		}
+		if err := s.limiter.allow(c, cred.Key); err != nil {
 			return err
 		}
 		state(c).cred = cred
 		return next(c)
 	}
 }
+
+// principal returns the credential the request authenticates with.
+func (s *Server) principal(c *echo.Context) (*auth.Credential, error) {
+	key, secret, ok := c.Request().BasicAuth()
+	if !ok {
+		return nil, errs.E(errs.Unauthorized, "HTTP Basic authentication is required (Authorization: Basic base64(key:secret))")
+	}
+	return s.creds.check(c.Request().Context(), key, secret)
+}
+
+// attemptedKey is the key of a failed Basic authentication, for the log.
+func attemptedKey(c *echo.Context) string {
+	key, _, ok := c.Request().BasicAuth()
+	if !ok {
+		return ""
+	}
+	if len(key) > 64 {
+		key = key[:64]
+	}
+	return key
+}
+
+// AuthFailures is the number of failed authentications since the start.
+func (s *Server) AuthFailures() uint64 { return s.authFailures.Load() }
 
 // authorize lets the request through when its credential holds one of scopes.
 func authorize(scopes ...string) echo.MiddlewareFunc {
@@ -92,12 +125,14 @@ func authorize(scopes ...string) echo.MiddlewareFunc {
 // keys are cached too, so that guessing keys does not reach the database.
 // A revoked or changed credential takes effect within the TTL.
 type credCache struct {
-	store auth.CredentialStore
-	ttl   time.Duration
-	now   func() time.Time
+	store   auth.CredentialStore
+	tenants auth.TenantStore
+	ttl     time.Duration
+	now     func() time.Time
 
 	mu      sync.RWMutex
 	entries map[string]credEntry
+	tenantE map[string]tenantEntry
 
 	versions sync.Map // credential key -> statements.Version last used
 }
@@ -107,11 +142,61 @@ type credEntry struct {
 	expires time.Time
 }
 
+type tenantEntry struct {
+	enabled bool
+	expires time.Time
+}
+
 // maxCachedCredentials bounds the cache; when full it starts afresh.
 const maxCachedCredentials = 10000
 
-func newCredCache(store auth.CredentialStore, ttl time.Duration, now func() time.Time) *credCache {
-	return &credCache{store: store, ttl: ttl, now: now, entries: make(map[string]credEntry)}
+func newCredCache(store auth.CredentialStore, tenants auth.TenantStore, ttl time.Duration, now func() time.Time) *credCache {
+	return &credCache{store: store, tenants: tenants, ttl: ttl, now: now,
+		entries: make(map[string]credEntry), tenantE: make(map[string]tenantEntry)}
+}
+
+// forget drops a credential from the cache, after a change through this
+// server; changes made elsewhere take effect within the TTL.
+func (cc *credCache) forget(key string) {
+	cc.mu.Lock()
+	delete(cc.entries, key)
+	cc.mu.Unlock()
+}
+
+// forgetTenant drops a tenant's state from the cache.
+func (cc *credCache) forgetTenant(name string) {
+	cc.mu.Lock()
+	delete(cc.tenantE, name)
+	cc.mu.Unlock()
+}
+
+// tenantEnabled returns an errs.Unauthorized error when the tenant is
+// disabled or unknown.
+func (cc *credCache) tenantEnabled(ctx context.Context, name string) error {
+	if name == "" || cc.tenants == nil {
+		return nil
+	}
+	now := cc.now()
+	cc.mu.RLock()
+	e, ok := cc.tenantE[name]
+	cc.mu.RUnlock()
+	if !ok || !now.Before(e.expires) {
+		t, err := cc.tenants.Tenant(ctx, name)
+		if err != nil && !errs.Is(err, errs.NotFound) {
+			return err
+		}
+		e = tenantEntry{enabled: err == nil && !t.Disabled, expires: now.Add(cc.ttl)}
+		cc.mu.Lock()
+		if len(cc.tenantE) >= maxCachedCredentials {
+			cc.tenantE = make(map[string]tenantEntry)
+		}
+		cc.tenantE[name] = e
+		cc.mu.Unlock()
+	}
+	if !e.enabled {
+		return errs.E(errs.Unauthorized, "the tenant of this credential is disabled")
+	}
+	return nil
 }
 
 // errBadCredentials is the one answer to a wrong key or secret, so that the

@@ -85,6 +85,8 @@ func newServer(t testing.TB, edit ...func(*lrs.Config)) *testServer {
 		Documents:   db,
 		Activities:  db,
 		Credentials: db,
+		Tenants:     db,
+		Audit:       db,
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BaseURL:     "https://lrs.test",
 		Now:         clk.Now,

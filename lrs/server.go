@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v5"
@@ -46,6 +47,8 @@ type Config struct {
 	Documents   documents.Store          // State, Activity Profile, Agent Profile
 	Activities  statements.ActivityStore // canonical activity definitions
 	Credentials auth.CredentialStore
+	Tenants     auth.TenantStore // nil: no tenant checks and no admin API for tenants
+	Audit       auth.AuditLog
 	Logger      *slog.Logger // nil: slog.Default()
 
 	// BaseURL is the public URL of the service, e.g. "https://lrs.example.org";
@@ -64,6 +67,14 @@ type Config struct {
 	// survive a restart.
 	CursorKey []byte
 
+	// RateLimit is the requests per second each credential may make (a
+	// token bucket holding RateBurst); 0: DefaultRateLimit; < 0: no limit.
+	RateLimit float64
+	RateBurst int // 0: twice RateLimit
+	// RequestTimeout bounds each request's work; 0: DefaultRequestTimeout;
+	// < 0: none.
+	RequestTimeout time.Duration
+
 	// Now is the clock (for tests); nil: time.Now.
 	Now func() time.Time
 }
@@ -74,7 +85,10 @@ type Server struct {
 	log   *slog.Logger
 	now   func() time.Time
 	creds *credCache
-	echo  *echo.Echo
+
+	limiter      *rateLimiter
+	authFailures atomic.Uint64
+	echo         *echo.Echo
 
 	defaultVersion statements.Version
 
@@ -104,6 +118,12 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = DefaultRateLimit
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
 	if len(cfg.CursorKey) == 0 {
 		cfg.CursorKey = make([]byte, 32)
 		_, _ = rand.Read(cfg.CursorKey)
@@ -113,7 +133,8 @@ func New(cfg Config) *Server {
 		cfg:            cfg,
 		log:            cfg.Logger,
 		now:            cfg.Now,
-		creds:          newCredCache(cfg.Credentials, cfg.CredentialTTL, cfg.Now),
+		creds:          newCredCache(cfg.Credentials, cfg.Tenants, cfg.CredentialTTL, cfg.Now),
+		limiter:        newRateLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
 		defaultVersion: statements.V200,
 	}
 	s.echo = s.routes()
@@ -134,7 +155,7 @@ func (s *Server) routes() *echo.Echo {
 		Logger:           s.log,
 		HTTPErrorHandler: s.handleError,
 	})
-	e.Pre(s.cors, s.negotiateVersion, s.alternateSyntax)
+	e.Pre(s.secure, s.cors, s.negotiateVersion, s.alternateSyntax)
 
 	x := e.Group("/xapi")
 	getHead := []string{http.MethodGet, http.MethodHead}
@@ -167,6 +188,10 @@ func (s *Server) routes() *echo.Echo {
 	}
 	x.Match(getHead, "/agents", s.getAgents, guard(definitionsScopes...)...)
 	x.Match(getHead, "/activities", s.getActivities, guard(definitionsScopes...)...)
+
+	if s.cfg.Tenants != nil && s.cfg.Audit != nil {
+		s.adminRoutes(e.Group("/api/v1/admin"))
+	}
 	return e
 }
 

@@ -3,18 +3,15 @@ package mongo
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/FerretDB/FerretDB/ferretdb"
-
 	"github.com/xapi-lrs/lrs/auth"
 	authtest "github.com/xapi-lrs/lrs/auth/storetest"
+	"github.com/xapi-lrs/lrs/internal/ferrettest"
 	"github.com/xapi-lrs/lrs/statements"
 	"github.com/xapi-lrs/lrs/statements/storetest"
 )
@@ -28,61 +25,25 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "lrs-ferretdb-")
+	uri, stop, err := ferrettest.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
-		Logger:    ferretLogger(),
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting FerretDB:", err)
-		return 1
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		f.Run(ctx)
-		close(done)
-	}()
-	ferretURI = f.MongoDBURI()
+	defer stop()
+	ferretURI = uri
 	// The store logs recoveries at level Info; tests cause many.
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	code := m.Run()
-	cancel()
-	<-done
-	return code
+	return m.Run()
 }
-
-// ferretLogger discards FerretDB's log unless LRS_TEST_FERRETDB_LOG is set.
-func ferretLogger() *slog.Logger {
-	if os.Getenv("LRS_TEST_FERRETDB_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
-
-var dbSeq atomic.Int64
 
 // withDatabase returns uri naming a fresh database.
 func withDatabase(t testing.TB, uri string) string {
-	scheme, rest, ok := strings.Cut(uri, "://")
-	if !ok {
-		t.Fatalf("bad URI %q", uri)
+	u, err := ferrettest.Database(uri)
+	if err != nil {
+		t.Fatal(err)
 	}
-	hosts, query := rest, ""
-	if i := strings.IndexAny(rest, "/?"); i >= 0 {
-		hosts = rest[:i]
-		if q := strings.IndexByte(rest, '?'); q >= 0 {
-			query = rest[q:]
-		}
-	}
-	return fmt.Sprintf("%s://%s/lrstest_%d_%d%s", scheme, hosts, os.Getpid(), dbSeq.Add(1), query)
+	return u
 }
 
 // openDB opens a fresh database on the server at uri and drops it when t

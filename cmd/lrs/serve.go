@@ -28,6 +28,11 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	maxBody := fs.Int64("max-body-bytes", envInt64("LRS_MAX_BODY_BYTES", lrs.DefaultMaxBodyBytes), "largest request body in bytes (env LRS_MAX_BODY_BYTES)")
 	maxDoc := fs.Int64("max-document-bytes", envInt64("LRS_MAX_DOCUMENT_BYTES", lrs.DefaultMaxDocumentBytes),
 		"largest State or profile document in bytes (env LRS_MAX_DOCUMENT_BYTES)")
+	rateLimit := fs.Float64("rate-limit", envFloat("LRS_RATE_LIMIT", lrs.DefaultRateLimit),
+		"requests per second each credential may make; 429 above it; negative: no limit (env LRS_RATE_LIMIT)")
+	rateBurst := fs.Int("rate-burst", int(envInt64("LRS_RATE_BURST", 0)), "requests a credential may make at once (env LRS_RATE_BURST; default: twice the rate)")
+	reqTimeout := fs.Duration("request-timeout", envDuration("LRS_REQUEST_TIMEOUT", lrs.DefaultRequestTimeout),
+		"longest time a request may work; negative: none (env LRS_REQUEST_TIMEOUT)")
 	cursorKey := fs.String("cursor-key", env("LRS_CURSOR_KEY", ""),
 		"hex key signing statement-query 'more' links; replicas must share it (env LRS_CURSOR_KEY; default: random per start)")
 	if err := fs.Parse(args); err != nil {
@@ -67,6 +72,11 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxBodyBytes:     *maxBody,
 		MaxDocumentBytes: *maxDoc,
 		CursorKey:        key,
+		Tenants:          st.Tenants,
+		Audit:            st.Audit,
+		RateLimit:        *rateLimit,
+		RateBurst:        *rateBurst,
+		RequestTimeout:   *reqTimeout,
 	})
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -107,6 +117,21 @@ func envInt64(name string, def int64) int64 {
 	var n int64
 	if _, err := fmt.Sscan(env(name, ""), &n); err == nil {
 		return n
+	}
+	return def
+}
+
+func envFloat(name string, def float64) float64 {
+	var f float64
+	if _, err := fmt.Sscan(env(name, ""), &f); err == nil {
+		return f
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(env(name, "")); err == nil {
+		return d
 	}
 	return def
 }

@@ -1,0 +1,281 @@
+package lrs_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/documents"
+	"github.com/xapi-lrs/lrs/internal/ferrettest"
+	"github.com/xapi-lrs/lrs/lrs"
+	"github.com/xapi-lrs/lrs/mongo"
+	"github.com/xapi-lrs/lrs/sqlite"
+	"github.com/xapi-lrs/lrs/statements"
+)
+
+// backend is every store interface the service needs, as both backends
+// implement them on one value.
+type backend interface {
+	statements.Store
+	statements.ActivityStore
+	documents.Store
+	auth.CredentialStore
+	auth.TenantStore
+	auth.AuditLog
+}
+
+var (
+	ferretOnce sync.Once
+	ferretURI  string
+	ferretErr  error
+)
+
+// TestMain stops the FerretDB that the MongoDB-backed tests start.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if ferretStop != nil {
+		ferretStop()
+	}
+	os.Exit(code)
+}
+
+var ferretStop func()
+
+// backends opens a fresh store of each backend: SQLite in a temporary
+// directory, and MongoDB on an in-process FerretDB (started once).
+func backends(t *testing.T) map[string]func(t *testing.T) backend {
+	return map[string]func(t *testing.T) backend{
+		"SQLite": func(t *testing.T) backend {
+			db, err := sqlite.Open(filepath.Join(t.TempDir(), "lrs.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		},
+		"MongoDB": func(t *testing.T) backend {
+			ferretOnce.Do(func() { ferretURI, ferretStop, ferretErr = ferrettest.Start() })
+			if ferretErr != nil {
+				t.Fatal(ferretErr)
+			}
+			uri, err := ferrettest.Database(ferretURI)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			db, err := mongo.Open(ctx, uri)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		},
+	}
+}
+
+// tenantClient makes requests as one credential.
+type tenantClient struct {
+	t           *testing.T
+	base        string
+	key, secret string
+}
+
+func (c *tenantClient) do(method, path, ctype, body string, header ...string) *response {
+	c.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	hr, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	hr.SetBasicAuth(c.key, c.secret)
+	hr.Header.Set("X-Experience-API-Version", "1.0.3")
+	if ctype != "" {
+		hr.Header.Set("Content-Type", ctype)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		hr.Header.Set(header[i], header[i+1])
+	}
+	res, err := testClient.Do(hr)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return &response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// TestTenantIsolation stores data as tenant oslo and tries every route of
+// the service with the credentials of tenant bergen, on both backends:
+// nothing of oslo may be read, changed or even shown to exist.
+func TestTenantIsolation(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) { testTenantIsolation(t, open(t)) })
+	}
+}
+
+func testTenantIsolation(t *testing.T, db backend) {
+	ctx := context.Background()
+	admin := &auth.Admin{Credentials: db, Tenants: db, Audit: db}
+	clients := map[string]*tenantClient{}
+	srv := httptest.NewServer(lrs.New(lrs.Config{Store: db, Documents: db, Activities: db, Credentials: db,
+		Tenants: db, Audit: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
+	t.Cleanup(srv.Close)
+	for _, tn := range []string{"oslo", "bergen"} {
+		if _, err := admin.CreateTenant(ctx, "test", tn); err != nil {
+			t.Fatal(err)
+		}
+		c, secret, err := admin.CreateCredential(ctx, "test", auth.NewCredential{Tenant: tn, Name: tn + " lms",
+			Scopes: []string{auth.ScopeAll, auth.ScopeAdmin}, Key: tn + "-key"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients[tn] = &tenantClient{t: t, base: srv.URL, key: c.Key, secret: secret}
+	}
+	oslo, bergen := clients["oslo"], clients["bergen"]
+
+	// Oslo's data.
+	const id = "aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa"
+	const agent = `{"mbox":"mailto:kari@oslo.kommune.no"}`
+	const act = "https://kins.example/modul/1"
+	osloStmt := fmt.Sprintf(`{"id":%q,"actor":{"mbox":"mailto:kari@oslo.kommune.no","name":"Kari Oslo"},
+		"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},
+		"object":{"id":%q,"definition":{"name":{"nb-NO":"Grunnleggende informasjonssikkerhet"}}}}`, id, act)
+	mustStatus(t, oslo.do("PUT", "/xapi/statements?statementId="+id, "application/json", osloStmt), 204)
+	docQS := func(extra string) string {
+		return "?activityId=" + url.QueryEscape(act) + "&agent=" + url.QueryEscape(agent) + extra
+	}
+	stateURL := "/xapi/activities/state" + docQS("&stateId=bookmark")
+	apURL := "/xapi/activities/profile?activityId=" + url.QueryEscape(act) + "&profileId=p1"
+	agpURL := "/xapi/agents/profile?agent=" + url.QueryEscape(agent) + "&profileId=p1"
+	mustStatus(t, oslo.do("POST", "/xapi/statements", "application/json", strings.Replace(
+		strings.Replace(osloStmt, id, "aaaaaaaa-2222-4111-8111-aaaaaaaaaaaa", 1), "completed", "passed", 1)), 200)
+	mustStatus(t, oslo.do("PUT", stateURL, "application/json", `{"page":7}`), 204)
+	mustStatus(t, oslo.do("PUT", apURL, "application/json", `{"secret":"oslo"}`, "If-None-Match", "*"), 204)
+	mustStatus(t, oslo.do("PUT", agpURL, "application/json", `{"secret":"oslo"}`, "If-None-Match", "*"), 204)
+	osloETag := oslo.do("GET", apURL, "", "").header.Get("ETag")
+	q := oslo.do("GET", "/xapi/statements?limit=1&agent="+url.QueryEscape(agent), "", "")
+	mustStatus(t, q, 200)
+
+	// What bergen must not see or touch.
+	for _, tt := range []struct {
+		method, path, ctype, body string
+		header                    []string
+		want                      int
+		mustNotContain            string
+	}{
+		{"GET", "/xapi/statements?statementId=" + id, "", "", nil, 404, ""},
+		{"HEAD", "/xapi/statements?statementId=" + id, "", "", nil, 404, ""},
+		{"GET", "/xapi/statements?voidedStatementId=" + id, "", "", nil, 404, ""},
+		{"GET", "/xapi/statements?statementId=" + id + "&attachments=true", "", "", nil, 404, ""},
+		{"GET", "/xapi/statements", "", "", nil, 200, "kari"},
+		{"GET", "/xapi/statements?agent=" + url.QueryEscape(agent), "", "", nil, 200, "kari"},
+		{"GET", "/xapi/statements?activity=" + url.QueryEscape(act), "", "", nil, 200, "kari"},
+		{"GET", "/xapi/activities?activityId=" + url.QueryEscape(act), "", "", nil, 200, "Grunnleggende"},
+		{"GET", "/xapi/agents?agent=" + url.QueryEscape(agent), "", "", nil, 200, "Kari Oslo"},
+		{"GET", stateURL, "", "", nil, 404, ""},
+		{"GET", "/xapi/activities/state" + docQS(""), "", "", nil, 200, "bookmark"},
+		{"GET", apURL, "", "", nil, 404, ""},
+		{"GET", "/xapi/activities/profile?activityId=" + url.QueryEscape(act), "", "", nil, 200, "p1"},
+		{"GET", agpURL, "", "", nil, 404, ""},
+		{"GET", "/xapi/agents/profile?agent=" + url.QueryEscape(agent), "", "", nil, 200, "p1"},
+		// Writes aimed at oslo's documents act on bergen's own (empty) space.
+		{"PUT", apURL, "application/json", `{"x":1}`, []string{"If-Match", osloETag}, 412, ""},
+		{"DELETE", apURL, "", "", []string{"If-Match", osloETag}, 412, ""},
+		{"DELETE", "/xapi/activities/state" + docQS(""), "", "", nil, 204, ""},
+		{"DELETE", agpURL, "", "", nil, 204, ""},
+		// A statement with oslo's id is bergen's own: no conflict, no leak.
+		{"PUT", "/xapi/statements?statementId=" + id, "application/json",
+			`{"actor":{"mbox":"mailto:x@bergen.kommune.no"},"verb":{"id":"http://adlnet.gov/expapi/verbs/attempted"},"object":{"id":"https://bergen.example/a"}}`,
+			nil, 204, ""},
+		{"POST", "/xapi/statements", "application/json",
+			`{"actor":{"mbox":"mailto:x@bergen.kommune.no"},"verb":{"id":"http://adlnet.gov/expapi/verbs/voided"},"object":{"objectType":"StatementRef","id":"` + id + `"}}`,
+			nil, 200, ""},
+		// Admin API: oslo's credentials and audit log are not bergen's.
+		{"GET", "/api/v1/admin/credentials/oslo-key", "", "", nil, 404, ""},
+		{"POST", "/api/v1/admin/credentials/oslo-key/rotate", "", "", nil, 404, ""},
+		{"POST", "/api/v1/admin/credentials/oslo-key/revoke", "", "", nil, 404, ""},
+		{"GET", "/api/v1/admin/credentials", "", "", nil, 200, "oslo"},
+		{"GET", "/api/v1/admin/credentials?tenant=oslo", "", "", nil, 403, "oslo-key"},
+		{"GET", "/api/v1/admin/audit", "", "", nil, 200, "oslo"},
+		{"GET", "/api/v1/admin/audit?tenant=oslo", "", "", nil, 403, "oslo-key"},
+		{"POST", "/api/v1/admin/credentials", "application/json", `{"name":"x","scopes":["all"],"tenant":"oslo"}`, nil, 403, ""},
+		{"GET", "/api/v1/admin/tenants", "", "", nil, 403, "oslo"},
+		{"POST", "/api/v1/admin/tenants/oslo/disable", "", "", nil, 403, ""},
+	} {
+		r := bergen.do(tt.method, tt.path, tt.ctype, tt.body, tt.header...)
+		if r.status != tt.want {
+			t.Errorf("bergen %s %s: status %d, want %d; body %s", tt.method, tt.path, r.status, tt.want, r.body)
+		}
+		if tt.mustNotContain != "" && strings.Contains(string(r.body), tt.mustNotContain) {
+			t.Errorf("bergen %s %s: the answer shows oslo's %q: %s", tt.method, tt.path, tt.mustNotContain, r.body)
+		}
+	}
+	// Oslo's "more" link followed by bergen shows nothing of oslo.
+	var sr struct{ More string }
+	q.json(t, &sr)
+	if sr.More == "" {
+		t.Error("oslo's query of one of two statements has no more link")
+	} else {
+		if r := bergen.do("GET", sr.More, "", ""); strings.Contains(string(r.body), "kari") {
+			t.Errorf("bergen following oslo's more link saw oslo's data: %s", r.body)
+		}
+	}
+
+	// Oslo's data is intact.
+	r := oslo.do("GET", "/xapi/statements?statementId="+id, "", "")
+	mustStatus(t, r, 200)
+	if !strings.Contains(string(r.body), "kari@oslo") {
+		t.Errorf("oslo's statement changed: %s", r.body)
+	}
+	if r := oslo.do("GET", "/xapi/statements?voidedStatementId="+id, "", ""); r.status != 404 {
+		t.Errorf("bergen's voiding statement voided oslo's statement: %d %s", r.status, r.body)
+	}
+	for _, u := range []string{stateURL, apURL, agpURL} {
+		if r := oslo.do("GET", u, "", ""); r.status != 200 {
+			t.Errorf("oslo's document %s is gone after bergen's requests: %d", u, r.status)
+		}
+	}
+	if r := oslo.do("GET", "/xapi/activities?activityId="+url.QueryEscape(act), "", ""); !strings.Contains(string(r.body), "Grunnleggende") {
+		t.Errorf("oslo's activity definition: %s", r.body)
+	}
+	if r := oslo.do("GET", "/api/v1/admin/credentials/oslo-key", "", ""); r.status != 200 || strings.Contains(string(r.body), `"revoked":true`) {
+		t.Errorf("oslo's credential after bergen's attempts: %d %s", r.status, r.body)
+	}
+
+	// A disabled tenant is locked out; its data stays.
+	if _, err := admin.SetTenantDisabled(ctx, "test", "oslo", true); err != nil {
+		t.Fatal(err)
+	}
+	srv2 := httptest.NewServer(lrs.New(lrs.Config{Store: db, Documents: db, Activities: db, Credentials: db,
+		Tenants: db, Audit: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
+	t.Cleanup(srv2.Close)
+	oslo2 := &tenantClient{t: t, base: srv2.URL, key: oslo.key, secret: oslo.secret}
+	if r := oslo2.do("GET", "/xapi/statements?statementId="+id, "", ""); r.status != 401 {
+		t.Errorf("a disabled tenant's credential: %d, want 401", r.status)
+	}
+	if _, err := db.Get(ctx, "oslo", id); err != nil {
+		t.Errorf("a disabled tenant's statement: %v", err)
+	}
+}
+
+func mustStatus(t *testing.T, r *response, want int) {
+	t.Helper()
+	if r.status != want {
+		t.Fatalf("status %d, want %d: %s", r.status, want, r.body)
+	}
+}
