@@ -342,7 +342,7 @@ func WriteMultipart(w io.Writer, statementsJSON []byte, atts []Attachment) (cont
 		h := textproto.MIMEHeader{}
 		h.Set("Content-Type", ct)
 		h.Set("Content-Transfer-Encoding", "binary")
-		h.Set("X-Experience-API-Hash", sum)
+		h["X-Experience-API-Hash"] = []string{sum} // the spec's spelling, which some clients match exactly
 		pw, err := mw.CreatePart(h)
 		if err != nil {
 			return "", err

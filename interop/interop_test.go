@@ -1,0 +1,398 @@
+// Package interop runs published xAPI client libraries, unchanged, against
+// the LRS: TinCanJS, xAPI.js (@xapi/xapi) and the cmi5 AU client
+// (@xapi/cmi5). Each library is driven by a Node script in this directory
+// that exercises the Statement, State, Activity Profile and Agent Profile
+// resources the way the library does it and asserts what it reads back; the
+// Go test starts the real server over a real SQLite database, runs each
+// script against it, and fails when a script fails, when the server answers
+// any request with a 5xx, or when a browser could not make a request the
+// library made (the CORS preflight would refuse one of its headers).
+//
+// The test needs Node.js 18 or later and npm on PATH (it skips without
+// them); it installs the pinned packages of package-lock.json with `npm ci`
+// when node_modules is missing or older than the lock file.
+package interop
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/lrs"
+	"github.com/xapi-lrs/lrs/sqlite"
+)
+
+// The credentials every test server holds. The LMS credential may do
+// anything; the AU credential has what a cmi5 AU's launch token needs (it
+// writes statements, reads its own, reads the State and agent profile the
+// LMS wrote).
+const (
+	lmsKey    = "interop-lms"
+	lmsSecret = "interop-lms-secret"
+	auKey     = "interop-au"
+	auSecret  = "interop-au-secret"
+)
+
+var auScopes = []string{auth.ScopeStatementsWrite, auth.ScopeStatementsReadMine, auth.ScopeState, auth.ScopeProfile}
+
+// scriptTimeout bounds one script run; together the runs take a few seconds.
+const scriptTimeout = 60 * time.Second
+
+// TestClientLibraries runs every library script, in each xAPI version and
+// HTTP adapter the library offers, against a server of its own.
+func TestClientLibraries(t *testing.T) {
+	node := requireNode(t)
+	installModules(t)
+	// go test caches a passing result keyed on the files the test itself
+	// opened; stat the scripts so that editing one reruns the test.
+	scripts, _ := filepath.Glob("*.js")
+	for _, f := range scripts {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	runs := []struct {
+		name   string
+		script string
+		env    []string
+	}{
+		// TinCanJS 0.50 speaks 1.0.0 to 1.0.2 (and 0.9/0.95, which the LRS does
+		// not serve); 1.0.2 is its default.
+		{"tincanjs/1.0.2", "tincanjs.js", []string{"XAPI_VERSION=1.0.2"}},
+		{"tincanjs/1.0.0", "tincanjs.js", []string{"XAPI_VERSION=1.0.0"}},
+		// xAPI.js declares 1.0.0 to 1.0.3 (default 1.0.3) and sends whatever
+		// version it is given, so 2.0.0 runs too; it has an axios and a fetch
+		// transport.
+		{"xapijs/1.0.3/axios", "xapijs.js", []string{"XAPI_VERSION=1.0.3", "XAPI_ADAPTER=axios"}},
+		{"xapijs/1.0.3/fetch", "xapijs.js", []string{"XAPI_VERSION=1.0.3", "XAPI_ADAPTER=fetch"}},
+		{"xapijs/2.0.0/axios", "xapijs.js", []string{"XAPI_VERSION=2.0.0", "XAPI_ADAPTER=axios"}},
+		{"xapijs/2.0.0/fetch", "xapijs.js", []string{"XAPI_VERSION=2.0.0", "XAPI_ADAPTER=fetch"}},
+		// The cmi5 client always speaks 1.0.3, as cmi5 requires.
+		{"cmi5", "cmi5.js", nil},
+	}
+	for _, r := range runs {
+		t.Run(r.name, func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t)
+			out, err := runScript(t, node, r.script, append([]string{
+				"LRS_ENDPOINT=" + srv.endpoint,
+				"LRS_KEY=" + lmsKey, "LRS_SECRET=" + lmsSecret,
+				"LRS_AU_KEY=" + auKey, "LRS_AU_SECRET=" + auSecret,
+			}, r.env...))
+			if err != nil {
+				t.Fatalf("node %s: %v\n--- script output ---\n%s\n--- requests the server answered ---\n%s",
+					r.script, err, out, srv.log())
+			}
+			// A script whose awaited callback never came exits 0 without
+			// its closing line: that is a failure too.
+			if !finished.MatchString(out) {
+				t.Fatalf("node %s ended without its closing \"N passed, 0 failed\" line\n--- script output ---\n%s", r.script, out)
+			}
+			if testing.Verbose() {
+				t.Logf("script output:\n%s", out)
+			}
+			srv.check(t)
+		})
+	}
+}
+
+// finished matches the closing line of a script that ran all its steps.
+var finished = regexp.MustCompile(`(?m)^[1-9][0-9]* passed, 0 failed$`)
+
+// requireNode returns the path of node, skipping the test when node or npm
+// is missing or node is older than 18 (the first with fetch).
+func requireNode(t *testing.T) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not on PATH: the client-library interoperability test needs Node.js 18+ and npm")
+	}
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Skip("npm is not on PATH: the client-library interoperability test needs Node.js 18+ and npm")
+	}
+	out, err := exec.Command(node, "--version").Output()
+	if err != nil {
+		t.Fatalf("node --version: %v", err)
+	}
+	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "v")
+	major, _ := strconv.Atoi(strings.SplitN(v, ".", 2)[0])
+	if major < 18 {
+		t.Skipf("node %s is too old: the client-library interoperability test needs Node.js 18+", v)
+	}
+	return node
+}
+
+// installModules runs `npm ci` when node_modules is missing or older than
+// package-lock.json, so that the scripts run the pinned library versions.
+func installModules(t *testing.T) {
+	t.Helper()
+	lock, err := os.Stat("package-lock.json")
+	if err != nil {
+		t.Fatalf("package-lock.json: %v", err)
+	}
+	// npm writes node_modules/.package-lock.json at the end of an install.
+	if inst, err := os.Stat(filepath.Join("node_modules", ".package-lock.json")); err == nil && !inst.ModTime().Before(lock.ModTime()) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("npm ci in interop/ failed: %v\n%s", err, out)
+	}
+}
+
+// runScript runs node script with env added to the test's environment and
+// returns its combined output.
+func runScript(t *testing.T, node, script string, env []string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("timed out after %v", scriptTimeout)
+	}
+	return out.String(), err
+}
+
+// server is the real service over a real SQLite database, listening on a
+// loopback port, with a record of every request it answered.
+type server struct {
+	base     string // http://127.0.0.1:<port>
+	endpoint string // base + /xapi/
+
+	mu       sync.Mutex
+	requests []request
+}
+
+// request is what the server saw of one request and what it answered.
+type request struct {
+	method, uri string
+	headers     http.Header
+	status      int
+}
+
+// startServer starts a server with the LMS and AU credentials; it stops
+// when the test ends.
+func startServer(t *testing.T) *server {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "lrs.db"))
+	if err != nil {
+		t.Fatalf("sqlite.Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	for _, c := range []*auth.Credential{
+		{Key: lmsKey, SecretHash: auth.HashSecret(lmsSecret), Name: "interop LMS", Scopes: []string{auth.ScopeAll}},
+		{Key: auKey, SecretHash: auth.HashSecret(auSecret), Name: "interop cmi5 AU", Scopes: auScopes},
+	} {
+		c.Tenant, c.Created = auth.DefaultTenant, time.Now().UTC()
+		if err := db.CreateCredential(ctx, c); err != nil {
+			t.Fatalf("CreateCredential: %v", err)
+		}
+	}
+	svc := lrs.New(lrs.Config{
+		Store:       db,
+		Documents:   db,
+		Activities:  db,
+		Credentials: db,
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + l.Addr().String()
+	s := &server{base: base, endpoint: base + "/xapi/"}
+	hs := &http.Server{Handler: s.record(svc.Handler()), ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(l)
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hs.Shutdown(sctx)
+	})
+	return s
+}
+
+// record wraps h to keep each request's method, URI, headers and status.
+func (s *server) record(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		s.mu.Lock()
+		s.requests = append(s.requests, request{method: r.Method, uri: r.URL.RequestURI(), headers: r.Header.Clone(), status: sw.status})
+		s.mu.Unlock()
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// log lists the requests answered so far, one a line, for failure reports.
+func (s *server) log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var b strings.Builder
+	for _, r := range s.requests {
+		fmt.Fprintf(&b, "%d %s %s (version %q)\n", r.status, r.method, r.uri, r.headers.Get("X-Experience-API-Version"))
+	}
+	return b.String()
+}
+
+// check fails the test if the server answered any request with a 5xx, or
+// if the CORS preflight the server gives would stop a browser from sending
+// any request the library sent.
+func (s *server) check(t *testing.T) {
+	t.Helper()
+	s.mu.Lock()
+	reqs := append([]request(nil), s.requests...)
+	s.mu.Unlock()
+	if len(reqs) == 0 {
+		t.Fatal("the script sent no request to the LRS")
+	}
+	seen := map[string]bool{}
+	for _, r := range reqs {
+		if r.status >= 500 {
+			t.Errorf("the server answered %s %s with %d", r.method, r.uri, r.status)
+		}
+		names := preflightHeaders(r.headers)
+		path, _, _ := strings.Cut(r.uri, "?")
+		key := r.method + " " + path + " " + strings.Join(names, ",")
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if err := s.preflight(r.method, r.uri, names); err != nil {
+			t.Errorf("a browser could not send %s %s with headers %v: %v", r.method, r.uri, names, err)
+		}
+	}
+}
+
+// preflightHeaders lists, lower-cased and sorted, the request headers a
+// browser would name in Access-Control-Request-Headers: those a script may
+// set, less the CORS-safelisted ones (Fetch standard, 2.2.2).
+func preflightHeaders(h http.Header) []string {
+	var names []string
+	for name, vals := range h {
+		n := strings.ToLower(name)
+		switch {
+		case forbiddenHeader[n], strings.HasPrefix(n, "sec-"), strings.HasPrefix(n, "proxy-"):
+			continue
+		case n == "accept" || n == "accept-language" || n == "content-language":
+			continue
+		case n == "content-type" && len(vals) == 1 && safelistedContentType(vals[0]):
+			continue
+		case (n == "cache-control" || n == "pragma") && len(vals) == 1 && vals[0] == "no-cache" && conditional(h):
+			// A fetch implementation adds these itself to a conditional
+			// request, after the preflight (Fetch standard,
+			// HTTP-network-or-cache fetch).
+			continue
+		}
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// forbiddenHeader lists headers the browser sets itself, which scripts
+// cannot set, and the ones Node's HTTP clients add that a browser's script
+// would not (user-agent).
+var forbiddenHeader = map[string]bool{
+	"accept-charset": true, "accept-encoding": true, "access-control-request-headers": true,
+	"access-control-request-method": true, "connection": true, "content-length": true, "cookie": true,
+	"cookie2": true, "date": true, "dnt": true, "expect": true, "host": true, "keep-alive": true,
+	"origin": true, "referer": true, "te": true, "trailer": true, "transfer-encoding": true,
+	"upgrade": true, "via": true, "user-agent": true,
+}
+
+// conditional reports whether a request carries a conditional header.
+func conditional(h http.Header) bool {
+	for _, n := range []string{"If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range"} {
+		if h.Get(n) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func safelistedContentType(v string) bool {
+	mt := strings.ToLower(strings.TrimSpace(strings.SplitN(v, ";", 2)[0]))
+	return mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data" || mt == "text/plain"
+}
+
+// preflight sends the OPTIONS request a browser would send before method
+// to uri with the headers, and reports what in the answer would make it
+// refuse the request.
+func (s *server) preflight(method, uri string, headers []string) error {
+	req, err := http.NewRequest(http.MethodOptions, s.base+uri, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Origin", "http://content.example")
+	req.Header.Set("Access-Control-Request-Method", method)
+	if len(headers) > 0 {
+		req.Header.Set("Access-Control-Request-Headers", strings.Join(headers, ","))
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("preflight status %d", res.StatusCode)
+	}
+	if o := res.Header.Get("Access-Control-Allow-Origin"); o != "*" && o != "http://content.example" {
+		return fmt.Errorf("Access-Control-Allow-Origin is %q", o)
+	}
+	if method != http.MethodGet && method != http.MethodHead && method != http.MethodPost &&
+		!listHas(res.Header.Get("Access-Control-Allow-Methods"), method) {
+		return fmt.Errorf("Access-Control-Allow-Methods %q lacks %s", res.Header.Get("Access-Control-Allow-Methods"), method)
+	}
+	allowed := res.Header.Get("Access-Control-Allow-Headers")
+	for _, h := range headers {
+		if !listHas(allowed, h) {
+			return fmt.Errorf("Access-Control-Allow-Headers %q lacks %s", allowed, h)
+		}
+	}
+	return nil
+}
+
+// listHas reports whether a comma-separated header value names v (case
+// insensitive).
+func listHas(list, v string) bool {
+	for _, x := range strings.Split(list, ",") {
+		if strings.EqualFold(strings.TrimSpace(x), v) {
+			return true
+		}
+	}
+	return false
+}
