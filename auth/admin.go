@@ -107,6 +107,9 @@ func (a *Admin) CreateCredential(ctx context.Context, actor string, n NewCredent
 	}
 	if n.Key == "" {
 		n.Key = RandomHex(12)
+	} else if !validKey(n.Key) {
+		return nil, "", errs.Invalidf("key", "credential-key",
+			"a key is 1 to 128 letters, digits, '.', '_', '~' and '-' (no '/' or ':'); leave it out to get a random one")
 	}
 	if n.Secret == "" {
 		n.Secret = RandomHex(24)
@@ -169,4 +172,20 @@ func dedupe(list []string) []string {
 		}
 	}
 	return out
+}
+
+// validKey reports whether a Basic-auth key has only characters that need
+// no escaping and cannot collide with the keys of token clients, which
+// contain a '/'.
+func validKey(k string) bool {
+	if len(k) == 0 || len(k) > 128 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '~' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

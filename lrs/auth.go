@@ -85,6 +85,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 
 // principal returns the credential the request authenticates with.
 func (s *Server) principal(c *echo.Context) (*auth.Credential, error) {
+	if token, ok := bearerToken(c.Request()); ok { // token.go
+		return s.bearerCredential(c, token)
+	}
 	key, secret, ok := c.Request().BasicAuth()
 	if !ok {
 		return nil, errs.E(errs.Unauthorized, "HTTP Basic authentication is required (Authorization: Basic base64(key:secret))")

@@ -254,7 +254,8 @@ func (s *Server) postDocument(d *docResource) echo.HandlerFunc {
 		}
 		ctx := c.Request().Context()
 		// Read, merge, write if unchanged; retry when another write came
-		// between the read and the write.
+		// between the read and the write. Each round one of the competing
+		// writers wins, so n concurrent merges need at most n attempts.
 		for attempt := 0; ; attempt++ {
 			cur, err := s.cfg.Documents.Document(ctx, k)
 			if err != nil && !errs.Is(err, errs.NotFound) {
@@ -280,14 +281,19 @@ func (s *Server) postDocument(d *docResource) echo.HandlerFunc {
 				for name, v := range add {
 					old[name] = v
 				}
-				if content, err = json.Marshal(old); err != nil {
+				if content, err = marshalNoEscape(old); err != nil {
 					return errs.Wrap(err, "encoding a merged document")
 				}
 				wcond = documents.Condition{IfMatch: []string{cur.ETag}}
 			}
 			err = s.cfg.Documents.PutDocument(ctx, s.newDocument(k, "application/json", content), wcond)
-			if errs.Is(err, errs.PreconditionFailed) && attempt < 5 {
-				continue
+			if errs.Is(err, errs.PreconditionFailed) {
+				// The precondition that failed is the merge's own, not
+				// the client's (checked above): never a 412.
+				if attempt < maxMergeAttempts && ctx.Err() == nil {
+					continue
+				}
+				return errs.E(errs.Unavailable, "the document changed %d times while this merge was under way; retry the request", attempt+1)
 			}
 			if err != nil {
 				return preconditionError(err)
@@ -296,6 +302,9 @@ func (s *Server) postDocument(d *docResource) echo.HandlerFunc {
 		}
 	}
 }
+
+// maxMergeAttempts bounds the read-merge-write rounds of one POST.
+const maxMergeAttempts = 100
 
 // deleteDocument serves DELETE: one document, or for the State resource
 // without stateId every state matching the other parameters.
@@ -390,12 +399,12 @@ func isJSON(ct string) bool {
 
 // jsonObject parses a JSON object, keeping each value's bytes as they came.
 func jsonObject(b []byte) (map[string]json.RawMessage, error) {
-	t := bytes.TrimSpace(b)
+	t := bytes.TrimLeft(b, " \t\r\n") // JSON's whitespace, not Unicode's
 	if len(t) == 0 || t[0] != '{' {
 		return nil, errors.New("not a JSON object")
 	}
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(t, &m); err != nil {
+	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v5"
 
@@ -52,8 +53,14 @@ func (s *Server) handleError(c *echo.Context, err error) {
 	}
 	status, detail := s.describe(c, err)
 	h := c.Response().Header()
-	if status == http.StatusUnauthorized {
-		h.Set("WWW-Authenticate", `Basic realm="LRS"`)
+	if status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
+		// Challenge in the scheme the client tried (RFC 6750 for tokens,
+		// when the server takes them).
+		if f := strings.Fields(c.Request().Header.Get("Authorization")); s.cfg.Tokens != nil && len(f) > 0 && strings.EqualFold(f[0], "Bearer") {
+			h.Set("WWW-Authenticate", `Bearer realm="LRS", error="invalid_token"`)
+		} else {
+			h.Set("WWW-Authenticate", `Basic realm="LRS"`)
+		}
 	}
 	body, mErr := json.Marshal(errorBody{Error: detail})
 	if mErr != nil { // cannot happen: the body holds only strings

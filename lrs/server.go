@@ -27,10 +27,12 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/statements"
+	"github.com/xapi-lrs/lrs/tokens"
 )
 
 // Defaults of Config's limits.
@@ -75,6 +77,17 @@ type Config struct {
 	// < 0: none.
 	RequestTimeout time.Duration
 
+	// Metrics is the registry the service registers its metrics on and
+	// serves at /metrics, with whatever else the caller registered there;
+	// nil: a registry of its own. MetricsToken, when set, is the bearer
+	// token /metrics requires. (metrics.go, health.go, requestlog.go)
+	Metrics      *prometheus.Registry
+	MetricsToken string
+
+	// Tokens issues and verifies bearer tokens (token.go); nil: bearer
+	// tokens are off and /api/v1/token is not served.
+	Tokens *tokens.Service
+
 	// Now is the clock (for tests); nil: time.Now.
 	Now func() time.Time
 }
@@ -91,6 +104,9 @@ type Server struct {
 	echo         *echo.Echo
 
 	defaultVersion statements.Version
+
+	metrics *metrics   // metrics.go
+	ready   *readiness // health.go
 
 	srv *http.Server // for Serve and Shutdown
 }
@@ -137,6 +153,7 @@ func New(cfg Config) *Server {
 		limiter:        newRateLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
 		defaultVersion: statements.V200,
 	}
+	s.initOps()
 	s.echo = s.routes()
 	s.srv = &http.Server{
 		Handler:           s.echo,
@@ -155,7 +172,9 @@ func (s *Server) routes() *echo.Echo {
 		Logger:           s.log,
 		HTTPErrorHandler: s.handleError,
 	})
+	e.Pre(s.observe) // outermost: request id, errors answered, metrics, log
 	e.Pre(s.secure, s.cors, s.negotiateVersion, s.alternateSyntax)
+	s.opsRoutes(e) // /metrics, /healthz, /readyz
 
 	x := e.Group("/xapi")
 	getHead := []string{http.MethodGet, http.MethodHead}
@@ -191,6 +210,9 @@ func (s *Server) routes() *echo.Echo {
 
 	if s.cfg.Tenants != nil && s.cfg.Audit != nil {
 		s.adminRoutes(e.Group("/api/v1/admin"))
+	}
+	if s.cfg.Tokens != nil {
+		s.tokenRoutes(e) // token.go
 	}
 	return e
 }

@@ -5,6 +5,7 @@
 //	lrs tenants create|list|disable|enable   manage tenants
 //	lrs credentials create|list|rotate|revoke   manage Basic-auth credentials
 //	lrs bench                      measure ingest and query speed
+//	lrs backup                     copy the embedded SQLite store, online
 //
 // Every flag has an environment variable (LRS_LISTEN, LRS_DB, ...); a flag
 // given on the command line wins.
@@ -32,6 +33,7 @@ Usage:
   lrs credentials rotate KEY         give a credential a new secret (--grace keeps the old one working)
   lrs credentials revoke KEY         revoke a credential for good
   lrs bench [flags]                  measure ingest and query speed
+  lrs backup [flags]                 copy the embedded SQLite store, online and consistent
   lrs version                        print the version
 
 Run "lrs COMMAND -h" for the flags of a command.
@@ -74,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("credentials: unknown command %q (want create, list, rotate or revoke)", args[1])
 	case "tenants":
 		return tenantsCmd(ctx, args[1:], stdout)
+	case "backup":
+		return backupCmd(ctx, args[1:], stdout)
 	case "bench":
 		return benchCmd(args[1:])
 	case "version":

@@ -35,6 +35,8 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		"longest time a request may work; negative: none (env LRS_REQUEST_TIMEOUT)")
 	cursorKey := fs.String("cursor-key", env("LRS_CURSOR_KEY", ""),
 		"hex key signing statement-query 'more' links; replicas must share it (env LRS_CURSOR_KEY; default: random per start)")
+	ops := addOpsFlags(fs)   // ops.go
+	tok := addTokenFlags(fs) // tokens.go
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,6 +45,11 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log) // the stores log through slog.Default
+	tokenService, err := tok.service(*baseURL, log)
+	if err != nil {
+		return err
+	}
 
 	var key []byte
 	if *cursorKey != "" {
@@ -61,6 +68,8 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	reg := newRegistry()
+	instrument(st, reg)
 
 	srv := lrs.New(lrs.Config{
 		Store:            st.Statements,
@@ -77,6 +86,9 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		RateLimit:        *rateLimit,
 		RateBurst:        *rateBurst,
 		RequestTimeout:   *reqTimeout,
+		Metrics:          reg,
+		MetricsToken:     *ops.metricsToken,
+		Tokens:           tokenService,
 	})
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -92,12 +104,7 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing requests in flight")
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("shutdown", "err", err)
-	}
+	shutdown(log, srv, ops)
 	return <-errc // the deferred Close flushes and closes the store
 }
 
