@@ -22,6 +22,7 @@ import (
 	"github.com/xapi-lrs/lrs/mongo"
 	"github.com/xapi-lrs/lrs/sqlite"
 	"github.com/xapi-lrs/lrs/statements"
+	"github.com/xapi-lrs/lrs/tokens"
 )
 
 // backend is every store interface the service needs, as both backends
@@ -85,11 +86,13 @@ func backends(t *testing.T) map[string]func(t *testing.T) backend {
 	}
 }
 
-// tenantClient makes requests as one credential.
+// tenantClient makes requests as one credential, with Basic
+// authentication or, when token is set, with that bearer token.
 type tenantClient struct {
 	t           *testing.T
 	base        string
 	key, secret string
+	token       string
 }
 
 func (c *tenantClient) do(method, path, ctype, body string, header ...string) *response {
@@ -102,7 +105,11 @@ func (c *tenantClient) do(method, path, ctype, body string, header ...string) *r
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	hr.SetBasicAuth(c.key, c.secret)
+	if c.token != "" {
+		hr.Header.Set("Authorization", "Bearer "+c.token)
+	} else {
+		hr.SetBasicAuth(c.key, c.secret)
+	}
 	hr.Header.Set("X-Experience-API-Version", "1.0.3")
 	if ctype != "" {
 		hr.Header.Set("Content-Type", ctype)
@@ -120,8 +127,9 @@ func (c *tenantClient) do(method, path, ctype, body string, header ...string) *r
 }
 
 // TestTenantIsolation stores data as tenant oslo and tries every route of
-// the service with the credentials of tenant bergen, on both backends:
-// nothing of oslo may be read, changed or even shown to exist.
+// the service with the credential of tenant bergen and with a bearer token
+// issued to it, on both backends: nothing of oslo may be read, changed or
+// even shown to exist.
 func TestTenantIsolation(t *testing.T) {
 	for name, open := range backends(t) {
 		t.Run(name, func(t *testing.T) { testTenantIsolation(t, open(t)) })
@@ -132,8 +140,12 @@ func testTenantIsolation(t *testing.T, db backend) {
 	ctx := context.Background()
 	admin := &auth.Admin{Credentials: db, Tenants: db, Audit: db}
 	clients := map[string]*tenantClient{}
+	tok, err := tokens.New(tokens.Config{Issuer: "https://lrs.test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(lrs.New(lrs.Config{Store: db, Documents: db, Activities: db, Credentials: db,
-		Tenants: db, Audit: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
+		Tenants: db, Audit: db, Tokens: tok, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
 	t.Cleanup(srv.Close)
 	for _, tn := range []string{"oslo", "bergen"} {
 		if _, err := admin.CreateTenant(ctx, "test", tn); err != nil {
@@ -147,6 +159,13 @@ func testTenantIsolation(t *testing.T, db backend) {
 		clients[tn] = &tenantClient{t: t, base: srv.URL, key: c.Key, secret: secret}
 	}
 	oslo, bergen := clients["oslo"], clients["bergen"]
+	tr := bergen.do("POST", "/api/v1/token", "application/x-www-form-urlencoded", "grant_type=client_credentials")
+	mustStatus(t, tr, 200)
+	var token struct {
+		AccessToken string `json:"access_token"`
+	}
+	tr.json(t, &token)
+	bergenToken := &tenantClient{t: t, base: srv.URL, token: token.AccessToken}
 
 	// Oslo's data.
 	const id = "aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa"
@@ -172,7 +191,7 @@ func testTenantIsolation(t *testing.T, db backend) {
 	mustStatus(t, q, 200)
 
 	// What bergen must not see or touch.
-	for _, tt := range []struct {
+	routes := []struct {
 		method, path, ctype, body string
 		header                    []string
 		want                      int
@@ -198,13 +217,6 @@ func testTenantIsolation(t *testing.T, db backend) {
 		{"DELETE", apURL, "", "", []string{"If-Match", osloETag}, 412, ""},
 		{"DELETE", "/xapi/activities/state" + docQS(""), "", "", nil, 204, ""},
 		{"DELETE", agpURL, "", "", nil, 204, ""},
-		// A statement with oslo's id is bergen's own: no conflict, no leak.
-		{"PUT", "/xapi/statements?statementId=" + id, "application/json",
-			`{"actor":{"mbox":"mailto:x@bergen.kommune.no"},"verb":{"id":"http://adlnet.gov/expapi/verbs/attempted"},"object":{"id":"https://bergen.example/a"}}`,
-			nil, 204, ""},
-		{"POST", "/xapi/statements", "application/json",
-			`{"actor":{"mbox":"mailto:x@bergen.kommune.no"},"verb":{"id":"http://adlnet.gov/expapi/verbs/voided"},"object":{"objectType":"StatementRef","id":"` + id + `"}}`,
-			nil, 200, ""},
 		// Admin API: oslo's credentials and audit log are not bergen's.
 		{"GET", "/api/v1/admin/credentials/oslo-key", "", "", nil, 404, ""},
 		{"POST", "/api/v1/admin/credentials/oslo-key/rotate", "", "", nil, 404, ""},
@@ -216,13 +228,35 @@ func testTenantIsolation(t *testing.T, db backend) {
 		{"POST", "/api/v1/admin/credentials", "application/json", `{"name":"x","scopes":["all"],"tenant":"oslo"}`, nil, 403, ""},
 		{"GET", "/api/v1/admin/tenants", "", "", nil, 403, "oslo"},
 		{"POST", "/api/v1/admin/tenants/oslo/disable", "", "", nil, 403, ""},
-	} {
-		r := bergen.do(tt.method, tt.path, tt.ctype, tt.body, tt.header...)
-		if r.status != tt.want {
-			t.Errorf("bergen %s %s: status %d, want %d; body %s", tt.method, tt.path, r.status, tt.want, r.body)
+	}
+	// Last, as they change what bergen's later reads find: a statement
+	// with oslo's id is bergen's own (no conflict, no leak), and voiding
+	// it touches only bergen's.
+	writes := []struct {
+		method, path, ctype, body string
+		want                      int
+	}{
+		{"PUT", "/xapi/statements?statementId=" + id, "application/json",
+			`{"actor":{"mbox":"mailto:x@bergen.kommune.no"},"verb":{"id":"http://adlnet.gov/expapi/verbs/attempted"},"object":{"id":"https://bergen.example/a"}}`,
+			204},
+		{"POST", "/xapi/statements", "application/json",
+			`{"actor":{"mbox":"mailto:x@bergen.kommune.no"},"verb":{"id":"http://adlnet.gov/expapi/verbs/voided"},"object":{"objectType":"StatementRef","id":"` + id + `"}}`,
+			200},
+	}
+	for who, client := range map[string]*tenantClient{"bergen (Basic)": bergen, "bergen (token)": bergenToken} {
+		for _, tt := range routes {
+			r := client.do(tt.method, tt.path, tt.ctype, tt.body, tt.header...)
+			if r.status != tt.want {
+				t.Errorf("%s %s %s: status %d, want %d; body %s", who, tt.method, tt.path, r.status, tt.want, r.body)
+			}
+			if tt.mustNotContain != "" && strings.Contains(string(r.body), tt.mustNotContain) {
+				t.Errorf("%s %s %s: the answer shows oslo's %q: %s", who, tt.method, tt.path, tt.mustNotContain, r.body)
+			}
 		}
-		if tt.mustNotContain != "" && strings.Contains(string(r.body), tt.mustNotContain) {
-			t.Errorf("bergen %s %s: the answer shows oslo's %q: %s", tt.method, tt.path, tt.mustNotContain, r.body)
+	}
+	for _, tt := range writes {
+		if r := bergenToken.do(tt.method, tt.path, tt.ctype, tt.body); r.status != tt.want {
+			t.Errorf("bergen %s %s: status %d, want %d; body %s", tt.method, tt.path, r.status, tt.want, r.body)
 		}
 	}
 	// Oslo's "more" link followed by bergen shows nothing of oslo.
