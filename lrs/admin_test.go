@@ -161,6 +161,11 @@ func TestRateLimit(t *testing.T) {
 	expect(t, s.do(req{method: "GET", path: "/xapi/statements?limit=1", key: "reader"}), http.StatusOK)
 	s.clock.Set(start.Add(time.Second))
 	expect(t, s.do(get), http.StatusOK)
+	// A clock stepping back does not lock the credential out.
+	s.clock.Set(start.Add(-time.Hour))
+	expect(t, s.do(get), http.StatusTooManyRequests) // the bucket is empty, not refilled
+	s.clock.Set(start.Add(3 * time.Second))
+	expect(t, s.do(get), http.StatusOK)
 }
 
 func TestSecurityHeaders(t *testing.T) {

@@ -63,8 +63,11 @@ func (l *rateLimiter) allow(c *echo.Context, key string) error {
 		b = &bucket{tokens: l.burst, last: now}
 		l.buckets[key] = b
 	}
-	b.tokens = math.Min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
-	b.last = now
+	// A clock that steps back must not drain the bucket.
+	if elapsed := now.Sub(b.last); elapsed > 0 {
+		b.tokens = math.Min(l.burst, b.tokens+elapsed.Seconds()*l.rate)
+		b.last = now
+	}
 	if b.tokens >= 1 {
 		b.tokens--
 		l.mu.Unlock()
