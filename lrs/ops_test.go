@@ -184,6 +184,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	wantValue(t, fams, 1, "lrs_statements_rejected_total", "reason", "invalid", "rule", e.Error.Rule)
 	wantValue(t, fams, 1, "lrs_statements_rejected_total", "reason", "conflict")
 	wantValue(t, fams, 1, "lrs_statements_rejected_total", "reason", "unauthorized")
+	wantValue(t, fams, 1, "lrs_auth_failures_total")
 	wantValue(t, fams, 1, "lrs_document_request_duration_seconds", "resource", "state", "method", "PUT")
 	wantValue(t, fams, 1, "lrs_document_request_duration_seconds", "resource", "state", "method", "GET")
 	wantValue(t, fams, 0, "lrs_document_request_duration_seconds", "resource", "agent_profile", "method", "PUT")
