@@ -22,6 +22,7 @@ import (
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/lrs"
+	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/statements"
 )
 
@@ -258,6 +259,7 @@ func startServer(ctx context.Context, store statements.Store, creds auth.Credent
 	if !ok1 || !ok2 {
 		return "", nil, "", nil, errors.New("the Store must also be a documents.Store and a statements.ActivityStore, as the backends are")
 	}
+	rp, _ := store.(reporting.Store) // nil: a backend without compliance reporting
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, "", nil, err
@@ -267,6 +269,7 @@ func startServer(ctx context.Context, store statements.Store, creds auth.Credent
 		Documents:   docs,
 		Activities:  acts,
 		Credentials: creds,
+		Reporting:   rp, // statements are projected as in production
 		RateLimit:   -1, // the bench measures the service, not the limiter
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})

@@ -20,6 +20,7 @@ import (
 	"github.com/xapi-lrs/lrs/internal/ferrettest"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/mongo"
+	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/sqlite"
 	"github.com/xapi-lrs/lrs/statements"
 	"github.com/xapi-lrs/lrs/tokens"
@@ -144,15 +145,16 @@ func testTenantIsolation(t *testing.T, db backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rp, _ := db.(reporting.Store) // compliance reporting, where the backend has it
 	srv := httptest.NewServer(lrs.New(lrs.Config{Store: db, Documents: db, Activities: db, Credentials: db,
-		Tenants: db, Audit: db, Tokens: tok, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
+		Tenants: db, Audit: db, Tokens: tok, Reporting: rp, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
 	t.Cleanup(srv.Close)
 	for _, tn := range []string{"oslo", "bergen"} {
 		if _, err := admin.CreateTenant(ctx, "test", tn); err != nil {
 			t.Fatal(err)
 		}
 		c, secret, err := admin.CreateCredential(ctx, "test", auth.NewCredential{Tenant: tn, Name: tn + " lms",
-			Scopes: []string{auth.ScopeAll, auth.ScopeAdmin}, Key: tn + "-key"})
+			Scopes: []string{auth.ScopeAll, auth.ScopeAdmin, auth.ScopeReportsRead, auth.ScopeRosterWrite}, Key: tn + "-key"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,6 +189,37 @@ func testTenantIsolation(t *testing.T, db backend) {
 	mustStatus(t, oslo.do("PUT", apURL, "application/json", `{"secret":"oslo"}`, "If-None-Match", "*"), 204)
 	mustStatus(t, oslo.do("PUT", agpURL, "application/json", `{"secret":"oslo"}`, "If-None-Match", "*"), 204)
 	osloETag := oslo.do("GET", apURL, "", "").header.Get("ETag")
+	if rp != nil {
+		// Oslo's compliance catalog and roster, in which Kari's statements
+		// count, and a projection rebuilt once.
+		mustStatus(t, oslo.do("PUT", "/api/v1/modules/kins-1", "application/json",
+			`{"title":{"nb-NO":"Grunnleggende informasjonssikkerhet"},"activities":["`+act+`"],"completion":"completed"}`), 201)
+		mustStatus(t, oslo.do("PUT", "/api/v1/rules/leder", "application/json", `{"role":"leder","modules":["kins-1"]}`), 201)
+		mustStatus(t, oslo.do("PUT", "/api/v1/campaigns/okt", "application/json", `{"modules":["kins-1"],"start":"2025-10-01","end":"2025-10-31"}`), 201)
+		mustStatus(t, oslo.do("PUT", "/api/v1/exemptions/x1", "application/json", `{"person":"o1","module":"kins-1","reason":"Kari's leave"}`), 201)
+		mustStatus(t, oslo.do("POST", "/api/v1/roster/imports", "application/json", `{"source":"oslo.json",
+			"units":[{"id":"radhus","name":"Oslo rådhus","managers":["o1"]}],
+			"people":[{"id":"o1","name":"Kari Oslo","email":"kari@oslo.kommune.no","units":["radhus"],"roles":["leder"]},
+			          {"id":"o2","name":"Ola Oslo","email":"ola@oslo.kommune.no","units":["radhus"],"roles":["leder"]}]}`), 201)
+		mustStatus(t, oslo.do("POST", "/xapi/statements", "application/json",
+			`{"actor":{"mbox":"mailto:knut@oslo.kommune.no","name":"Knut Ukjent"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"`+act+`"}}`), 200)
+		mustStatus(t, oslo.do("POST", "/api/v1/projection/rebuild", "", ""), 202)
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			r := oslo.do("GET", "/api/v1/projection/rebuild", "", "")
+			if !strings.Contains(string(r.body), `"running"`) {
+				mustStatus(t, r, 200)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("oslo's rebuild: %s", r.body)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		r := oslo.do("GET", "/api/v1/reports/status?person=o1", "", "")
+		if !strings.Contains(string(r.body), `"status":"exempt"`) || !strings.Contains(string(r.body), "Kari Oslo") {
+			t.Fatalf("oslo's own report: %s", r.body)
+		}
+	}
 	q := oslo.do("GET", "/xapi/statements?limit=1&agent="+url.QueryEscape(agent), "", "")
 	mustStatus(t, q, 200)
 
@@ -229,6 +262,41 @@ func testTenantIsolation(t *testing.T, db backend) {
 		{"GET", "/api/v1/admin/tenants", "", "", nil, 403, "oslo"},
 		{"POST", "/api/v1/admin/tenants/oslo/disable", "", "", nil, 403, ""},
 	}
+	if rp != nil {
+		// Compliance reporting: bergen's catalog, roster, projection and
+		// reports are its own, empty ones.
+		routes = append(routes, []struct {
+			method, path, ctype, body string
+			header                    []string
+			want                      int
+			mustNotContain            string
+		}{
+			{"GET", "/api/v1/modules", "", "", nil, 200, "kins-1"},
+			{"GET", "/api/v1/modules/kins-1", "", "", nil, 404, "Grunnleggende"},
+			{"DELETE", "/api/v1/modules/kins-1", "", "", nil, 404, ""},
+			{"GET", "/api/v1/rules", "", "", nil, 200, "leder"},
+			{"GET", "/api/v1/rules/leder", "", "", nil, 404, "kins-1"},
+			{"DELETE", "/api/v1/rules/leder", "", "", nil, 404, ""},
+			{"PUT", "/api/v1/rules/leder", "application/json", `{"role":"leder","modules":["kins-1"]}`, nil, 400, ""},
+			{"GET", "/api/v1/campaigns", "", "", nil, 200, "okt"},
+			{"GET", "/api/v1/campaigns/okt", "", "", nil, 404, "kins-1"},
+			{"DELETE", "/api/v1/campaigns/okt", "", "", nil, 404, ""},
+			{"GET", "/api/v1/exemptions", "", "", nil, 200, "Kari"},
+			{"GET", "/api/v1/exemptions/x1", "", "", nil, 404, "Kari"},
+			{"DELETE", "/api/v1/exemptions/x1", "", "", nil, 404, ""},
+			{"GET", "/api/v1/roster/imports", "", "", nil, 200, "oslo"},
+			{"GET", "/api/v1/roster/imports/1", "", "", nil, 404, "Kari"},
+			{"GET", "/api/v1/reports/status", "", "", nil, 200, "Kari"},
+			{"GET", "/api/v1/reports/status?format=csv", "", "", nil, 200, "Kari"},
+			{"GET", "/api/v1/reports/status?person=o1", "", "", nil, 200, "Kari"},
+			{"GET", "/api/v1/reports/status?module=kins-1", "", "", nil, 400, "Kari"},
+			{"GET", "/api/v1/reports/summary", "", "", nil, 200, "kins-1"},
+			{"GET", "/api/v1/reports/reminders", "", "", nil, 200, "Kari"},
+			{"GET", "/api/v1/reports/unmatched", "", "", nil, 200, "knut"},
+			{"GET", "/api/v1/people/o1/transcript", "", "", nil, 404, "Kari"},
+			{"GET", "/api/v1/projection/rebuild", "", "", nil, 404, "oslo"},
+		}...)
+	}
 	// Last, as they change what bergen's later reads find: a statement
 	// with oslo's id is bergen's own (no conflict, no leak), and voiding
 	// it touches only bergen's.
@@ -242,6 +310,16 @@ func testTenantIsolation(t *testing.T, db backend) {
 		{"POST", "/xapi/statements", "application/json",
 			`{"actor":{"mbox":"mailto:x@bergen.kommune.no"},"verb":{"id":"http://adlnet.gov/expapi/verbs/voided"},"object":{"objectType":"StatementRef","id":"` + id + `"}}`,
 			200},
+	}
+	if rp != nil {
+		// Bergen's own roster (with oslo's employee id) and rebuild.
+		writes = append(writes, []struct {
+			method, path, ctype, body string
+			want                      int
+		}{
+			{"POST", "/api/v1/roster/imports", "text/csv", "id,name,email\no1,Bergen-Kari,kari@bergen.kommune.no\n", 201},
+			{"POST", "/api/v1/projection/rebuild", "", "", 202},
+		}...)
 	}
 	for who, client := range map[string]*tenantClient{"bergen (Basic)": bergen, "bergen (token)": bergenToken} {
 		for _, tt := range routes {
@@ -267,6 +345,37 @@ func testTenantIsolation(t *testing.T, db backend) {
 	} else {
 		if r := bergen.do("GET", sr.More, "", ""); strings.Contains(string(r.body), "kari") {
 			t.Errorf("bergen following oslo's more link saw oslo's data: %s", r.body)
+		}
+	}
+
+	if rp != nil {
+		// Oslo's report is intact: Kari exempt, her completion in her
+		// transcript, one import, Knut unmatched.
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			r := bergen.do("GET", "/api/v1/projection/rebuild", "", "")
+			if !strings.Contains(string(r.body), `"running"`) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("bergen's rebuild: %s", r.body)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		r := oslo.do("GET", "/api/v1/reports/status?person=o1", "", "")
+		if !strings.Contains(string(r.body), `"status":"exempt"`) || !strings.Contains(string(r.body), "Kari Oslo") {
+			t.Errorf("oslo's report after bergen's requests: %s", r.body)
+		}
+		r = oslo.do("GET", "/api/v1/people/o1/transcript", "", "")
+		if !strings.Contains(string(r.body), `"module":"kins-1"`) || !strings.Contains(string(r.body), id) {
+			t.Errorf("oslo's transcript after bergen's requests: %s", r.body)
+		}
+		r = oslo.do("GET", "/api/v1/roster/imports", "", "")
+		if strings.Count(string(r.body), `"id":`) != 1 {
+			t.Errorf("oslo's imports after bergen's: %s", r.body)
+		}
+		r = oslo.do("GET", "/api/v1/reports/unmatched", "", "")
+		if !strings.Contains(string(r.body), "knut@oslo") {
+			t.Errorf("oslo's unmatched learners after bergen's requests: %s", r.body)
 		}
 	}
 

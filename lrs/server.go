@@ -31,6 +31,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/documents"
+	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/statements"
 	"github.com/xapi-lrs/lrs/tokens"
 )
@@ -88,6 +89,11 @@ type Config struct {
 	// tokens are off and /api/v1/token is not served.
 	Tokens *tokens.Service
 
+	// Reporting keeps the compliance catalog, roster and completion
+	// projection (reporting.go); nil: compliance reporting is off, its
+	// routes are not served and statements are not projected.
+	Reporting reporting.Store
+
 	// Now is the clock (for tests); nil: time.Now.
 	Now func() time.Time
 }
@@ -109,6 +115,8 @@ type Server struct {
 	ready   *readiness // health.go
 
 	srv *http.Server // for Serve and Shutdown
+
+	rp *reportingState // reporting.go; nil when Config.Reporting is nil
 }
 
 // New returns a Server for cfg.
@@ -214,6 +222,7 @@ func (s *Server) routes() *echo.Echo {
 	if s.cfg.Tokens != nil {
 		s.tokenRoutes(e) // token.go
 	}
+	s.rp = s.reportingRoutes(e) // reporting.go
 	return e
 }
 

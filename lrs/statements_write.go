@@ -226,7 +226,12 @@ func (s *Server) store(c *echo.Context, stmts []map[string]any, atts []statement
 		ids[i] = id
 		recs[i] = rec
 	}
-	if err := s.cfg.Store.Insert(c.Request().Context(), recs, atts); err != nil {
+	// With compliance reporting on, insert also projects the statements
+	// into completion facts (voidings retract their targets'). Like the
+	// activity definitions below, the projection is derived data: a
+	// failure of it alone is logged, not reported to the client, and a
+	// projection rebuild repairs it (reporting.go).
+	if err := s.insert(c.Request().Context(), tenant, recs, atts, stmts); err != nil {
 		return nil, err
 	}
 	if defs := definitions(stmts); len(defs) > 0 {

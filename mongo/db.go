@@ -217,6 +217,13 @@ func (db *DB) createIndexes(ctx context.Context) error {
 		// of a key; documents of a list or delete-all (see documents.go).
 		{db.db.Collection(collDocuments), []index{{"key_version", "k -v"}, {"tenant_kind_activity_agent_reg", "t kd a g r"}}},
 		{db.db.Collection(collActivities), []index{{"key_version", "k -v"}}},
+		// Compliance reporting (see reporting.go): catalog revisions; the
+		// current roster rows, the rows of some people, the members of
+		// units; the facts of agents; the retractions of statements.
+		{db.db.Collection(collCatalog), []index{{"key_version", "k -v"}}},
+		{db.db.Collection(collRoster), []index{{"tenant_superseded_kind", "t x kd"}, {"tenant_key_kind", "t k kd"}, {"tenant_kind_value", "t kd v"}}},
+		{db.db.Collection(collFacts), []index{{"tenant_agent", "t g"}}},
+		{db.db.Collection(collRetractions), []index{{"tenant_statement", "t s"}}},
 	}
 	for _, s := range sets {
 		var models []mdb.IndexModel

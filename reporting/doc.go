@@ -1,7 +1,106 @@
-// Package reporting will hold the compliance domain: the module catalog, the
-// roster over time (people, units, managers, roles), the rules that say who
-// must complete which module by when, the completion projection built from
-// statements, and the reports for HR, managers and auditors.
+// Package reporting is the compliance domain of the LRS: which people must
+// complete which training modules by when, who has, and the evidence for
+// auditors. It imports neither the HTTP framework nor a database driver;
+// Store (store.go) is implemented by package sqlite, and package storetest
+// holds the contract tests and the KiNS scenario every backend passes.
 //
-// It is empty so far; see the README's "What does not work yet".
+// # Model
+//
+// The module catalog (Module) names each piece of mandatory training by the
+// activity IRIs that identify it on whatever platform delivers it, with a
+// completion rule (completed, passed, completed-and-passed,
+// completed-or-passed, optionally a minimum scaled score), optional parts
+// that must each be met (the AUs of a cmi5 course) and an optional
+// validity after which a completion expires. Rules require the holders of
+// a role to complete modules within a period of the role assignment or of
+// the person's start date; campaigns require everyone in some unit subtrees
+// and/or roles to complete modules between two dates; exemptions release a
+// person from a module for a while.
+//
+// The roster is bitemporal (roster.go). Each fact about people and units
+// is a row with the interval in which HR says it held (valid time) and the
+// import that recorded it (transaction time). An import (an HR snapshot,
+// from JSON or CSV) is planned by PlanImport against the current rows: the
+// changed timelines are superseded and replaced, never edited, and the
+// changes are recorded, so the roster as it was on any day, as the LRS knew
+// it at any time, can be rebuilt (NewView). Importing the same snapshot
+// again changes nothing. Identifiers are time-bound too: statements count
+// for whoever held the e-mail address or account when they were made.
+//
+// # Projection
+//
+// Statements are projected as they are stored into facts (Fact, Project):
+// one per statement and learner, keyed by activity IRI rather than by
+// module, so catalog edits and roster changes never require recomputation.
+// Verbs completed, passed, failed and satisfied count, and
+// result.completion and result.success on terminated statements; launched,
+// initialized, attempted and resumed record attempts ("in progress"). The
+// context parent and grouping activities count only for cmi5 and
+// SCORM-profile statements, which put stable publisher ids there. A
+// voiding statement records a retraction instead of editing facts; readers
+// join the two, so a statement voided before it arrives never counts, and
+// a report as known at a past time still counts what was voided later.
+// Facts of learners nobody in the roster holds are kept (Unmatched lists
+// them) and count as soon as HR adds the person. The projection is derived
+// data: Rebuild recomputes it from the statements and gives the same
+// reports.
+//
+// The service writes the projection with each request: through
+// ProjectingInserter.InsertProjected (statements and facts in one
+// transaction) when the store has it, else statements.Store.Insert then
+// Ingest.
+//
+// Facts hold what status reports need; the authority and the SHA-256 of
+// each evidence statement are read from the stored statement when an
+// evidence pack or a transcript is assembled (AddProof). This keeps the
+// projection small (some 35 bytes a fact on SQLite) so that a report of a
+// whole organisation can read all of it, and the hash proves what the LRS
+// holds when the pack is made.
+//
+// # Reports
+//
+// Report gives one Row per person and required module as of an instant
+// (Options.AsOf: the roster, rules and campaigns in effect on its day;
+// completions with statement timestamps up to it), optionally as known at
+// another (Options.KnownAt: only statements, voidings and imports stored by
+// then, which shows back-filled records), with a summary per unit subtree,
+// role, module and campaign. Statuses, first match wins: exempt; expired;
+// expiring-soon; completed; overdue (past the due date); in-progress (an
+// attempt or an unmet outcome since the requirement began); due (due within
+// Options.DueWithin); not-started. A completion counts from its latest
+// evidence; it expires its validity after its oldest evidence (a
+// completed-and-passed module is valid while both proofs are). Campaign
+// rows count only completions from the campaign's start.
+//
+// Reminders groups the overdue and the soon due by the managers responsible
+// for them (the managers of their units, or of the nearest unit above with
+// someone else). PersonTranscript lists everything a person completed.
+// Package evidence builds the signed evidence pack for auditors from
+// Report rows and AddProof.
+//
+// # Performance
+//
+// A report reads the roster once, then the facts of its people in batches
+// of a thousand people (Store.Facts with their identifiers), on several
+// goroutines while one evaluates; facts are kept in a compact form whose
+// module matches are resolved once per activity set. On the embedded SQLite
+// store with 55,000 people in 50 units, 8 modules and the facts of
+// 2,000,000 statements, on 2 cores, the report of the whole organisation
+// takes about 1.4 seconds and that of one unit about 60 milliseconds
+// (sqlite/reporting_bench_test.go); the first report after the database is
+// opened takes about a second more, unless the service warms the store's
+// caches at start (sqlite's DB.WarmReporting).
+//
+// # Backends
+//
+// Store asks only for finding, inserting and updating records by indexed
+// fields; joins and aggregation happen here, in Go. A backend without
+// transactions (MongoDB through FerretDB) can: keep catalog entries as
+// documents keyed by (tenant, kind, id); apply an import by inserting its
+// new rows tagged with the import id, marking superseded rows with it, and
+// committing the import record last, readers ignoring rows and marks of
+// uncommitted imports (with a per-tenant lock document serialising
+// imports); store facts as documents keyed by (tenant, statement, agent),
+// inserted idempotently and read by agent with $in, and retractions as
+// documents keyed by (tenant, statement), joined in Go.
 package reporting

@@ -132,6 +132,80 @@ CREATE TABLE audit (
 CREATE INDEX audit_tenant_time ON audit (tenant, time);
 CREATE INDEX audit_time ON audit (time);
 `,
+	// 4: compliance reporting (package reporting; see reporting.go).
+	// rp_catalog holds modules, rules, campaigns and exemptions as JSON.
+	// rp_roster holds the bitemporal roster rows (dates are reporting.Date
+	// day numbers, 0 unbounded; recorded and superseded are import ids),
+	// rp_imports the record of each import and rp_import_changes what it
+	// changed. The projection: the facts of
+	// each agent packed into chunks of about 1 KB, clustered by agent
+	// (rp_fact_chunks, the one table reports read), the retractions by voiding statements
+	// (rp_retractions, joined with the facts when read), and the activity
+	// sets facts refer to by number (rp_activity_sets).
+	`
+CREATE TABLE rp_catalog (
+	tenant TEXT NOT NULL,
+	kind   TEXT NOT NULL, -- module, rule, campaign, exemption
+	id     TEXT NOT NULL,
+	json   BLOB NOT NULL,
+	PRIMARY KEY (tenant, kind, id)
+) WITHOUT ROWID;
+
+CREATE TABLE rp_imports (
+	tenant   TEXT NOT NULL,
+	id       INTEGER NOT NULL, -- 1, 2, … per tenant
+	recorded INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	record   BLOB NOT NULL,    -- reporting.ImportRecord as JSON, without its changes
+	PRIMARY KEY (tenant, id)
+);
+
+CREATE TABLE rp_import_changes (
+	tenant TEXT NOT NULL,
+	import INTEGER NOT NULL,
+	n      INTEGER NOT NULL, -- the change's position in the import's record
+	change BLOB NOT NULL,    -- reporting.Change as JSON
+	PRIMARY KEY (tenant, import, n)
+) WITHOUT ROWID;
+
+CREATE TABLE rp_roster (
+	seq        INTEGER PRIMARY KEY,
+	tenant     TEXT NOT NULL,
+	kind       TEXT NOT NULL,
+	key        TEXT NOT NULL,
+	value      TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	email      TEXT NOT NULL,
+	valid_from INTEGER NOT NULL,
+	valid_to   INTEGER NOT NULL,
+	recorded   INTEGER NOT NULL,
+	superseded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX rp_roster_key ON rp_roster (tenant, key, kind, value);
+CREATE INDEX rp_roster_member ON rp_roster (tenant, value) WHERE kind = 'member';
+
+CREATE TABLE rp_fact_chunks (
+	tenant TEXT NOT NULL,
+	agent  TEXT NOT NULL,
+	chunk  INTEGER NOT NULL, -- 0: the open chunk facts are appended to; 1, 2, …: full ones
+	n      INTEGER NOT NULL, -- facts in data
+	name   TEXT NOT NULL,    -- the latest name statements gave the agent
+	data   BLOB NOT NULL,    -- n encoded facts (see reporting_facts.go)
+	PRIMARY KEY (tenant, agent, chunk)
+) WITHOUT ROWID;
+
+CREATE TABLE rp_retractions (
+	tenant    TEXT NOT NULL,
+	statement BLOB NOT NULL,    -- the voided statement's id, 16 bytes
+	stored    INTEGER NOT NULL, -- when the voiding statement was stored (Unix ns)
+	PRIMARY KEY (tenant, statement)
+) WITHOUT ROWID;
+
+CREATE TABLE rp_activity_sets (
+	id     INTEGER PRIMARY KEY, -- 64 bits of SHA-256(tenant NUL acts)
+	tenant TEXT NOT NULL,
+	acts   TEXT NOT NULL -- JSON array of activity IRIs
+);
+`,
 }
 
 // migrate brings the schema to the newest version, each step in its own

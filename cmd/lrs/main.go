@@ -4,6 +4,8 @@
 //	lrs serve                      run the service
 //	lrs tenants create|list|disable|enable   manage tenants
 //	lrs credentials create|list|rotate|revoke   manage Basic-auth credentials
+//	lrs reporting rebuild          recompute the compliance projection
+//	lrs roster import              import a roster (CSV or JSON)
 //	lrs bench                      measure ingest and query speed
 //	lrs backup                     copy the embedded SQLite store, online
 //
@@ -32,6 +34,9 @@ Usage:
   lrs credentials list [flags]       list credentials (never their secrets)
   lrs credentials rotate KEY         give a credential a new secret (--grace keeps the old one working)
   lrs credentials revoke KEY         revoke a credential for good
+  lrs reporting rebuild [--tenant T] recompute the compliance projection from the stored statements
+  lrs roster import --tenant T FILE  import a roster: people or units CSV (--kind), or JSON
+  lrs evidence verify FILE [--jwks URL|FILE]  check that an evidence pack is the one the LRS signed
   lrs bench [flags]                  measure ingest and query speed
   lrs backup [flags]                 copy the embedded SQLite store, online and consistent
   lrs version                        print the version
@@ -78,6 +83,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return tenantsCmd(ctx, args[1:], stdout)
 	case "backup":
 		return backupCmd(ctx, args[1:], stdout)
+	case "reporting":
+		return reportingCmd(ctx, args[1:], stdout)
+	case "roster":
+		return rosterCmd(ctx, args[1:], stdout)
+	case "evidence":
+		return evidenceCmd(ctx, args[1:], stdout)
 	case "bench":
 		return benchCmd(args[1:])
 	case "version":

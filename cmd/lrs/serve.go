@@ -89,13 +89,14 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		Metrics:          reg,
 		MetricsToken:     *ops.metricsToken,
 		Tokens:           tokenService,
+		Reporting:        st.Reporting,
 	})
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
 	}
 	log.Info("serving", "addr", l.Addr().String(), "xapi", "http://"+l.Addr().String()+"/xapi/",
-		"backend", st.Backend, "db", redactURL(*db), "version", version)
+		"backend", st.Backend, "db", redactURL(*db), "reporting", st.Reporting != nil, "version", version)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()

@@ -7,6 +7,7 @@ import (
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/mongo"
+	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/sqlite"
 	"github.com/xapi-lrs/lrs/statements"
 )
@@ -20,7 +21,10 @@ type stores struct {
 	Credentials auth.CredentialStore
 	Tenants     auth.TenantStore
 	Audit       auth.AuditLog
-	close       func() error
+	// Reporting is the compliance reporting store; nil when the backend
+	// has none (compliance reporting is then off).
+	Reporting reporting.Store
+	close     func() error
 }
 
 func (s *stores) Close() error { return s.close() }
@@ -38,13 +42,17 @@ func openStores(ctx context.Context, db string) (*stores, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open MongoDB: %w", err)
 		}
-		return &stores{Backend: "mongodb", Statements: m, Documents: m, Activities: m, Credentials: m,
-			Tenants: m, Audit: m, close: m.Close}, nil
+		st := &stores{Backend: "mongodb", Statements: m, Documents: m, Activities: m, Credentials: m,
+			Tenants: m, Audit: m, close: m.Close}
+		if rp, ok := any(m).(reporting.Store); ok { // as the MongoDB backend gains it
+			st.Reporting = rp
+		}
+		return st, nil
 	}
 	s, err := sqlite.Open(db)
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite database %s: %w", db, err)
 	}
 	return &stores{Backend: "sqlite", Statements: s, Documents: s, Activities: s, Credentials: s,
-		Tenants: s, Audit: s, close: s.Close}, nil
+		Tenants: s, Audit: s, Reporting: s, close: s.Close}, nil
 }

@@ -1,0 +1,122 @@
+package lrs_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/lrs"
+	"github.com/xapi-lrs/lrs/reporting"
+)
+
+// BenchmarkIngestProjection measures statement ingest through HTTP into
+// SQLite with and without the compliance projection, 16 clients at once,
+// in batches of 100 and one statement per POST, on:
+//
+//	off           reporting off (Config.Reporting nil): the baseline
+//	module        completions of an activity of a catalog module
+//	other         completions of an activity no module names (projected
+//	              all the same: facts are kept by activity)
+//	not-projected "experienced" statements, which yield no facts
+//
+// Compare statements/s of each with "off" (the issue asks for at least
+// 80 %). On a busy machine compare cpu-µs/statement instead (the process's
+// CPU time, client and server together, per statement): other processes
+// do not change it.
+//
+//	go test -run '^$' -bench IngestProjection -benchtime 5s ./lrs/
+func BenchmarkIngestProjection(b *testing.B) {
+	for _, n := range []int{100, 1} {
+		for _, tc := range []struct {
+			name      string
+			reporting bool
+			verb      string
+			activity  string
+		}{
+			{"off", false, "completed", kslModule(1)},
+			{"module", true, "completed", kslModule(1)},
+			{"other", true, "completed", "https://kslaring.no/mod/page/view.php?id=77"},
+			{"not-projected", true, "experienced", kslModule(1)},
+		} {
+			b.Run(fmt.Sprintf("batch=%d/%s", n, tc.name), func(b *testing.B) {
+				benchIngest(b, n, tc.reporting, tc.verb, tc.activity)
+			})
+		}
+	}
+}
+
+func benchIngest(b *testing.B, n int, on bool, verb, activity string) {
+	s := newServer(b, func(cfg *lrs.Config) {
+		cfg.RateLimit = -1 // measure the service, not the limiter
+		if on {
+			cfg.Reporting = cfg.Store.(reporting.Store)
+		}
+	})
+	if on {
+		m := &reporting.Module{ID: "kins-1", Title: map[string]string{"nb": "Modul 1"}, Activities: []string{kslModule(1)},
+			Completion: reporting.Completed}
+		if err := s.db.PutModule(context.Background(), auth.DefaultTenant, m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// Bodies for 1,000 learners, each client cycling through them.
+	const learners = 1000
+	bodies := make([][]byte, learners/n)
+	for i := range bodies {
+		batch := make([]any, n)
+		for j := range batch {
+			u := i*n + j
+			batch[j] = moodle(fmt.Sprintf("user%04d", u), fmt.Sprintf("Bruker %d", u), verb, 1, "2025-01-20T09:00:00Z", nil)
+			batch[j].(map[string]any)["object"].(map[string]any)["id"] = activity
+		}
+		if n == 1 {
+			bodies[i], _ = json.Marshal(batch[0])
+		} else {
+			bodies[i], _ = json.Marshal(batch)
+		}
+	}
+	client := s.Client()
+	var next atomic.Int64
+	b.SetParallelism(8) // 16 clients on 2 CPUs
+	b.ResetTimer()
+	cpu0 := processCPU()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			body := bodies[int(next.Add(1))%len(bodies)]
+			r, _ := http.NewRequest("POST", s.URL+"/xapi/statements", bytes.NewReader(body))
+			r.SetBasicAuth("writer", "writer-secret")
+			r.Header.Set("X-Experience-API-Version", "2.0.0")
+			r.Header.Set("Content-Type", "application/json")
+			res, err := client.Do(r)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				b.Errorf("POST /xapi/statements: status %d", res.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "statements/s")
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(b.N*n), "cpu-µs/statement")
+}
+
+// processCPU returns the user and system CPU time of the process so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,527 @@
+package lrs
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/reporting"
+	"github.com/xapi-lrs/lrs/statements"
+)
+
+// The reports, under /api/v1 with scope reports/read. Their parameters:
+//
+//	unit, role, module, person  filters, each a comma-separated list of ids:
+//	                            people in one of the unit subtrees, holding
+//	                            one of the roles, among the people given;
+//	                            rows of the modules given (status, summary,
+//	                            reminders)
+//	asOf     the day (YYYY-MM-DD: its end) or instant (ISO 8601) the report
+//	         describes; default: now
+//	knownAt  a day or instant: only what the LRS had recorded by then
+//	         (statements, voidings, roster imports); default: everything
+//	tz       the IANA time zone of the organisation's calendar days, e.g.
+//	         Europe/Oslo; default UTC
+//	dueWithin, expiringWithin  ISO 8601 periods (P14D, P30D) that make a
+//	         row "due" or "expiring-soon"
+//	format   json or csv (status and reminders); default: the Accept
+//	         header's choice, else JSON
+//	delimiter  comma (default), semicolon or tab, for CSV
+//	within   (reminders) how far ahead due dates and expiries count; P14D
+
+// reportFilters are the query parameters of the filters.
+var reportFilters = []string{"unit", "role", "module", "person"}
+
+// optionParams are the query parameters of reporting.Options.
+var optionParams = []string{"asOf", "knownAt", "tz", "dueWithin", "expiringWithin"}
+
+// reportOptions reads the options of a report from the query string; the
+// report is as of now unless asOf says otherwise.
+func (s *Server) reportOptions(q url.Values) (reporting.Options, error) {
+	var o reporting.Options
+	o.Location = time.UTC
+	if v := q.Get("tz"); v != "" {
+		loc, err := time.LoadLocation(v)
+		if err != nil || v == "Local" {
+			return o, errs.Invalidf("tz", "time-zone", "parameter tz must be an IANA time zone like Europe/Oslo, got %q", v)
+		}
+		o.Location = loc
+	}
+	var err error
+	if o.AsOf, err = dayOrInstantParam(q, "asOf", o.Location); err != nil {
+		return o, err
+	}
+	if o.AsOf.IsZero() {
+		o.AsOf = s.now()
+	}
+	if o.KnownAt, err = dayOrInstantParam(q, "knownAt", o.Location); err != nil {
+		return o, err
+	}
+	if o.DueWithin, err = periodParam(q, "dueWithin"); err != nil {
+		return o, err
+	}
+	if o.ExpiringWithin, err = periodParam(q, "expiringWithin"); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// dayOrInstantParam parses a parameter that is a day (YYYY-MM-DD or
+// DD.MM.YYYY: its last instant in loc) or an ISO 8601 timestamp. Absent:
+// the zero time.
+func dayOrInstantParam(q url.Values, name string, loc *time.Location) (time.Time, error) {
+	v := q.Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if d, err := reporting.ParseDate(v); err == nil {
+		return d.AddDays(1).Start(loc).Add(-time.Nanosecond), nil
+	}
+	t, err := statements.ParseTimestamp(strings.ReplaceAll(v, " ", "+"))
+	if err != nil {
+		return time.Time{}, errs.Invalidf(name, "date",
+			"parameter %s must be a date like 2025-10-31 or a timestamp like 2025-10-31T12:00:00Z, got %q", name, v)
+	}
+	return t, nil
+}
+
+// periodParam parses an ISO 8601 period parameter (P14D, P2W, P6M, P1Y).
+func periodParam(q url.Values, name string) (reporting.Period, error) {
+	v := q.Get(name)
+	p, err := reporting.ParsePeriod(v)
+	if err != nil {
+		return p, errs.Invalidf(name, "period", "parameter %s must be a period like P14D, P2W, P6M or P1Y, got %q", name, v)
+	}
+	return p, nil
+}
+
+// idList parses a comma-separated list of ids (employee, unit, role or
+// module ids: letters, digits and . _ - :).
+func idList(q url.Values, name string) ([]string, error) {
+	v := q.Get(name)
+	if v == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, id := range strings.Split(v, ",") {
+		id = strings.TrimSpace(id)
+		if !validReportID(id) {
+			return nil, errs.Invalidf(name, "id-list",
+				"parameter %s is a comma-separated list of ids (letters, digits and . _ - :), got %q", name, v)
+		}
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+func validReportID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+// reportQuery reads the filters and options of a report, checking that
+// the modules named are in the catalog.
+func (s *Server) reportQuery(ctx context.Context, tenant string, q url.Values) (reporting.Query, error) {
+	var rq reporting.Query
+	var err error
+	if rq.Options, err = s.reportOptions(q); err != nil {
+		return rq, err
+	}
+	for _, f := range []struct {
+		name string
+		dst  *[]string
+	}{{"unit", &rq.Units}, {"role", &rq.Roles}, {"module", &rq.Modules}, {"person", &rq.People}} {
+		if *f.dst, err = idList(q, f.name); err != nil {
+			return rq, err
+		}
+	}
+	if len(rq.Modules) > 0 {
+		cat, err := s.rp.store.Catalog(ctx, tenant)
+		if err != nil {
+			return rq, err
+		}
+		for _, m := range rq.Modules {
+			if cat.Module(m) == nil {
+				return rq, errs.Invalidf("module", "unknown-module", "module %q is not in the catalog", m)
+			}
+		}
+	}
+	return rq, nil
+}
+
+// reportFormat returns how to answer: "json" or "csv", by the format
+// parameter or else the Accept header; and the CSV delimiter.
+func reportFormat(c *echo.Context, q url.Values) (format string, comma rune, err error) {
+	switch v := q.Get("format"); v {
+	case "json", "csv":
+		format = v
+	case "":
+		format = "json"
+		if accept := c.Request().Header.Get("Accept"); strings.Contains(accept, "text/csv") && !strings.Contains(accept, "application/json") {
+			format = "csv"
+		}
+	default:
+		return "", 0, errs.Invalidf("format", "format", "parameter format must be json or csv, got %q", v)
+	}
+	switch v := q.Get("delimiter"); v {
+	case "", "comma":
+		comma = ','
+	case "semicolon":
+		comma = ';'
+	case "tab":
+		comma = '\t'
+	default:
+		return "", 0, errs.Invalidf("delimiter", "delimiter", "parameter delimiter must be comma, semicolon or tab, got %q", v)
+	}
+	if q.Has("delimiter") && format != "csv" {
+		return "", 0, errs.Invalidf("delimiter", "delimiter", "parameter delimiter applies to CSV only (format=csv)")
+	}
+	return format, comma, nil
+}
+
+// getStatusReport serves GET /api/v1/reports/status: one row per person
+// and required module, streamed as it is computed. JSON:
+// {"rows": [Row...], "summary": Summary}; CSV: a header line and one line
+// per row, in UTF-8 with a byte-order mark (so that Excel reads æøå).
+func (s *Server) getStatusReport(c *echo.Context) error {
+	q, err := parseParams(c.Request())
+	if err != nil {
+		return err
+	}
+	if err := allowOnly(q, slices.Concat(reportFilters, optionParams, []string{"format", "delimiter"})...); err != nil {
+		return err
+	}
+	format, comma, err := reportFormat(c, q)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	tenant := tenantOf(state(c).cred)
+	rq, err := s.reportQuery(ctx, tenant, q)
+	if err != nil {
+		return err
+	}
+	out := &reportStream{c: c, csv: format == "csv", comma: comma, loc: rq.Location,
+		filename: "status-" + reportDay(rq.Options) + ".csv", header: statusHeader}
+	sum, err := reporting.Report(ctx, s.rp.store, tenant, rq, func(row *reporting.Row) error {
+		return out.row(row, nil)
+	})
+	if err != nil {
+		return s.streamFailed(c, out, err)
+	}
+	if err := out.finish(sum); err != nil {
+		return s.streamFailed(c, out, err)
+	}
+	return nil
+}
+
+// getSummaryReport serves GET /api/v1/reports/summary: the summary of the
+// status report (totals per unit, role, module and campaign), without its
+// rows.
+func (s *Server) getSummaryReport(c *echo.Context) error {
+	q, err := parseParams(c.Request())
+	if err != nil {
+		return err
+	}
+	if err := allowOnly(q, slices.Concat(reportFilters, optionParams)...); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	tenant := tenantOf(state(c).cred)
+	rq, err := s.reportQuery(ctx, tenant, q)
+	if err != nil {
+		return err
+	}
+	sum, err := reporting.Report(ctx, s.rp.store, tenant, rq, func(*reporting.Row) error { return nil })
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, sum)
+}
+
+// getReminders serves GET /api/v1/reports/reminders?within=P14D: who is
+// overdue or expired, or due or expiring within the period, grouped by the
+// manager who should remind them. JSON: {"asOf", "day", "within",
+// "managers": [{"manager", "name", "email", "rows": [Row...]}...]}; CSV:
+// the manager's id, name and e-mail before each status row.
+func (s *Server) getReminders(c *echo.Context) error {
+	q, err := parseParams(c.Request())
+	if err != nil {
+		return err
+	}
+	if err := allowOnly(q, slices.Concat(reportFilters, optionParams, []string{"within", "format", "delimiter"})...); err != nil {
+		return err
+	}
+	format, comma, err := reportFormat(c, q)
+	if err != nil {
+		return err
+	}
+	within, err := periodParam(q, "within")
+	if err != nil {
+		return err
+	}
+	if within.IsZero() {
+		within = reporting.Period{Days: 14}
+	}
+	ctx := c.Request().Context()
+	tenant := tenantOf(state(c).cred)
+	rq, err := s.reportQuery(ctx, tenant, q)
+	if err != nil {
+		return err
+	}
+	groups, err := reporting.Reminders(ctx, s.rp.store, tenant, rq, within)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		return writeJSON(c, http.StatusOK, map[string]any{"asOf": rq.AsOf.UTC(),
+			"day": reporting.DateOf(rq.AsOf, rq.Location), "within": within, "managers": groups})
+	}
+	out := &reportStream{c: c, csv: true, comma: comma, loc: rq.Location,
+		filename: "reminders-" + reportDay(rq.Options) + ".csv", header: slices.Concat(reminderHeader, statusHeader)}
+	for i := range groups {
+		g := &groups[i]
+		for j := range g.Rows {
+			if err := out.row(&g.Rows[j], []string{g.Manager, csvText(g.Name), csvText(g.Email)}); err != nil {
+				return s.streamFailed(c, out, err)
+			}
+		}
+	}
+	if err := out.finish(nil); err != nil {
+		return s.streamFailed(c, out, err)
+	}
+	return nil
+}
+
+// getUnmatched serves GET /api/v1/reports/unmatched: the learners with
+// statements whom the roster does not know, {"agents": [...]}. Their
+// statements count as soon as a roster import gives someone their
+// identifier.
+func (s *Server) getUnmatched(c *echo.Context) error {
+	q, err := parseParams(c.Request())
+	if err != nil {
+		return err
+	}
+	if err := allowOnly(q, "asOf", "knownAt", "tz"); err != nil {
+		return err
+	}
+	opts, err := s.reportOptions(q)
+	if err != nil {
+		return err
+	}
+	agents, err := reporting.Unmatched(c.Request().Context(), s.rp.store, tenantOf(state(c).cred), opts)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, map[string]any{"agents": agents})
+}
+
+// getTranscript serves GET /api/v1/people/{id}/transcript: everything a
+// person (employee id) completed, with the evidence of each completion
+// (statement id, authority, SHA-256 of the statement as stored). Unknown
+// people are 404.
+func (s *Server) getTranscript(c *echo.Context) error {
+	q, err := parseParams(c.Request())
+	if err != nil {
+		return err
+	}
+	if err := allowOnly(q, "asOf", "knownAt", "tz"); err != nil {
+		return err
+	}
+	id := c.Param("id")
+	if !validReportID(id) {
+		return errs.Invalidf("id", "person-id", "an employee id holds 1 to 128 letters, digits and . _ - :, got %q", id)
+	}
+	opts, err := s.reportOptions(q)
+	if err != nil {
+		return err
+	}
+	t, err := reporting.PersonTranscript(c.Request().Context(), s.rp.store, s.cfg.Store, tenantOf(state(c).cred), id, opts)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, t)
+}
+
+// reportDay names the day of a report in file names.
+func reportDay(o reporting.Options) string { return reporting.DateOf(o.AsOf, o.Location).String() }
+
+// statusHeader names the CSV columns of a status row; reminderHeader the
+// columns reminders put before them.
+var (
+	statusHeader = []string{"person", "name", "email", "units", "roles", "module", "campaign", "rules", "status",
+		"due", "completed", "expires", "score", "exemption", "evidence"}
+	reminderHeader = []string{"manager", "manager_name", "manager_email"}
+)
+
+// statusRecord returns the CSV fields of a row: lists joined by "|" (as
+// the roster CSV has them), times in loc, evidence as statement ids.
+func statusRecord(r *reporting.Row, loc *time.Location) []string {
+	var completed, score string
+	if !r.Completed.IsZero() {
+		completed = r.Completed.In(loc).Format(time.RFC3339)
+	}
+	if r.Score != nil {
+		score = strconv.FormatFloat(*r.Score, 'f', -1, 64)
+	}
+	evidence := make([]string, len(r.Evidence))
+	for i, e := range r.Evidence {
+		evidence[i] = e.Statement
+	}
+	return []string{r.Person, csvText(r.Name), csvText(r.Email), strings.Join(r.Units, "|"), strings.Join(r.Roles, "|"),
+		r.Module, r.Campaign, strings.Join(r.Rules, "|"), string(r.Status), r.Due.String(), completed,
+		r.Expires.String(), score, csvText(r.Exemption), strings.Join(evidence, "|")}
+}
+
+// csvText defuses free text that a spreadsheet would run as a formula
+// (a leading = + - @, tab or carriage return) by prefixing a quote.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// reportStream writes a report as it is computed. The response starts with
+// the first row (or at the end), so that an error before it gets an
+// ordinary error response.
+type reportStream struct {
+	c        *echo.Context
+	csv      bool
+	comma    rune
+	loc      *time.Location
+	filename string   // CSV
+	header   []string // CSV
+
+	started bool
+	rows    int
+	w       *bufio.Writer
+	enc     *json.Encoder
+	cw      *csv.Writer
+	werr    error // the first error writing the response
+}
+
+// errWrite marks a failure to write the response (the client went away).
+type errWrite struct{ err error }
+
+func (e *errWrite) Error() string { return "writing the response: " + e.err.Error() }
+func (e *errWrite) Unwrap() error { return e.err }
+
+func (o *reportStream) start() {
+	if o.started {
+		return
+	}
+	o.started = true
+	h := o.c.Response().Header()
+	if o.csv {
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		h.Set("Content-Disposition", `attachment; filename="`+o.filename+`"`)
+	} else {
+		h.Set("Content-Type", "application/json")
+	}
+	o.c.Response().WriteHeader(http.StatusOK)
+	o.w = bufio.NewWriterSize(o.c.Response(), 32<<10)
+	if o.csv {
+		o.w.WriteString("\ufeff") // the byte-order mark
+		o.cw = csv.NewWriter(o.w)
+		o.cw.Comma = o.comma
+		o.cw.UseCRLF = true // RFC 4180
+		o.cw.Write(o.header)
+	} else {
+		o.enc = json.NewEncoder(o.w)
+		o.enc.SetEscapeHTML(false)
+		o.w.WriteString(`{"rows":[`)
+	}
+}
+
+// row writes one row, after the prefix fields (CSV only).
+func (o *reportStream) row(r *reporting.Row, prefix []string) error {
+	o.start()
+	if o.csv {
+		o.cw.Write(append(prefix, statusRecord(r, o.loc)...))
+	} else {
+		if o.rows > 0 {
+			o.w.WriteByte(',')
+		}
+		if err := o.enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	o.rows++
+	return o.err()
+}
+
+// finish writes the end of the report: in JSON, the summary (when not
+// nil) after the rows.
+func (o *reportStream) finish(summary any) error {
+	o.start()
+	if o.csv {
+		o.cw.Flush()
+	} else {
+		o.w.WriteString("]")
+		if summary != nil {
+			o.w.WriteString(`,"summary":`)
+			if err := o.enc.Encode(summary); err != nil {
+				return err
+			}
+		}
+		o.w.WriteString("}")
+	}
+	o.w.Flush()
+	return o.err()
+}
+
+// err returns the first error writing the response.
+func (o *reportStream) err() error {
+	if o.werr != nil {
+		return o.werr
+	}
+	var err error
+	if o.cw != nil {
+		err = o.cw.Error()
+	}
+	if err == nil && o.w != nil {
+		// bufio.Writer keeps its first error.
+		_, err = o.w.Write(nil)
+	}
+	if err != nil {
+		o.werr = &errWrite{err}
+	}
+	return o.werr
+}
+
+// streamFailed handles an error of a streamed report: before the response
+// started, it is answered as usual; after, the connection is cut so that
+// the client sees an incomplete response rather than a short report that
+// looks whole.
+func (s *Server) streamFailed(c *echo.Context, o *reportStream, err error) error {
+	if !o.started {
+		return err
+	}
+	var we *errWrite
+	if !errors.As(err, &we) {
+		s.log.Error("report failed after its first rows were sent; the response is cut off",
+			"path", c.Request().URL.Path, "rows", o.rows, "err", err)
+	}
+	panic(http.ErrAbortHandler)
+}

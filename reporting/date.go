@@ -1,0 +1,255 @@
+package reporting
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xapi-lrs/lrs/errs"
+)
+
+// Date is a calendar day without a time zone: the effective dates HR gives
+// (start, end, role assignment), due dates and expiry dates. It counts days
+// from 0001-01-01 (which is 1); the zero Date means "no date", which an
+// interval reads as unbounded. Dates compare with < and ==.
+type Date int32
+
+// epochOffset is the Date of 1970-01-01.
+const epochOffset = 719163
+
+// NewDate returns the Date of year, month and day (normalised like
+// time.Date).
+func NewDate(year int, month time.Month, day int) Date {
+	return Date(time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Unix()/86400 + epochOffset)
+}
+
+// DateOf returns the calendar day of t in loc (UTC when loc is nil).
+func DateOf(t time.Time, loc *time.Location) Date {
+	if loc == nil {
+		loc = time.UTC
+	}
+	y, m, d := t.In(loc).Date()
+	return NewDate(y, m, d)
+}
+
+// ParseDate parses a date as HR systems export it: ISO 8601 "2025-03-01",
+// or the Norwegian "01.03.2025". An empty string is the zero Date.
+func ParseDate(s string) (Date, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	layouts := []string{"2006-01-02", "02.01.2006", "2.1.2006"}
+	for _, l := range layouts {
+		if t, err := time.Parse(l, s); err == nil {
+			if t.Year() < 1 {
+				break
+			}
+			return NewDate(t.Date()), nil
+		}
+	}
+	return 0, errs.Invalidf("", "date", "%q is not a date: use YYYY-MM-DD (or DD.MM.YYYY)", s)
+}
+
+// MustDate is ParseDate for constants; it panics on a bad date.
+func MustDate(s string) Date {
+	d, err := ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// IsZero reports whether d is "no date".
+func (d Date) IsZero() bool { return d == 0 }
+
+// civil returns the year, month and day of d.
+func (d Date) civil() (int, time.Month, int) {
+	return time.Unix(int64(d-epochOffset)*86400, 0).UTC().Date()
+}
+
+// String returns "YYYY-MM-DD", or "" for the zero Date.
+func (d Date) String() string {
+	if d == 0 {
+		return ""
+	}
+	y, m, day := d.civil()
+	return fmt.Sprintf("%04d-%02d-%02d", y, int(m), day)
+}
+
+// Start returns the first instant of d in loc (UTC when loc is nil).
+func (d Date) Start(loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	y, m, day := d.civil()
+	return time.Date(y, m, day, 0, 0, 0, 0, loc)
+}
+
+// AddDays returns d moved by n days (the zero Date stays zero).
+func (d Date) AddDays(n int) Date {
+	if d == 0 {
+		return 0
+	}
+	return d + Date(n)
+}
+
+// Add returns d moved by p; years and months keep the day of the month,
+// clamped to the month's last day (2024-01-31 + P1M = 2024-02-29). The zero
+// Date stays zero.
+func (d Date) Add(p Period) Date {
+	if d == 0 {
+		return 0
+	}
+	y, m, day := d.civil()
+	if p.Years != 0 || p.Months != 0 {
+		months := 12*(y+p.Years) + int(m) - 1 + p.Months // > 0 for the years of HR data
+		y, m = months/12, time.Month(months%12+1)
+		if last := daysIn(y, m); day > last {
+			day = last
+		}
+	}
+	return NewDate(y, m, day) + Date(p.Days+7*p.Weeks)
+}
+
+func daysIn(y int, m time.Month) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// MarshalText encodes d as "YYYY-MM-DD" ("" for the zero Date).
+func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText accepts what ParseDate accepts.
+func (d *Date) UnmarshalText(b []byte) error {
+	v, err := ParseDate(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// Interval is a half-open span of days [From, To): From is the first day
+// in it, To the first day after it. A zero From is unbounded in the past, a
+// zero To unbounded in the future.
+type Interval struct {
+	From Date `json:"from,omitzero"`
+	To   Date `json:"to,omitzero"`
+}
+
+// Contains reports whether day d is in the interval.
+func (iv Interval) Contains(d Date) bool {
+	return (iv.From == 0 || iv.From <= d) && (iv.To == 0 || d < iv.To)
+}
+
+// Empty reports whether the interval holds no day.
+func (iv Interval) Empty() bool { return iv.From != 0 && iv.To != 0 && iv.To <= iv.From }
+
+// Open reports whether the interval is unbounded in the future.
+func (iv Interval) Open() bool { return iv.To == 0 }
+
+func (iv Interval) String() string {
+	from, to := iv.From.String(), iv.To.String()
+	if from == "" {
+		from = "…"
+	}
+	if to == "" {
+		to = "…"
+	}
+	return "[" + from + ", " + to + ")"
+}
+
+// Period is an ISO 8601 duration in calendar units, as the catalog and the
+// rules use them: P1Y (validity), P30D (due within), P6M, P2W. The zero
+// Period means "none".
+type Period struct {
+	Years, Months, Weeks, Days int
+}
+
+// ParsePeriod parses "PnYnMnWnD" (any of the parts, at least one; no time
+// part). An empty string is the zero Period.
+func ParsePeriod(s string) (Period, error) {
+	var p Period
+	if s == "" {
+		return p, nil
+	}
+	bad := errs.Invalidf("", "period", "%q is not a period: use an ISO 8601 duration in days, weeks, months or years such as P30D, P2W, P6M, P1Y", s)
+	if len(s) < 3 || s[0] != 'P' {
+		return p, bad
+	}
+	rest := s[1:]
+	order := "YMWD"
+	for rest != "" {
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		if i == 0 || i == len(rest) || i > 6 {
+			return p, bad
+		}
+		n, _ := strconv.Atoi(rest[:i])
+		unit := rest[i]
+		at := strings.IndexByte(order, unit)
+		if at < 0 {
+			return p, bad
+		}
+		order = order[at+1:] // units in order, each once
+		switch unit {
+		case 'Y':
+			p.Years = n
+		case 'M':
+			p.Months = n
+		case 'W':
+			p.Weeks = n
+		case 'D':
+			p.Days = n
+		}
+		rest = rest[i+1:]
+	}
+	return p, nil
+}
+
+// MustPeriod is ParsePeriod for constants; it panics on a bad period.
+func MustPeriod(s string) Period {
+	p, err := ParsePeriod(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// IsZero reports whether p is "none".
+func (p Period) IsZero() bool { return p == Period{} }
+
+// String returns the ISO 8601 form ("" for the zero Period).
+func (p Period) String() string {
+	if p.IsZero() {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteByte('P')
+	for _, part := range []struct {
+		n    int
+		unit byte
+	}{{p.Years, 'Y'}, {p.Months, 'M'}, {p.Weeks, 'W'}, {p.Days, 'D'}} {
+		if part.n != 0 {
+			b.WriteString(strconv.Itoa(part.n))
+			b.WriteByte(part.unit)
+		}
+	}
+	return b.String()
+}
+
+// MarshalText encodes p in ISO 8601 form.
+func (p Period) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText accepts what ParsePeriod accepts.
+func (p *Period) UnmarshalText(b []byte) error {
+	v, err := ParsePeriod(string(b))
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}

@@ -1,0 +1,684 @@
+package reporting
+
+import (
+	"cmp"
+	"context"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/statements"
+)
+
+// Query selects the rows of a compliance report. The filters combine: a
+// person must be in one of the unit subtrees, hold one of the roles and be
+// one of the people given (when given); rows are kept for the modules given.
+type Query struct {
+	Options
+	Units   []string // roots of unit subtrees
+	Roles   []string
+	Modules []string
+	People  []string // employee ids
+}
+
+// Counts are the statuses of a set of rows.
+type Counts struct {
+	Rows   int            `json:"rows"`
+	Status map[Status]int `json:"status"`
+	// Compliant counts completed and expiring-soon rows; Percent is their
+	// share of the rows that are not exempt (100 when all are exempt).
+	Compliant int     `json:"compliant"`
+	Percent   float64 `json:"percent"`
+}
+
+func (c *Counts) add(s Status) {
+	if c.Status == nil {
+		c.Status = map[Status]int{}
+	}
+	c.Rows++
+	c.Status[s]++
+	if s == StatusCompleted || s == StatusExpiringSoon {
+		c.Compliant++
+	}
+}
+
+func (c *Counts) finish() {
+	if n := c.Rows - c.Status[StatusExempt]; n > 0 {
+		c.Percent = float64(int(float64(c.Compliant)/float64(n)*1000+0.5)) / 10
+	} else {
+		c.Percent = 100
+	}
+	if c.Status == nil {
+		c.Status = map[Status]int{}
+	}
+}
+
+// Summary sums up a report: totals, and the same per unit (each unit with
+// its sub-units), per role (rows required by the role's rules), per module
+// and per campaign.
+type Summary struct {
+	AsOf      time.Time          `json:"asOf"`
+	Day       Date               `json:"day"`
+	KnownAt   time.Time          `json:"knownAt,omitzero"`
+	People    int                `json:"people"`
+	Total     Counts             `json:"total"`
+	Units     map[string]*Counts `json:"units"`
+	Roles     map[string]*Counts `json:"roles"`
+	Modules   map[string]*Counts `json:"modules"`
+	Campaigns map[string]*Counts `json:"campaigns"`
+}
+
+func (s *Summary) count(m map[string]*Counts, key string, st Status) {
+	c := m[key]
+	if c == nil {
+		c = &Counts{}
+		m[key] = c
+	}
+	c.add(st)
+}
+
+// run is a report being computed: the roster as of its day and the people
+// it covers.
+type run struct {
+	st     Store
+	tenant string
+	q      Query
+	eng    *engine
+	view   *View
+	people []*Person
+	units  map[string]bool // the unit subtrees of the query, nil when none
+}
+
+// batchSize is how many people's facts are read at once.
+const batchSize = 1000
+
+func prepare(ctx context.Context, st Store, tenant string, q Query) (*run, error) {
+	q.Options.defaults(time.Now())
+	cat, err := st.Catalog(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{st: st, tenant: tenant, q: q, eng: newEngine(cat, q.Options)}
+	day := r.eng.day
+	var rows []RosterRow
+	if len(q.People) == 0 && len(q.Units) == 0 {
+		rows, err = st.RosterRows(ctx, tenant, RosterFilter{KnownAt: q.KnownAt})
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		rows, err = st.RosterRows(ctx, tenant, RosterFilter{KnownAt: q.KnownAt, UnitsOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		f := RosterFilter{KnownAt: q.KnownAt, People: q.People}
+		if len(q.Units) > 0 {
+			r.units = NewView(rows, day).Subtree(q.Units)
+			f.MembersOf = sortedKeys(r.units)
+			if len(f.MembersOf) == 0 {
+				f.MembersOf = []string{}
+			}
+		}
+		more, err := st.RosterRows(ctx, tenant, f)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, more...)
+	}
+	r.view = NewView(rows, day)
+	for _, id := range r.view.SortedPeople() {
+		p := r.view.People[id]
+		if len(q.People) > 0 && !slices.Contains(q.People, id) {
+			continue
+		}
+		if r.units != nil && !slices.ContainsFunc(p.Units, func(u string) bool { return r.units[u] }) {
+			continue
+		}
+		if len(q.Roles) > 0 && !slices.ContainsFunc(p.Roles, func(a Assignment) bool { return slices.Contains(q.Roles, a.ID) }) {
+			continue
+		}
+		r.people = append(r.people, p)
+	}
+	return r, nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// batch is a batch of people and their facts, read by one goroutine and
+// evaluated by another.
+type batch struct {
+	people []*Person
+	facts  [][]efact // by index in people
+	index  map[string]int
+	keys   []string
+	err    error
+}
+
+// read fills b.facts with the facts that count in the report for the
+// people of b; cache is the reading goroutine's own.
+func (r *run) read(ctx context.Context, b *batch, cache targetCache) error {
+	clear(b.index)
+	b.keys = b.keys[:0]
+	for len(b.facts) < len(b.people) {
+		b.facts = append(b.facts, nil)
+	}
+	for i, p := range b.people {
+		b.index[p.ID] = i
+		b.facts[i] = b.facts[i][:0]
+		b.keys = append(b.keys, p.Keys...)
+	}
+	if len(b.keys) == 0 {
+		return nil
+	}
+	asOf, knownAt, loc := r.q.AsOf, r.q.KnownAt, r.q.Location
+	return r.st.Facts(ctx, r.tenant, b.keys, func(agent string, facts []Fact) error {
+		hs := r.view.holders[agent]
+		if len(hs) == 1 && hs[0].From == 0 && hs[0].To == 0 {
+			// The common case: one holder, ever.
+			j, ok := b.index[hs[0].person]
+			if !ok {
+				return nil
+			}
+			for i := range facts {
+				if f := &facts[i]; f.Counts(asOf, knownAt) {
+					b.facts[j] = r.eng.convert(b.facts[j], f, cache)
+				}
+			}
+			return nil
+		}
+		for i := range facts {
+			f := &facts[i]
+			if !f.Counts(asOf, knownAt) {
+				continue
+			}
+			if j, ok := b.index[r.view.HolderAt(agent, f.Timestamp, loc)]; ok {
+				b.facts[j] = r.eng.convert(b.facts[j], f, cache)
+			}
+		}
+		return nil
+	})
+}
+
+// batchPool keeps batch buffers from report to report: the facts of a
+// thousand people take a few megabytes.
+var batchPool = sync.Pool{New: func() any { return &batch{index: map[string]int{}} }}
+
+// readers is how many goroutines read facts for a report, each on a
+// connection of its own, while one evaluates.
+var readers = max(1, min(4, runtime.GOMAXPROCS(0)))
+
+// rows computes the rows of the run's people, calling emit for each, in
+// order. Goroutines read the facts of the next batches of people while
+// this one evaluates the current batch.
+func (r *run) rows(ctx context.Context, emit func(*Row) error) error {
+	n := (len(r.people) + batchSize - 1) / batchSize
+	if n == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var readersDone sync.WaitGroup
+	bufs := make([]*batch, readers+1)
+	defer func() {
+		// The buffers go back to the pool once no reader can touch them.
+		cancel()
+		readersDone.Wait()
+		for _, b := range bufs {
+			batchPool.Put(b)
+		}
+	}()
+	work := make(chan int, n)
+	for k := range n {
+		work <- k
+	}
+	close(work)
+	results := make([]chan *batch, n)
+	for k := range results {
+		results[k] = make(chan *batch, 1)
+	}
+	// A reader takes a buffer before a batch number, so the earliest batch
+	// not yet evaluated always has one: no deadlock.
+	free := make(chan *batch, readers+1)
+	for i := range bufs {
+		bufs[i] = batchPool.Get().(*batch)
+		free <- bufs[i]
+	}
+	for range readers {
+		readersDone.Add(1)
+		go func() {
+			defer readersDone.Done()
+			cache := targetCache{}
+			for {
+				var b *batch
+				select {
+				case b = <-free:
+				case <-ctx.Done():
+					return
+				}
+				k, ok := <-work
+				if !ok {
+					return
+				}
+				b.people = r.people[k*batchSize : min((k+1)*batchSize, len(r.people))]
+				b.err = r.read(ctx, b, cache)
+				results[k] <- b
+			}
+		}()
+	}
+	for k := range n {
+		var b *batch
+		select {
+		case b = <-results[k]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if b.err != nil {
+			return b.err
+		}
+		for i, p := range b.people {
+			reqs := r.eng.requirements(r.view, p)
+			if len(reqs) == 0 {
+				continue
+			}
+			roles := roleIDs(p)
+			g := r.eng.group(b.facts[i])
+			for _, q := range reqs {
+				if len(r.q.Modules) > 0 && !slices.Contains(r.q.Modules, r.eng.modules[q.module].ID) {
+					continue
+				}
+				row := r.eng.evaluate(p, roles, q, g.of(q.module))
+				if err := emit(&row); err != nil {
+					return err
+				}
+			}
+		}
+		free <- b
+	}
+	return nil
+}
+
+// Report computes the compliance status of tenant: one row per person and
+// required module (see Row), in order of employee id, then module order,
+// with campaign rows after role rows. It calls emit for each row as it is
+// computed (a report streams) and returns the summary once all rows are
+// out. A row's Units, Roles and Rules slices may be shared with other rows
+// and with the store: emit may keep them but must not modify them.
+func Report(ctx context.Context, st Store, tenant string, q Query, emit func(*Row) error) (*Summary, error) {
+	r, err := prepare(ctx, st, tenant, q)
+	if err != nil {
+		return nil, err
+	}
+	sum := &Summary{AsOf: r.q.AsOf, Day: r.eng.day, KnownAt: r.q.KnownAt,
+		Units: map[string]*Counts{}, Roles: map[string]*Counts{}, Modules: map[string]*Counts{}, Campaigns: map[string]*Counts{}}
+	roleOf := map[string]string{}
+	for _, rule := range r.eng.cat.Rules {
+		roleOf[rule.ID] = rule.Role
+	}
+	var last string
+	var units, roles []string
+	err = r.rows(ctx, func(row *Row) error {
+		if row.Person != last {
+			sum.People++
+			last = row.Person
+			units = units[:0]
+			for _, u := range row.Units {
+				for _, a := range r.view.Ancestors(u) {
+					if r.units == nil || r.units[a] {
+						units = appendNew(units, a)
+					}
+				}
+			}
+		}
+		sum.Total.add(row.Status)
+		for _, u := range units {
+			sum.count(sum.Units, u, row.Status)
+		}
+		roles = roles[:0]
+		for _, id := range row.Rules {
+			roles = appendNew(roles, roleOf[id])
+		}
+		for _, role := range roles {
+			sum.count(sum.Roles, role, row.Status)
+		}
+		sum.count(sum.Modules, row.Module, row.Status)
+		if row.Campaign != "" {
+			sum.count(sum.Campaigns, row.Campaign, row.Status)
+		}
+		return emit(row)
+	})
+	if err != nil {
+		return nil, err
+	}
+	sum.Total.finish()
+	for _, m := range []map[string]*Counts{sum.Units, sum.Roles, sum.Modules, sum.Campaigns} {
+		for _, c := range m {
+			c.finish()
+		}
+	}
+	return sum, nil
+}
+
+// ReminderGroup is the people one manager should remind.
+type ReminderGroup struct {
+	Manager string `json:"manager"` // employee id; "" for people with no manager
+	Name    string `json:"name,omitempty"`
+	Email   string `json:"email,omitempty"`
+	Rows    []Row  `json:"rows"`
+}
+
+// Reminders lists who is overdue (or expired) or due (or expiring) within
+// the given period of the report's day, grouped by the managers
+// responsible for them (View.Managers; a person with two managers is in
+// both groups), managers sorted by employee id, people without a manager
+// last.
+func Reminders(ctx context.Context, st Store, tenant string, q Query, within Period) ([]ReminderGroup, error) {
+	r, err := prepare(ctx, st, tenant, q)
+	if err != nil {
+		return nil, err
+	}
+	limit := r.eng.day.Add(within)
+	groups := map[string]*ReminderGroup{}
+	err = r.rows(ctx, func(row *Row) error {
+		switch row.Status {
+		case StatusOverdue, StatusExpired:
+		case StatusDue, StatusInProgress, StatusNotStarted:
+			if row.Due == 0 || row.Due > limit {
+				return nil
+			}
+		case StatusExpiringSoon, StatusCompleted:
+			if row.Expires == 0 || row.Expires > limit {
+				return nil
+			}
+		default:
+			return nil
+		}
+		managers := r.view.Managers(r.view.People[row.Person])
+		if len(managers) == 0 {
+			managers = []string{""}
+		}
+		for _, m := range managers {
+			g := groups[m]
+			if g == nil {
+				g = &ReminderGroup{Manager: m}
+				if p := r.view.People[m]; p != nil {
+					g.Name, g.Email = p.Name, p.Email
+				} else {
+					g.Name = r.view.Name(m)
+				}
+				groups[m] = g
+			}
+			g.Rows = append(g.Rows, *row)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ReminderGroup, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, *g)
+	}
+	slices.SortFunc(out, func(a, b ReminderGroup) int {
+		if (a.Manager == "") != (b.Manager == "") {
+			if a.Manager == "" {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(a.Manager, b.Manager)
+	})
+	return out, nil
+}
+
+// Transcript is everything a person completed, with evidence.
+type Transcript struct {
+	Person  string             `json:"person"`
+	Name    string             `json:"name"`
+	Email   string             `json:"email,omitempty"`
+	AsOf    time.Time          `json:"asOf"`
+	Modules []TranscriptModule `json:"modules"` // the catalog modules completed, by module id
+	// Entries are every completion, pass, failure and satisfaction the
+	// person's statements record, oldest first, whether or not they count
+	// for a module.
+	Entries []TranscriptEntry `json:"entries"`
+}
+
+// TranscriptModule is a module's latest completion.
+type TranscriptModule struct {
+	Module    string     `json:"module"`
+	Completed time.Time  `json:"completed"`
+	Expires   Date       `json:"expires,omitzero"` // by the module's validity
+	Score     *float64   `json:"score,omitempty"`
+	Evidence  []Evidence `json:"evidence"`
+}
+
+// TranscriptEntry is one statement of a transcript.
+type TranscriptEntry struct {
+	Evidence
+	Activities []string `json:"activities"`        // all the activities it counts for
+	Modules    []string `json:"modules,omitempty"` // the catalog modules it counts for
+}
+
+// StatementGetter reads stored statements (statements.Store has it): the
+// source of the authority and the hash of evidence.
+type StatementGetter interface {
+	Get(ctx context.Context, tenant, id string) (*statements.Record, error)
+}
+
+// AddProof fills the Authority and SHA256 of evidence from the stored
+// statements: the key of the credential that stored each, and the SHA-256
+// of its JSON as the LRS holds it. A statement no longer found is an
+// error.
+func AddProof(ctx context.Context, stmts StatementGetter, tenant string, evs []Evidence) error {
+	for i := range evs {
+		rec, err := stmts.Get(ctx, tenant, evs[i].Statement)
+		if err != nil {
+			return err
+		}
+		evs[i].Authority = rec.Authority
+		evs[i].SHA256 = statements.StatementSHA256(rec.JSON)
+	}
+	return nil
+}
+
+// PersonTranscript returns the transcript of person (employee id) as of
+// opts.AsOf (and as known at opts.KnownAt), or an errs.NotFound error for
+// an unknown person. People who have left have transcripts too. With
+// stmts, the evidence carries authority and hash (see AddProof).
+func PersonTranscript(ctx context.Context, st Store, stmts StatementGetter, tenant, person string, opts Options) (*Transcript, error) {
+	opts.defaults(time.Now())
+	cat, err := st.Catalog(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.RosterRows(ctx, tenant, RosterFilter{KnownAt: opts.KnownAt, People: []string{person}})
+	if err != nil {
+		return nil, err
+	}
+	day := DateOf(opts.AsOf, opts.Location)
+	t := &Transcript{Person: person, AsOf: opts.AsOf, Modules: []TranscriptModule{}, Entries: []TranscriptEntry{}}
+	var keys []string
+	var shown *RosterRow // the employment whose name the transcript shows
+	for i := range rows {
+		row := &rows[i]
+		switch row.Kind {
+		case RowPerson:
+			// The latest employment started by the day, or else the
+			// earliest.
+			switch {
+			case shown == nil:
+				shown = row
+			case row.From <= day && (shown.From > day || row.From > shown.From):
+				shown = row
+			case row.From > day && shown.From > day && row.From < shown.From:
+				shown = row
+			}
+		case RowIdent:
+			keys = appendNew(keys, row.Value)
+			if strings.HasPrefix(row.Value, "mbox:") {
+				keys = appendNew(keys, sha1Key(row.Value))
+			}
+		}
+	}
+	if shown == nil {
+		return nil, errs.E(errs.NotFound, "no person %q in the roster", person)
+	}
+	t.Name, t.Email = shown.Name, shown.Email
+	view := NewView(rows, day)
+	eng := newEngine(cat, opts)
+	var facts []Fact
+	var efacts []efact
+	if len(keys) > 0 {
+		err = st.Facts(ctx, tenant, keys, func(agent string, fs []Fact) error {
+			for i := range fs {
+				f := &fs[i]
+				if f.Counts(opts.AsOf, opts.KnownAt) && view.HolderAt(agent, f.Timestamp, opts.Location) == person {
+					facts = append(facts, *f)
+					efacts = eng.convert(efacts, f, nil)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	g := eng.group(efacts)
+	modulesOf := map[uuid.UUID][]string{}
+	for mi, m := range eng.modules {
+		mf := g.of(mi)
+		if mf == nil {
+			continue
+		}
+		for _, f := range mf.any {
+			modulesOf[f.sid] = append(modulesOf[f.sid], m.ID)
+		}
+		a := achieveModule(m, mf, minInt64)
+		if a == nil {
+			continue
+		}
+		tm := TranscriptModule{Module: m.ID, Completed: time.Unix(0, a.at).UTC(), Score: a.score, Evidence: evidenceOf(a.evidence)}
+		if !m.Validity.IsZero() {
+			tm.Expires = DateOf(time.Unix(0, a.oldest), opts.Location).Add(m.Validity)
+		}
+		t.Modules = append(t.Modules, tm)
+	}
+	for i := range facts {
+		f := &facts[i]
+		if f.Outcome == 0 {
+			continue
+		}
+		e := TranscriptEntry{Evidence: Evidence{Statement: f.Statement.String(), Activity: f.Activities[0],
+			Outcome: f.Outcome.String(), Timestamp: f.Timestamp, Stored: f.Stored}, Activities: f.Activities,
+			Modules: modulesOf[f.Statement]}
+		if f.HasScore {
+			s := f.Score
+			e.Score = &s
+		}
+		t.Entries = append(t.Entries, e)
+	}
+	slices.SortFunc(t.Entries, func(a, b TranscriptEntry) int {
+		return cmp.Or(a.Timestamp.Compare(b.Timestamp), cmp.Compare(a.Statement, b.Statement))
+	})
+	if stmts != nil {
+		for i := range t.Modules {
+			if err := AddProof(ctx, stmts, tenant, t.Modules[i].Evidence); err != nil {
+				return nil, err
+			}
+		}
+		for i := range t.Entries {
+			if err := AddProof(ctx, stmts, tenant, []Evidence{t.Entries[i].Evidence}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return t, nil
+}
+
+// UnmatchedAgent is a learner whose statements count for nobody: no one in
+// the roster has ever held the identifier.
+type UnmatchedAgent struct {
+	Agent   string    `json:"agent"` // the MatchKey
+	Name    string    `json:"name,omitempty"`
+	Facts   int       `json:"facts"` // statements projected, not voided
+	First   time.Time `json:"first"`
+	Last    time.Time `json:"last"`
+	Modules []string  `json:"modules,omitempty"` // catalog modules the statements count for
+}
+
+// Unmatched lists the learners with projected statements whom the roster
+// (as known at opts.KnownAt) does not know, by agent key. Their facts are
+// kept: they count as soon as the person is added.
+func Unmatched(ctx context.Context, st Store, tenant string, opts Options) ([]UnmatchedAgent, error) {
+	opts.defaults(time.Now())
+	cat, err := st.Catalog(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.RosterRows(ctx, tenant, RosterFilter{KnownAt: opts.KnownAt})
+	if err != nil {
+		return nil, err
+	}
+	view := NewView(rows, DateOf(opts.AsOf, opts.Location))
+	agents, err := st.FactAgents(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, a := range agents {
+		if !view.Known(a.Agent) {
+			keys = append(keys, a.Agent)
+		}
+	}
+	out := []UnmatchedAgent{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	eng := newEngine(cat, opts)
+	var counted []efact
+	err = st.Facts(ctx, tenant, keys, func(agent string, fs []Fact) error {
+		u := UnmatchedAgent{Agent: agent}
+		counted = counted[:0]
+		for i := range fs {
+			f := &fs[i]
+			if !f.Counts(opts.AsOf, opts.KnownAt) {
+				continue
+			}
+			counted = eng.convert(counted, f, nil)
+			u.Facts++
+			u.Name = f.Name
+			if u.First.IsZero() || f.Timestamp.Before(u.First) {
+				u.First = f.Timestamp
+			}
+			if f.Timestamp.After(u.Last) {
+				u.Last = f.Timestamp
+			}
+		}
+		if u.Facts == 0 {
+			return nil
+		}
+		for _, mi := range eng.group(counted).used {
+			u.Modules = append(u.Modules, eng.modules[mi].ID)
+		}
+		slices.Sort(u.Modules)
+		out = append(out, u)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b UnmatchedAgent) int { return cmp.Compare(a.Agent, b.Agent) })
+	return out, nil
+}

@@ -1,0 +1,320 @@
+package reporting
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xapi-lrs/lrs/errs"
+)
+
+// strictUnmarshal decodes JSON into v, refusing unknown fields and
+// anything after the value.
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// ParseImportJSON parses a roster import in JSON (see Import), strictly:
+// unknown fields are refused. Errors are errs.Invalid.
+func ParseImportJSON(data []byte) (*Import, error) {
+	var imp Import
+	if err := strictUnmarshal(data, &imp); err != nil {
+		return nil, invalidJSON(err)
+	}
+	return &imp, nil
+}
+
+// Decode decodes one catalog entry (Module, Rule, Campaign, Exemption)
+// from JSON strictly (unknown fields are refused) and validates it, e.g.
+// Decode[Module](body). Errors are errs.Invalid.
+func Decode[T any, P interface {
+	*T
+	Validate() error
+}](data []byte) (*T, error) {
+	v := new(T)
+	if err := strictUnmarshal(data, v); err != nil {
+		return nil, invalidJSON(err)
+	}
+	if err := P(v).Validate(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func invalidJSON(err error) error {
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return errs.Invalidf("", "json", "malformed JSON: %v", err)
+}
+
+// The CSV formats are what HR systems and spreadsheets export: one header
+// line naming the columns (in English or Norwegian, any case, in any
+// order), separated by commas, semicolons or tabs (whichever the header
+// uses), in UTF-8 (with or without a byte-order mark) or, failing that,
+// Windows-1252 (what a Norwegian Excel saves as "CSV"). Cells holding
+// several values separate them with "|". Dates are YYYY-MM-DD or
+// DD.MM.YYYY.
+
+// peopleColumns maps accepted header names to the column they mean.
+var peopleColumns = map[string]string{
+	"id": "id", "employee_id": "id", "employeeid": "id", "employee": "id", "ansattnr": "id", "ansattnummer": "id", "ansatt_id": "id",
+	"name": "name", "navn": "name", "fullt_navn": "name",
+	"email": "email", "e-mail": "email", "epost": "email", "e-post": "email", "mail": "email",
+	"units": "units", "unit": "units", "enhet": "units", "enheter": "units", "arbeidssted": "units",
+	"roles": "roles", "role": "roles", "rolle": "roles", "roller": "roles",
+	"start": "start", "start_date": "start", "startdato": "start", "ansatt_fra": "start",
+	"end": "end", "end_date": "end", "sluttdato": "end", "ansatt_til": "end",
+	"account_homepage": "account_homepage", "homepage": "account_homepage",
+	"account_name": "account_name", "username": "account_name", "brukernavn": "account_name",
+}
+
+// unitColumns maps accepted header names of the units CSV.
+var unitColumns = map[string]string{
+	"id": "id", "unit_id": "id", "unit": "id", "enhet": "id", "enhet_id": "id", "enhetsnr": "id",
+	"name": "name", "navn": "name", "enhetsnavn": "name",
+	"parent": "parent", "parent_id": "parent", "overordnet": "parent", "overordnet_enhet": "parent",
+	"managers": "managers", "manager": "managers", "leder": "managers", "ledere": "managers",
+	"from": "from", "start": "from", "fra": "from",
+	"to": "to", "end": "to", "til": "to",
+}
+
+// ParsePeopleCSV parses a people CSV. Columns: id (employee id, required),
+// name, email, units and roles ("|"-separated), start and end (dates),
+// account_homepage and account_name (an LMS account). A person may span
+// several lines (one per position, as HR systems often export): their units
+// and roles are merged, the earliest start and the latest end kept.
+func ParsePeopleCSV(r io.Reader) ([]PersonIn, error) {
+	header, rows, err := readCSV(r, peopleColumns, "id")
+	if err != nil {
+		return nil, err
+	}
+	var out []PersonIn
+	index := map[string]int{}
+	for n, row := range rows {
+		line := n + 2
+		get := func(col string) string { return cell(header, row, col) }
+		id := get("id")
+		if id == "" {
+			return nil, errs.Invalidf(fmt.Sprintf("line %d", line), "required", "the employee id is empty")
+		}
+		start, err := ParseDate(get("start"))
+		if err != nil {
+			return nil, atLine(line, "start", err)
+		}
+		end, err := ParseDate(get("end"))
+		if err != nil {
+			return nil, atLine(line, "end", err)
+		}
+		p := PersonIn{ID: id, Name: get("name"), Email: get("email"), Start: start, End: end}
+		for _, u := range splitMulti(get("units")) {
+			p.Units = append(p.Units, Assignment{ID: u})
+		}
+		for _, role := range splitMulti(get("roles")) {
+			p.Roles = append(p.Roles, Assignment{ID: role})
+		}
+		home, name := get("account_homepage"), get("account_name")
+		if (home == "") != (name == "") {
+			return nil, errs.Invalidf(fmt.Sprintf("line %d", line), "account", "an account needs both account_homepage and account_name")
+		}
+		if home != "" {
+			p.Identifiers = []map[string]any{{"account": map[string]any{"homePage": home, "name": name}}}
+		}
+		i, seen := index[id]
+		if !seen {
+			index[id] = len(out)
+			out = append(out, p)
+			continue
+		}
+		q := &out[i]
+		q.Units = mergeAssignments(q.Units, p.Units)
+		q.Roles = mergeAssignments(q.Roles, p.Roles)
+		if p.Start != 0 && (q.Start == 0 || p.Start < q.Start) {
+			q.Start = p.Start
+		}
+		if p.End == 0 || q.End == 0 {
+			q.End = 0
+		} else if p.End > q.End {
+			q.End = p.End
+		}
+		if q.Name == "" {
+			q.Name = p.Name
+		}
+		if q.Email == "" {
+			q.Email = p.Email
+		}
+		for _, ident := range p.Identifiers {
+			q.Identifiers = append(q.Identifiers, ident)
+		}
+	}
+	return out, nil
+}
+
+func mergeAssignments(a, b []Assignment) []Assignment {
+	for _, x := range b {
+		found := false
+		for _, y := range a {
+			if y.ID == x.ID {
+				found = true
+				break
+			}
+		}
+		if !found {
+			a = append(a, x)
+		}
+	}
+	return a
+}
+
+// ParseUnitsCSV parses a units CSV. Columns: id (required), name, parent,
+// managers (employee ids, "|"-separated), from and to (dates).
+func ParseUnitsCSV(r io.Reader) ([]UnitIn, error) {
+	header, rows, err := readCSV(r, unitColumns, "id")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UnitIn, 0, len(rows))
+	for n, row := range rows {
+		line := n + 2
+		get := func(col string) string { return cell(header, row, col) }
+		u := UnitIn{ID: get("id"), Name: get("name"), Parent: get("parent"), Managers: splitMulti(get("managers"))}
+		if u.ID == "" {
+			return nil, errs.Invalidf(fmt.Sprintf("line %d", line), "required", "the unit id is empty")
+		}
+		if u.From, err = ParseDate(get("from")); err != nil {
+			return nil, atLine(line, "from", err)
+		}
+		if u.To, err = ParseDate(get("to")); err != nil {
+			return nil, atLine(line, "to", err)
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+func atLine(line int, col string, err error) error {
+	var e *errs.Error
+	if errors.As(err, &e) {
+		c := *e
+		c.Path = fmt.Sprintf("line %d, %s", line, col)
+		return &c
+	}
+	return err
+}
+
+func splitMulti(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, "|") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func cell(header map[string]int, row []string, col string) string {
+	i, ok := header[col]
+	if !ok || i >= len(row) {
+		return ""
+	}
+	return strings.TrimSpace(row[i])
+}
+
+// readCSV reads a whole CSV file: the header mapped through columns to
+// column indexes, and the data rows (blank lines skipped).
+func readCSV(r io.Reader, columns map[string]string, required string) (map[string]int, [][]string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 1<<30))
+	if err != nil {
+		return nil, nil, err
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(data) {
+		data = decodeWindows1252(data)
+	}
+	firstLine, _, _ := bytes.Cut(data, []byte("\n"))
+	comma := ','
+	best := bytes.Count(firstLine, []byte(","))
+	for _, c := range []rune{';', '\t'} {
+		if n := bytes.Count(firstLine, []byte(string(c))); n > best {
+			comma, best = c, n
+		}
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
+	records, err := cr.ReadAll()
+	if err != nil {
+		return nil, nil, errs.Invalidf("", "csv", "malformed CSV: %v", err)
+	}
+	if len(records) == 0 {
+		return nil, nil, errs.Invalidf("", "csv", "the CSV file is empty; its first line must name the columns")
+	}
+	header := map[string]int{}
+	for i, name := range records[0] {
+		key := strings.ToLower(strings.TrimSpace(name))
+		key = strings.ReplaceAll(key, " ", "_")
+		col, ok := columns[key]
+		if !ok {
+			return nil, nil, errs.Invalidf(fmt.Sprintf("line 1, column %d", i+1), "csv-column", "unknown column %q", name)
+		}
+		if _, dup := header[col]; dup {
+			return nil, nil, errs.Invalidf(fmt.Sprintf("line 1, column %d", i+1), "csv-column", "column %q is given twice", name)
+		}
+		header[col] = i
+	}
+	if _, ok := header[required]; !ok {
+		return nil, nil, errs.Invalidf("line 1", "csv-column", "the %s column is missing", required)
+	}
+	rows := records[1:]
+	out := rows[:0]
+	for _, row := range rows {
+		blank := true
+		for _, c := range row {
+			if strings.TrimSpace(c) != "" {
+				blank = false
+				break
+			}
+		}
+		if !blank {
+			out = append(out, row)
+		}
+	}
+	return header, out, nil
+}
+
+// windows1252 holds the characters of bytes 0x80-0x9F in Windows-1252
+// (0 where undefined); the other bytes are the same as in Latin-1.
+var windows1252 = [32]rune{
+	0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+	0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+}
+
+// decodeWindows1252 converts Windows-1252 text to UTF-8.
+func decodeWindows1252(b []byte) []byte {
+	out := make([]byte, 0, len(b)+len(b)/8)
+	for _, c := range b {
+		switch {
+		case c < 0x80:
+			out = append(out, c)
+		case c < 0xA0 && windows1252[c-0x80] != 0:
+			out = utf8.AppendRune(out, windows1252[c-0x80])
+		default:
+			out = utf8.AppendRune(out, rune(c))
+		}
+	}
+	return out
+}
