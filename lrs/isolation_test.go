@@ -293,6 +293,8 @@ func testTenantIsolation(t *testing.T, db backend) {
 			{"GET", "/api/v1/reports/summary", "", "", nil, 200, "kins-1"},
 			{"GET", "/api/v1/reports/reminders", "", "", nil, 200, "Kari"},
 			{"GET", "/api/v1/reports/unmatched", "", "", nil, 200, "knut"},
+			{"GET", "/api/v1/reports/status?format=xlsx&unit=radhus", "", "", nil, 200, ""}, // an empty workbook
+			{"GET", "/api/v1/reports/evidence?unit=radhus&to=2030-01-01", "", "", nil, 404, "Kari"},
 			{"GET", "/api/v1/people/o1/transcript", "", "", nil, 404, "Kari"},
 			{"GET", "/api/v1/projection/rebuild", "", "", nil, 404, "oslo"},
 		}...)

@@ -121,6 +121,7 @@ func (s *Server) reportingRoutes(e *echo.Echo) *reportingState {
 	g.GET("/reports/summary", s.getSummaryReport, reports...)
 	g.GET("/reports/reminders", s.getReminders, reports...)
 	g.GET("/reports/unmatched", s.getUnmatched, reports...)
+	g.GET("/reports/evidence", s.getEvidencePack, reports...)
 	g.GET("/people/:id/transcript", s.getTranscript, reports...)
 
 	admin := guard(projectionScopes)

@@ -124,7 +124,7 @@ func TestReportingBadInput(t *testing.T) {
 		{"not a date", "GET", "/api/v1/reports/status?asOf=yesterday", "", "", 400, "2025-10-31"},
 		{"bad knownAt", "GET", "/api/v1/reports/status?knownAt=2025-02-30", "", "", 400, "knownAt"},
 		{"bad time zone", "GET", "/api/v1/reports/status?tz=Mars/Olympus", "", "", 400, "time zone"},
-		{"bad format", "GET", "/api/v1/reports/status?format=xlsx", "", "", 400, "json or csv"},
+		{"bad format", "GET", "/api/v1/reports/status?format=pdf", "", "", 400, "json, csv or xlsx"},
 		{"bad delimiter", "GET", "/api/v1/reports/status?format=csv&delimiter=pipe", "", "", 400, "semicolon"},
 		{"delimiter without CSV", "GET", "/api/v1/reports/status?delimiter=tab", "", "", 400, "CSV only"},
 		{"unknown module filter", "GET", "/api/v1/reports/status?module=m9", "", "", 400, `"m9"`},

@@ -169,19 +169,22 @@ func (s *Server) reportQuery(ctx context.Context, tenant string, q url.Values) (
 	return rq, nil
 }
 
-// reportFormat returns how to answer: "json" or "csv", by the format
-// parameter or else the Accept header; and the CSV delimiter.
+// reportFormat returns how to answer: "json", "csv" or "xlsx" (an Excel
+// workbook; status report only), by the format parameter or else the
+// Accept header; and the CSV delimiter.
 func reportFormat(c *echo.Context, q url.Values) (format string, comma rune, err error) {
 	switch v := q.Get("format"); v {
-	case "json", "csv":
+	case "json", "csv", "xlsx":
 		format = v
 	case "":
 		format = "json"
 		if accept := c.Request().Header.Get("Accept"); strings.Contains(accept, "text/csv") && !strings.Contains(accept, "application/json") {
 			format = "csv"
+		} else if accept == xlsxType {
+			format = "xlsx"
 		}
 	default:
-		return "", 0, errs.Invalidf("format", "format", "parameter format must be json or csv, got %q", v)
+		return "", 0, errs.Invalidf("format", "format", "parameter format must be json, csv or xlsx, got %q", v)
 	}
 	switch v := q.Get("delimiter"); v {
 	case "", "comma":
@@ -220,6 +223,9 @@ func (s *Server) getStatusReport(c *echo.Context) error {
 	rq, err := s.reportQuery(ctx, tenant, q)
 	if err != nil {
 		return err
+	}
+	if format == "xlsx" {
+		return s.statusXLSX(c, tenant, rq)
 	}
 	out := &reportStream{c: c, csv: format == "csv", comma: comma, loc: rq.Location,
 		filename: "status-" + reportDay(rq.Options) + ".csv", header: statusHeader}
@@ -275,6 +281,9 @@ func (s *Server) getReminders(c *echo.Context) error {
 	format, comma, err := reportFormat(c, q)
 	if err != nil {
 		return err
+	}
+	if format == "xlsx" {
+		return errs.Invalidf("format", "format", "reminders come as json or csv; the workbook is for the status report")
 	}
 	within, err := periodParam(q, "within")
 	if err != nil {

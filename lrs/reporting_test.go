@@ -36,11 +36,20 @@ var reportingCreds = map[string][]string{
 // the statements, then the facts, as with a backend that cannot.
 func newReportingServer(t *testing.T, twoStep ...bool) *testServer {
 	t.Helper()
-	ts := newServer(t, func(cfg *lrs.Config) {
-		cfg.Reporting = cfg.Store.(reporting.Store)
+	return newReportingServerWith(t, func(cfg *lrs.Config) {
 		if len(twoStep) > 0 && twoStep[0] {
 			cfg.Store = struct{ statements.Store }{cfg.Store}
 		}
+	})
+}
+
+// newReportingServerWith is newReportingServer with edit applied to the
+// Config.
+func newReportingServerWith(t *testing.T, edit func(*lrs.Config)) *testServer {
+	t.Helper()
+	ts := newServer(t, func(cfg *lrs.Config) {
+		cfg.Reporting = cfg.Store.(reporting.Store)
+		edit(cfg)
 	})
 	for key, scopes := range reportingCreds {
 		c := &auth.Credential{Key: key, SecretHash: auth.HashSecret(key + "-secret"), Name: key + " app",

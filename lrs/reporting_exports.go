@@ -1,0 +1,111 @@
+package lrs
+
+import (
+	"bytes"
+	"net/http"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/reporting"
+	"github.com/xapi-lrs/lrs/reporting/evidence"
+	"github.com/xapi-lrs/lrs/reporting/export"
+)
+
+// xlsxType is the media type of an Excel workbook.
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// unitNames returns the names of the tenant's units on the report's day,
+// for the workbook's unit-name column.
+func (s *Server) unitNames(c *echo.Context, tenant string, o reporting.Options) (map[string]string, error) {
+	rows, err := s.rp.store.RosterRows(c.Request().Context(), tenant, reporting.RosterFilter{UnitsOnly: true, KnownAt: o.KnownAt})
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for id, u := range reporting.NewView(rows, reporting.DateOf(o.AsOf, o.Location)).Units {
+		names[id] = u.Name
+	}
+	return names, nil
+}
+
+// statusXLSX answers the status report as an Excel workbook: the rows on
+// the first sheet (dates as dates, scores as numbers), the summary per
+// unit, role, module and campaign on the second. The workbook is built
+// whole before it is sent, so a failure is still a clean error answer.
+func (s *Server) statusXLSX(c *echo.Context, tenant string, rq reporting.Query) error {
+	names, err := s.unitNames(c, tenant, rq.Options)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	w := export.NewXLSX(&buf, export.Options{Location: rq.Location, UnitNames: names})
+	sum, err := reporting.Report(c.Request().Context(), s.rp.store, tenant, rq, w.Row)
+	if err != nil {
+		w.Abort()
+		return err
+	}
+	if err := w.Close(sum); err != nil {
+		return errs.Wrap(err, "writing the workbook")
+	}
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="status-`+reportDay(rq.Options)+`.xlsx"`)
+	writeBody(c, http.StatusOK, xlsxType, buf.Bytes())
+	return nil
+}
+
+// getEvidencePack serves GET /api/v1/reports/evidence: the auditor's
+// evidence pack for unit subtrees (unit, required: a whole organisation's
+// pack runs to hundreds of megabytes) and a period (from, to: days) —
+// every requirement on the period's last day with its proof (statement
+// ids, timestamps, stored times, authority, SHA-256 of each statement) —
+// as a JWS signed with the server's token signing key, which
+// `lrs evidence verify` checks against /api/v1/jwks.json.
+func (s *Server) getEvidencePack(c *echo.Context) error {
+	q, err := parseParams(c.Request())
+	if err != nil {
+		return err
+	}
+	if err := allowOnly(q, "unit", "from", "to", "knownAt", "tz", "dueWithin", "expiringWithin"); err != nil {
+		return err
+	}
+	if s.cfg.Tokens == nil {
+		return errs.E(errs.Unavailable, "evidence packs are signed with the server's token keys, and tokens are off (--tokens=false)")
+	}
+	units, err := idList(q, "unit")
+	if err != nil {
+		return err
+	}
+	if len(units) == 0 {
+		return errs.Invalidf("unit", "param-required", "give unit: the pack covers the subtrees of these units (comma-separated ids)")
+	}
+	opts, err := s.reportOptions(q)
+	if err != nil {
+		return err
+	}
+	req := evidence.Request{Units: units, KnownAt: opts.KnownAt, Location: opts.Location,
+		DueWithin: opts.DueWithin, ExpiringWithin: opts.ExpiringWithin}
+	for _, p := range []struct {
+		name string
+		dst  *reporting.Date
+	}{{"from", &req.Period.From}, {"to", &req.Period.To}} {
+		if v := q.Get(p.name); v != "" {
+			d, err := reporting.ParseDate(v)
+			if err != nil {
+				return errs.Invalidf(p.name, "date", "parameter %s must be a day like 2026-10-31, got %q", p.name, v)
+			}
+			*p.dst = d
+		}
+	}
+	tenant := tenantOf(state(c).cred)
+	pack, err := evidence.Collect(c.Request().Context(), s.rp.store, s.cfg.Store, tenant, req)
+	if err != nil {
+		return err
+	}
+	signed, err := evidence.Sign(pack, s.cfg.Tokens)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="evidence-`+tenant+`-`+req.Period.To.String()+`.jws"`)
+	writeBody(c, http.StatusOK, "application/jose", signed)
+	return nil
+}
