@@ -29,9 +29,10 @@ import (
 //     with scope roster/write; GET with roster/write or reports/read);
 //   - roster imports (POST with roster/write, as JSON or CSV; the import
 //     records with reports/read too);
-//   - the reports (scope reports/read): status (JSON or CSV, streamed),
-//     summary, reminders, unmatched learners, and a person's transcript
-//     (reporting_reports.go);
+//   - the reports (scope reports/read): status (JSON or CSV, streamed; or
+//     an Excel workbook), summary, reminders, unmatched learners, a
+//     person's transcript (reporting_reports.go) and a unit's signed
+//     evidence pack (reporting_exports.go);
 //   - a rebuild of the completion projection from the stored statements
 //     (scope admin).
 //

@@ -10,7 +10,9 @@ package mongo
 //     a write reads the current revision, checks the references against
 //     it, and inserts the next one, which fails on the duplicate _id when
 //     another writer got there first. A reference check and its write are
-//     thus atomic, as in a transaction.
+//     thus atomic, as in a transaction. The price: a write rewrites the
+//     whole catalog, which must stay under maxCatalog (12 MiB of JSON,
+//     some 50,000 exemptions).
 //   - The roster is rows in "rp_roster" tagged with the import that
 //     recorded them (r) and the import that superseded them (x), applied
 //     without transactions by import records with a commit point
@@ -19,6 +21,13 @@ package mongo
 //     statement, agent) with that as its _id, retractions in
 //     "rp_retractions", joined with the facts when they are read, and the
 //     latest name of each agent in "rp_agents" (reporting_facts.go).
+//
+// Correctness rests on unique _ids. On a sharded cluster, where _id is
+// unique per shard only, shard rp_catalog on {k: "hashed"} (a key's
+// revisions share a shard), rp_imports and rp_agents on {_id: "hashed"},
+// rp_facts on {t, g} and rp_retractions on {t, s} (their _ids hold those
+// fields, so a document added twice meets itself on one shard). The _ids of rp_roster rows are unique by
+// construction (an import id is claimed once): shard it on {t, k}.
 
 import (
 	"bytes"

@@ -17,7 +17,7 @@ import (
 )
 
 // The projection is three collections of documents that are only ever
-// inserted (or, for agents, upserted) and deleted by a reset:
+// inserted (agents also renamed) and deleted by a reset:
 //
 //	rp_facts        one per fact: _id tenant/statement/agent, so adding a
 //	                fact again fails on the duplicate _id and changes
@@ -32,11 +32,12 @@ import (
 //	                the latest non-empty name statements gave; the tenant's
 //	                agents, in order, are an _id range
 //
-// Nothing is read back on write, so ingesting costs two commands per batch
-// of statements (the agents' upsert, the facts' insert), and neither
-// depends on an update being atomic. Facts reads the facts of up to
-// factBatch agents per query, then the retractions of their statements and
-// the agents' names by $in, and joins them in Go.
+// Ingesting a batch of statements usually costs two commands (a read of
+// its agents, the insert of its facts), a third and fourth when it brings
+// new agents or new names; no write depends on an update being atomic.
+// Facts reads the facts of up to factBatch agents per query, then the
+// retractions of their statements and the agents' names by $in, and joins
+// them in Go.
 
 // factDoc is one fact. Field names are short: they repeat in every
 // document.
@@ -119,17 +120,7 @@ func (db *DB) AddFacts(ctx context.Context, tenant string, facts []reporting.Fac
 		}
 		docs = append(docs, doc)
 	}
-	slices.Sort(agents)
-	models := make([]mdb.WriteModel, 0, len(agents))
-	for _, a := range agents {
-		set := "$setOnInsert"
-		if names[a] != "" {
-			set = "$set"
-		}
-		models = append(models, mdb.NewUpdateOneModel().SetFilter(d("_id", agentID(tenant, a))).
-			SetUpdate(d(set, d("n", names[a]))).SetUpsert(true))
-	}
-	if err := db.upsertAgents(ctx, models); err != nil {
+	if err := db.noteAgents(ctx, tenant, agents, names); err != nil {
 		return err
 	}
 	_, err := db.db.Collection(collFacts).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
@@ -139,18 +130,56 @@ func (db *DB) AddFacts(ctx context.Context, tenant string, facts []reporting.Fac
 	return nil
 }
 
-// upsertAgents applies the agents' upserts. Two upserts of a new _id may
-// race, and one fail on the duplicate _id; the document exists then, so
-// the retry updates it.
-func (db *DB) upsertAgents(ctx context.Context, models []mdb.WriteModel) error {
-	opts := options.BulkWrite().SetOrdered(false)
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if _, err = db.db.Collection(collAgents).BulkWrite(ctx, models, opts); err == nil || !onlyDuplicates(err) {
-			break
+// maxUpdates bounds the statements of one update command. FerretDB v1.24
+// keeps each statement's query open until the whole command ends, and
+// hangs at the 100th of its pool of 100 SQLite connections.
+const maxUpdates = 50
+
+// noteAgents records agents as having facts, with their latest non-empty
+// names: it reads their documents, inserts those missing, and updates the
+// names that changed. Usually that is one read: the agents of a batch of
+// statements are known already, under the same name.
+func (db *DB) noteAgents(ctx context.Context, tenant string, agents []string, names map[string]string) error {
+	have, err := db.agentNames(ctx, tenant, agents)
+	if err != nil {
+		return err
+	}
+	var added []any
+	var renamed []string
+	for _, a := range agents {
+		n, ok := have[a]
+		switch {
+		case !ok:
+			added = append(added, &agentDoc{ID: agentID(tenant, a), Name: names[a]})
+		case names[a] != "" && names[a] != n:
+			renamed = append(renamed, a)
 		}
 	}
-	return wrap(err, "mongo: storing fact agents")
+	if len(added) > 0 {
+		_, err := db.db.Collection(collAgents).InsertMany(ctx, added, options.InsertMany().SetOrdered(false))
+		var bwe mdb.BulkWriteException
+		if errors.As(err, &bwe) && onlyDuplicates(err) {
+			// Inserted meanwhile by another call, maybe under another
+			// name: set ours.
+			for _, we := range bwe.WriteErrors {
+				if doc := added[we.Index].(*agentDoc); doc.Name != "" {
+					renamed = append(renamed, doc.ID[len(tenant)+1:])
+				}
+			}
+		} else if err != nil {
+			return wrap(err, "mongo: storing fact agents")
+		}
+	}
+	for start := 0; start < len(renamed); start += maxUpdates {
+		var models []mdb.WriteModel
+		for _, a := range renamed[start:min(start+maxUpdates, len(renamed))] {
+			models = append(models, mdb.NewUpdateOneModel().SetFilter(d("_id", agentID(tenant, a))).SetUpdate(d("$set", d("n", names[a]))))
+		}
+		if _, err := db.db.Collection(collAgents).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+			return wrap(err, "mongo: storing fact agents")
+		}
+	}
+	return nil
 }
 
 // onlyDuplicates reports whether err is a bulk write error whose every
@@ -256,21 +285,24 @@ func (db *DB) eachAgentBatch(ctx context.Context, tenant string, fn func([]agent
 
 // agentNames returns the latest names of those of agents that have facts.
 func (db *DB) agentNames(ctx context.Context, tenant string, agents []string) (map[string]string, error) {
-	ids := make([]string, len(agents))
-	for i, a := range agents {
-		ids[i] = agentID(tenant, a)
-	}
-	cur, err := db.db.Collection(collAgents).Find(ctx, d("_id", d("$in", ids)))
-	if err != nil {
-		return nil, wrap(err, "mongo: reading fact agents")
-	}
-	var docs []agentDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, wrap(err, "mongo: reading fact agents")
-	}
-	names := make(map[string]string, len(docs))
-	for _, a := range docs {
-		names[a.ID[len(tenant)+1:]] = a.Name
+	names := make(map[string]string, len(agents))
+	for start := 0; start < len(agents); start += idBatch {
+		part := agents[start:min(start+idBatch, len(agents))]
+		ids := make([]string, len(part))
+		for i, a := range part {
+			ids[i] = agentID(tenant, a)
+		}
+		cur, err := db.db.Collection(collAgents).Find(ctx, d("_id", d("$in", ids)))
+		if err != nil {
+			return nil, wrap(err, "mongo: reading fact agents")
+		}
+		var docs []agentDoc
+		if err := cur.All(ctx, &docs); err != nil {
+			return nil, wrap(err, "mongo: reading fact agents")
+		}
+		for _, a := range docs {
+			names[a.ID[len(tenant)+1:]] = a.Name
+		}
 	}
 	return names, nil
 }

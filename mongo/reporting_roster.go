@@ -56,7 +56,10 @@ import (
 // tenant aborts a record whose heartbeat is older than importStale (hosts
 // need clocks in step to within that). Should the presumed-dead writer
 // still write afterwards, its rows and marks carry an aborted id, which
-// readers ignore; its commit finds the record aborted and fails.
+// readers ignore; its commit finds the record aborted and fails. (FerretDB
+// runs a conditional update as a query then a write, so there a commit and
+// an abort racing on one record could both pass; that takes a writer
+// stalled for importStale right at its commit.)
 
 // Import record states (importDoc.State).
 const (
@@ -406,16 +409,9 @@ func (db *DB) writeImport(ctx context.Context, tenant string, id int64, plan *re
 		}
 	}
 	roster := db.db.Collection(collRoster)
-	if len(ids) > 0 {
-		// One update per row, by _id, all in one unordered bulk write:
-		// an updateMany on an $in of _ids costs FerretDB a time growing
-		// with the square of their number (500 rows: a minute).
-		models := make([]mdb.WriteModel, len(ids))
-		set := d("$set", d("x", id))
-		for i, rid := range ids {
-			models[i] = mdb.NewUpdateOneModel().SetFilter(d("_id", rid)).SetUpdate(set)
-		}
-		if _, err := roster.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+	for start := 0; start < len(ids); start += idBatch {
+		if _, err := roster.UpdateMany(ctx, d("_id", d("$in", ids[start:min(start+idBatch, len(ids))])),
+			d("$set", d("x", id))); err != nil {
 			return err
 		}
 	}

@@ -385,13 +385,21 @@ func TestReportingWireCommands(t *testing.T) {
 	if err := db.AddFacts(rpCtx, "t1", facts); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range check("AddFacts of 100 facts", 2) {
-		if name == "insert rp_facts" {
-			continue
-		}
-		if name != "update rp_agents" {
-			t.Errorf("AddFacts sent %s", name)
-		}
+	if got := check("AddFacts of 100 facts of new agents", 3); !slices.Equal(got, []string{"find rp_agents", "insert rp_agents", "insert rp_facts"}) {
+		t.Errorf("AddFacts sent %v", got)
+	}
+	// Known agents under the same names: one read and the insert; a new
+	// name: an update too.
+	if err := db.AddFacts(rpCtx, "t1", facts[:50]); err != nil {
+		t.Fatal(err)
+	}
+	check("AddFacts again", 2)
+	facts[0].Name = "Renamed"
+	if err := db.AddFacts(rpCtx, "t1", facts[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if got := check("AddFacts with a new name", 3); !slices.Contains(got, "update rp_agents") {
+		t.Errorf("AddFacts with a new name sent %v", got)
 	}
 	if err := db.RetractFacts(rpCtx, "t1", []reporting.Retraction{{Statement: facts[0].Statement, Stored: time.Now()}}); err != nil {
 		t.Fatal(err)
@@ -408,4 +416,58 @@ func TestReportingWireCommands(t *testing.T) {
 		t.Errorf("Facts gave %d facts, want 100", got)
 	}
 	check("Facts of 10 agents", 3)
+}
+
+// TestReportingBulk writes more than 100 changes of existing documents at
+// once: FerretDB v1.24 hangs on an update command of 100 statements or
+// more, so the store must not send one (and MongoDB must get few
+// commands).
+func TestReportingBulk(t *testing.T) {
+	db := openDB(t, ferretURI)
+	ctx, cancel := context.WithTimeout(rpCtx, 2*time.Minute)
+	defer cancel()
+	const n = 120
+	var facts []reporting.Fact
+	for i := range n {
+		facts = append(facts, reporting.Fact{Statement: uuid.New(), Agent: fmt.Sprintf("mbox:mailto:p%d@kommune.no", i), Name: "Old",
+			Activities: []string{"https://lms.example/m"}, Timestamp: time.Now(), Stored: time.Now()})
+	}
+	if err := db.AddFacts(ctx, "t1", facts); err != nil {
+		t.Fatal(err)
+	}
+	for i := range facts {
+		facts[i].Name = "New"
+	}
+	if err := db.AddFacts(ctx, "t1", facts); err != nil {
+		t.Fatal(err)
+	}
+	agents, err := db.FactAgents(ctx, "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range agents {
+		if a.Name != "New" {
+			t.Errorf("agent %s named %q, want New", a.Agent, a.Name)
+		}
+	}
+	if len(agents) != n {
+		t.Errorf("%d agents, want %d", len(agents), n)
+	}
+
+	// An import superseding n rows.
+	if _, err := db.ImportRoster(ctx, "t1", rosterImport(n), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	imp := rosterImport(n)
+	for i := range imp.People {
+		imp.People[i].Name += ", renamed"
+	}
+	rec, err := db.ImportRoster(ctx, "t1", imp, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Changes) != n {
+		t.Errorf("%d changes, want %d", len(rec.Changes), n)
+	}
+	checkTimelines(t, db, "t1")
 }
