@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/lrs"
 )
 
@@ -68,6 +69,7 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	go warmReporting(ctx, st.Statements, st.Tenants, log) // before instrument wraps the stores
 	reg := newRegistry()
 	instrument(st, reg)
 
@@ -142,4 +144,31 @@ func envDuration(name string, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// warmReporting loads, in the background, what the compliance reports of
+// each tenant keep in memory, when the backend keeps such caches (SQLite),
+// so that the first report after a start is as quick as the next ones.
+func warmReporting(ctx context.Context, store any, tenants auth.TenantStore, log *slog.Logger) {
+	w, ok := store.(interface {
+		WarmReporting(ctx context.Context, tenant string) error
+	})
+	if !ok || tenants == nil {
+		return
+	}
+	ts, err := tenants.Tenants(ctx)
+	if err != nil {
+		log.Warn("warming the reporting caches", "err", err)
+		return
+	}
+	start := time.Now()
+	for _, t := range ts {
+		if err := w.WarmReporting(ctx, t.Name); err != nil {
+			if ctx.Err() == nil {
+				log.Warn("warming the reporting caches", "tenant", t.Name, "err", err)
+			}
+			return
+		}
+	}
+	log.Info("reporting caches warm", "tenants", len(ts), "duration_ms", time.Since(start).Milliseconds())
 }
