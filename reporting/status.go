@@ -518,7 +518,7 @@ func achieveModule(m *Module, mf *moduleFacts, since int64) *achievement {
 // evaluate computes the row of one requirement; roles are p's role ids.
 func (e *engine) evaluate(p *Person, roles []string, q requirement, mf *moduleFacts) Row {
 	m := e.modules[q.module]
-	row := Row{Person: p.ID, Name: p.Name, Email: p.Email, Units: p.Units, Roles: roles,
+	row := Row{Person: p.ID, Name: p.Name, Email: p.Email, Units: orNone(p.Units), Roles: orNone(roles),
 		Module: m.ID, Campaign: q.campaign, Rules: q.rules, Due: q.due}
 	a := achieveModule(m, mf, q.since)
 	if a != nil {
@@ -592,4 +592,15 @@ func evidenceOf(facts []*efact) []Evidence {
 		return cmp.Or(a.Timestamp.Compare(b.Timestamp), cmp.Compare(a.Statement, b.Statement))
 	})
 	return out
+}
+
+// none is the empty list rows carry instead of nil, so that JSON shows []
+// rather than null; it is never appended to.
+var none = []string{}
+
+func orNone(list []string) []string {
+	if list == nil {
+		return none
+	}
+	return list
 }
