@@ -173,18 +173,7 @@ func (s *Server) getDocument(d *docResource) echo.HandlerFunc {
 // document with the same key.
 func (s *Server) putDocument(d *docResource) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		k, _, err := s.docRequest(c, d)
-		if err != nil {
-			return err
-		}
-		if k.ID == "" {
-			return errs.Invalidf(d.idParam, "param-required", "PUT needs the %s parameter", d.idParam)
-		}
-		cond, err := condition(c.Request())
-		if err != nil {
-			return err
-		}
-		ct, body, err := s.readDocument(c)
+		k, cond, ct, body, err := s.docWrite(c, d)
 		if err != nil {
 			return err
 		}
@@ -229,18 +218,7 @@ func (s *Server) putDocument(d *docResource) echo.HandlerFunc {
 // the same name), or stored as the document when there is none.
 func (s *Server) postDocument(d *docResource) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		k, _, err := s.docRequest(c, d)
-		if err != nil {
-			return err
-		}
-		if k.ID == "" {
-			return errs.Invalidf(d.idParam, "param-required", "POST needs the %s parameter", d.idParam)
-		}
-		cond, err := condition(c.Request())
-		if err != nil {
-			return err
-		}
-		ct, body, err := s.readDocument(c)
+		k, cond, ct, body, err := s.docWrite(c, d)
 		if err != nil {
 			return err
 		}
@@ -337,6 +315,23 @@ func (s *Server) deleteDocument(d *docResource) echo.HandlerFunc {
 		}
 		return c.NoContent(http.StatusNoContent)
 	}
+}
+
+// docWrite parses a PUT or POST of one document: its key (the id
+// parameter is required), its precondition, its Content-Type and body.
+func (s *Server) docWrite(c *echo.Context, d *docResource) (k documents.Key, cond documents.Condition, ct string, body []byte, err error) {
+	if k, _, err = s.docRequest(c, d); err != nil {
+		return
+	}
+	if k.ID == "" {
+		err = errs.Invalidf(d.idParam, "param-required", "%s needs the %s parameter", c.Request().Method, d.idParam)
+		return
+	}
+	if cond, err = condition(c.Request()); err != nil {
+		return
+	}
+	ct, body, err = s.readDocument(c)
+	return
 }
 
 func (s *Server) newDocument(k documents.Key, ct string, body []byte) *documents.Document {
