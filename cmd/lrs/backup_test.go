@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -31,18 +30,7 @@ func TestBackupWhileServing(t *testing.T) {
 	if err := run(ctx, []string{"credentials", "create", "--db", db, "--name", "b", "--key", "b", "--secret", secret}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	sctx, cancel := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() {
-		served <- run(sctx, []string{"serve", "--db", db, "--listen", addr, "--log-level", "error"}, io.Discard, io.Discard)
-	}()
-	defer func() { cancel(); <-served }()
+	addr, _ := startServe(t, "--db", db, "--log-level", "error")
 
 	post := func() (string, error) {
 		id := uuid.NewString()
@@ -100,7 +88,7 @@ func TestBackupWhileServing(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	copyPath := filepath.Join(dir, "backups", "copy.db")
 	var out bytes.Buffer
-	err = run(ctx, []string{"backup", "--db", db, "--out", copyPath}, &out, io.Discard)
+	err := run(ctx, []string{"backup", "--db", db, "--out", copyPath}, &out, io.Discard)
 	time.Sleep(50 * time.Millisecond)
 	close(stop)
 	wg.Wait()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -147,27 +146,11 @@ func TestEvidenceVerifyURL(t *testing.T) {
 	keys := keyFile(t)
 	pack, _ := signedPack(t, keys)
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(sctx, []string{"serve", "--db", filepath.Join(t.TempDir(), "lrs.db"), "--listen", addr,
-			"--token-keys", keys, "--token-issuer", "https://lrs.kommune.no", "--log-level", "warn"}, &bytes.Buffer{}, &bytes.Buffer{})
-	}()
+	addr, stop := startServe(t, "--db", filepath.Join(t.TempDir(), "lrs.db"),
+		"--token-keys", keys, "--token-issuer", "https://lrs.kommune.no", "--log-level", "warn")
 	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
+		if err := stop(); err != nil {
+			t.Errorf("serve: %v", err)
 		}
 	}()
 	url := "http://" + addr + "/api/v1/jwks.json"

@@ -5,12 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestServeEndToEnd runs the binary's own commands: it creates a credential,
@@ -38,28 +36,11 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatal("an unknown scope was accepted")
 	}
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stop := startServe(t, "--db", db, "--log-level", "warn")
+	base := "http://" + addr + "/xapi/"
+	about, err := http.Get(base + "about")
 	if err != nil {
 		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(sctx, []string{"serve", "--db", db, "--listen", addr, "--log-level", "warn"}, io.Discard, io.Discard)
-	}()
-	base := "http://" + addr + "/xapi/"
-	var about *http.Response
-	for i := 0; i < 100; i++ {
-		if about, err = http.Get(base + "about"); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("the service did not come up: %v", err)
 	}
 	body, _ := io.ReadAll(about.Body)
 	about.Body.Close()
@@ -95,14 +76,8 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("GET: %d %s", code, b)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v after shutdown", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop")
+	if err := stop(); err != nil {
+		t.Fatalf("serve returned %v after shutdown", err)
 	}
 
 	// The statement is still there after a restart: read it with the store.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -98,35 +97,20 @@ func TestReportingCLI(t *testing.T) {
 	}
 
 	// Serve: a completion posted over HTTP counts in the report at once.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(sctx, []string{"serve", "--db", db, "--listen", addr, "--log-level", "warn"}, io.Discard, io.Discard)
-	}()
+	addr, stop := startServe(t, "--db", db, "--log-level", "warn")
 	do := func(method, path, body string) (int, string) {
 		t.Helper()
-		var err error
-		for i := 0; i < 100; i++ {
-			req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
-			req.Header.Set("X-Experience-API-Version", "1.0.3")
-			req.Header.Set("Content-Type", "application/json")
-			req.SetBasicAuth("hr", "hr-0123456789abcdef")
-			var resp *http.Response
-			if resp, err = http.DefaultClient.Do(req); err == nil {
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				return resp.StatusCode, string(b)
-			}
-			time.Sleep(50 * time.Millisecond)
+		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
+		req.Header.Set("X-Experience-API-Version", "1.0.3")
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth("hr", "hr-0123456789abcdef")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
 		}
-		t.Fatalf("%s %s: %v", method, path, err)
-		return 0, ""
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
 	}
 	if code, body := do("POST", "/xapi/statements", completion("kari@kommune.no", "2025-01-10T10:00:00Z")); code != 200 {
 		t.Fatalf("POST statement: %d %s", code, body)
@@ -137,8 +121,7 @@ func TestReportingCLI(t *testing.T) {
 	if code != 200 || !strings.HasPrefix(body, want) || !strings.Contains(body, "\r\ne2,Pål Hansen,pal@kommune.no,kommune,adm,kins-1,,adm,overdue,2025-01-01,") {
 		t.Fatalf("status report over HTTP: %d\n%q", code, body)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("serve: %v", err)
 	}
 
