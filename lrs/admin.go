@@ -85,7 +85,7 @@ func (s *Server) toCredentialJSON(c *auth.Credential, secret string) credentialJ
 
 // writeJSON answers with v as JSON.
 func writeJSON(c *echo.Context, status int, v any) error {
-	b, err := marshalNoEscape(v)
+	b, err := marshalJSON(v)
 	if err != nil {
 		return errs.Wrap(err, "encoding a response")
 	}

@@ -1,7 +1,6 @@
 package lrs
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -113,7 +112,7 @@ func (s *Server) getActivities(c *echo.Context) error {
 	case len(def) > 0:
 		act["definition"] = def
 	}
-	enc, err := marshalNoEscape(act)
+	enc, err := marshalJSON(act)
 	if err != nil {
 		return errs.Wrap(err, "encoding an Activity")
 	}
@@ -170,16 +169,4 @@ func definitions(stmts []map[string]any) map[string]map[string]any {
 		walk(st)
 	}
 	return out
-}
-
-// marshalNoEscape is json.Marshal without escaping <, > and &, which IRIs
-// and texts in xAPI objects often hold.
-func marshalNoEscape(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
 }

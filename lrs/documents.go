@@ -259,7 +259,7 @@ func (s *Server) postDocument(d *docResource) echo.HandlerFunc {
 				for name, v := range add {
 					old[name] = v
 				}
-				if content, err = marshalNoEscape(old); err != nil {
+				if content, err = marshalJSON(old); err != nil {
 					return errs.Wrap(err, "encoding a merged document")
 				}
 				wcond = documents.Condition{IfMatch: []string{cur.ETag}}

@@ -72,7 +72,7 @@ func FuzzJSONObject(f *testing.F) {
 		if !isObject || m == nil {
 			t.Fatalf("jsonObject(%q) accepted what is not a JSON object: %v", b, m)
 		}
-		enc, err := marshalNoEscape(m)
+		enc, err := marshalJSON(m)
 		if err != nil {
 			t.Fatalf("re-encoding jsonObject(%q): %v", b, err)
 		}
