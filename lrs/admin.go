@@ -3,8 +3,7 @@ package lrs
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -100,13 +99,9 @@ const maxAdminBody = 64 << 10
 // leaves v as it is.
 func readJSON(c *echo.Context, v any) error {
 	r := c.Request()
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxAdminBody))
+	body, err := readLimited(c, maxAdminBody, fmt.Sprintf("the request body is larger than %d bytes", maxAdminBody))
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return errs.E(errs.TooLarge, "the request body is larger than %d bytes", maxAdminBody)
-		}
-		return errs.E(errs.Invalid, "reading the request body: %v", err)
+		return err
 	}
 	if len(body) == 0 {
 		return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -372,13 +373,9 @@ func (s *Server) readDocument(c *echo.Context) (string, []byte, error) {
 	if r.ContentLength > limit {
 		return "", nil, errs.E(errs.TooLarge, "a document may be at most %d bytes; this one is %d", limit, r.ContentLength)
 	}
-	body, err := readAll(http.MaxBytesReader(c.Response(), r.Body, limit), r.ContentLength, limit)
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return "", nil, errs.E(errs.TooLarge, "a document may be at most %d bytes", limit)
-	}
+	body, err := readLimited(c, limit, fmt.Sprintf("a document may be at most %d bytes", limit))
 	if err != nil {
-		return "", nil, errs.E(errs.Invalid, "reading the request body: %v", err)
+		return "", nil, err
 	}
 	if len(body) == 0 {
 		return "", nil, errs.Invalidf("", "document-empty", "the request has no body; send the document as the body")

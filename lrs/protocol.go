@@ -2,7 +2,7 @@ package lrs
 
 import (
 	"bytes"
-	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -92,13 +92,10 @@ func (s *Server) alternateSyntax(next echo.HandlerFunc) echo.HandlerFunc {
 			return errs.Invalidf("", "alternate-syntax",
 				"a request in the alternate request syntax must have Content-Type application/x-www-form-urlencoded, got %q", ct)
 		}
-		raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes))
+		raw, err := readLimited(c, s.cfg.MaxBodyBytes,
+			fmt.Sprintf("request body is larger than the limit of %d bytes", s.cfg.MaxBodyBytes))
 		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				return err
-			}
-			return errs.E(errs.Invalid, "reading the request body: %v", err)
+			return err
 		}
 		form, err := url.ParseQuery(string(raw))
 		if err != nil {

@@ -3,7 +3,7 @@ package lrs
 import (
 	"bytes"
 	"context"
-	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -358,13 +358,10 @@ func (s *Server) postRosterImport(c *echo.Context) error {
 	case mt != "application/json" && !slices.Contains(csvMediaTypes, mt):
 		return errs.E(errs.UnsupportedMedia, "Content-Type %s is not accepted: send application/json or text/csv", mt)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxRosterBodyBytes))
+	body, err := readLimited(c, maxRosterBodyBytes,
+		fmt.Sprintf("a roster import may be at most %d bytes; split it into partial imports", maxRosterBodyBytes))
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return errs.E(errs.TooLarge, "a roster import may be at most %d bytes; split it into partial imports", maxRosterBodyBytes)
-		}
-		return errs.E(errs.Invalid, "reading the request body: %v", err)
+		return err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return errs.Invalidf("", "body-required", "the body is empty: send the roster")

@@ -154,6 +154,22 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// readLimited reads the request body, at most limit bytes. A body over
+// the limit is an errs.TooLarge error whose message is tooLarge; a body that
+// cannot be read is a client error.
+func readLimited(c *echo.Context, limit int64, tooLarge string) ([]byte, error) {
+	r := c.Request()
+	body, err := readAll(http.MaxBytesReader(c.Response(), r.Body, limit), r.ContentLength, limit)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, errs.E(errs.TooLarge, "%s", tooLarge)
+	}
+	if err != nil {
+		return nil, errs.E(errs.Invalid, "reading the request body: %v", err)
+	}
+	return body, nil
+}
+
 // readAll reads r to the end, sizing the buffer from the Content-Length.
 func readAll(r io.Reader, contentLength, max int64) ([]byte, error) {
 	if contentLength <= 0 || contentLength > max {
