@@ -169,6 +169,22 @@ func (s *Server) reportQuery(ctx context.Context, tenant string, q url.Values) (
 	return rq, nil
 }
 
+// reportRequest parses the parameters of a report over the status rows:
+// the filters and options, and the extra parameters the report takes. It
+// returns them with the caller's tenant and the query.
+func (s *Server) reportRequest(c *echo.Context, extra ...string) (url.Values, string, reporting.Query, error) {
+	q, err := parseParams(c.Request())
+	if err != nil {
+		return nil, "", reporting.Query{}, err
+	}
+	if err := allowOnly(q, slices.Concat(reportFilters, optionParams, extra)...); err != nil {
+		return nil, "", reporting.Query{}, err
+	}
+	tenant := tenantOf(state(c).cred)
+	rq, err := s.reportQuery(c.Request().Context(), tenant, q)
+	return q, tenant, rq, err
+}
+
 // reportFormat returns how to answer: "json", "csv" or "xlsx" (an Excel
 // workbook; status report only), by the format parameter or else the
 // Accept header; and the CSV delimiter.
@@ -207,11 +223,8 @@ func reportFormat(c *echo.Context, q url.Values) (format string, comma rune, err
 // {"rows": [Row...], "summary": Summary}; CSV: a header line and one line
 // per row, in UTF-8 with a byte-order mark (so that Excel reads æøå).
 func (s *Server) getStatusReport(c *echo.Context) error {
-	q, err := parseParams(c.Request())
+	q, tenant, rq, err := s.reportRequest(c, "format", "delimiter")
 	if err != nil {
-		return err
-	}
-	if err := allowOnly(q, slices.Concat(reportFilters, optionParams, []string{"format", "delimiter"})...); err != nil {
 		return err
 	}
 	format, comma, err := reportFormat(c, q)
@@ -219,11 +232,6 @@ func (s *Server) getStatusReport(c *echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	tenant := tenantOf(state(c).cred)
-	rq, err := s.reportQuery(ctx, tenant, q)
-	if err != nil {
-		return err
-	}
 	if format == "xlsx" {
 		return s.statusXLSX(c, tenant, rq)
 	}
@@ -245,19 +253,11 @@ func (s *Server) getStatusReport(c *echo.Context) error {
 // status report (totals per unit, role, module and campaign), without its
 // rows.
 func (s *Server) getSummaryReport(c *echo.Context) error {
-	q, err := parseParams(c.Request())
+	_, tenant, rq, err := s.reportRequest(c)
 	if err != nil {
-		return err
-	}
-	if err := allowOnly(q, slices.Concat(reportFilters, optionParams)...); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	tenant := tenantOf(state(c).cred)
-	rq, err := s.reportQuery(ctx, tenant, q)
-	if err != nil {
-		return err
-	}
 	sum, err := reporting.Report(ctx, s.rp.store, tenant, rq, func(*reporting.Row) error { return nil })
 	if err != nil {
 		return err
@@ -271,11 +271,8 @@ func (s *Server) getSummaryReport(c *echo.Context) error {
 // "managers": [{"manager", "name", "email", "rows": [Row...]}...]}; CSV:
 // the manager's id, name and e-mail before each status row.
 func (s *Server) getReminders(c *echo.Context) error {
-	q, err := parseParams(c.Request())
+	q, tenant, rq, err := s.reportRequest(c, "within", "format", "delimiter")
 	if err != nil {
-		return err
-	}
-	if err := allowOnly(q, slices.Concat(reportFilters, optionParams, []string{"within", "format", "delimiter"})...); err != nil {
 		return err
 	}
 	format, comma, err := reportFormat(c, q)
@@ -293,11 +290,6 @@ func (s *Server) getReminders(c *echo.Context) error {
 		within = reporting.Period{Days: 14}
 	}
 	ctx := c.Request().Context()
-	tenant := tenantOf(state(c).cred)
-	rq, err := s.reportQuery(ctx, tenant, q)
-	if err != nil {
-		return err
-	}
 	groups, err := reporting.Reminders(ctx, s.rp.store, tenant, rq, within)
 	if err != nil {
 		return err
