@@ -64,23 +64,34 @@ func readsOnlyOwn(c *auth.Credential) bool {
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		cred, err := s.principal(c)
-		if err == nil {
-			err = s.creds.tenantEnabled(c.Request().Context(), cred.Tenant)
-		}
-		if err != nil {
-			if errs.Is(err, errs.Unauthorized) {
-				s.authFailures.Add(1)
-				s.log.Warn("authentication failed", "path", c.Request().URL.Path, "remote", c.RealIP(),
-					"key", attemptedKey(c), "reason", errs.KindOf(err).String(), "err", err.Error())
-			}
-			return err
-		}
-		if err := s.limiter.allow(c, cred.Key); err != nil {
+		if cred, err = s.admit(c, attemptedKey(c), cred, err); err != nil {
 			return err
 		}
 		state(c).cred = cred
 		return next(c)
 	}
+}
+
+// admit finishes an authentication, of a request or of the token
+// endpoint: given the credential presented (or the error of checking it,
+// key being the key tried), it refuses a disabled tenant, logs and counts
+// failures, and applies the credential's rate limit.
+func (s *Server) admit(c *echo.Context, key string, cred *auth.Credential, err error) (*auth.Credential, error) {
+	if err == nil {
+		err = s.creds.tenantEnabled(c.Request().Context(), cred.Tenant)
+	}
+	if err != nil {
+		if errs.Is(err, errs.Unauthorized) {
+			s.authFailures.Add(1)
+			s.log.Warn("authentication failed", "path", c.Request().URL.Path, "remote", c.RealIP(),
+				"key", clipKey(key), "err", err.Error())
+		}
+		return nil, err
+	}
+	if err := s.limiter.allow(c, cred.Key); err != nil {
+		return nil, err
+	}
+	return cred, nil
 }
 
 // principal returns the credential the request authenticates with.
@@ -95,14 +106,16 @@ func (s *Server) principal(c *echo.Context) (*auth.Credential, error) {
 	return s.creds.check(c.Request().Context(), key, secret)
 }
 
-// attemptedKey is the key of a failed Basic authentication, for the log.
+// attemptedKey is the key of a Basic authentication, for the log.
 func attemptedKey(c *echo.Context) string {
-	key, _, ok := c.Request().BasicAuth()
-	if !ok {
-		return ""
-	}
+	key, _, _ := c.Request().BasicAuth()
+	return key
+}
+
+// clipKey shortens a key tried for the log.
+func clipKey(key string) string {
 	if len(key) > 64 {
-		key = key[:64]
+		return key[:64]
 	}
 	return key
 }

@@ -180,20 +180,11 @@ func (s *Server) issueToken(c *echo.Context) (*tokenResponse, error) {
 				Desc: "client authentication is required: HTTP Basic with a credential's key and secret, or client_id and client_secret"}
 		}
 	}
-	ctx := r.Context()
-	cred, err := s.creds.check(ctx, key, secret)
-	if err == nil {
-		err = s.creds.tenantEnabled(ctx, cred.Tenant)
-	}
-	if err != nil {
+	cred, err := s.creds.check(r.Context(), key, secret)
+	if cred, err = s.admit(c, key, cred, err); err != nil {
 		if errs.Is(err, errs.Unauthorized) {
-			s.authFailures.Add(1)
-			s.log.Warn("authentication failed", "path", r.URL.Path, "remote", c.RealIP(), "key", clipKey(key), "err", err.Error())
 			return nil, &oauthError{status: http.StatusUnauthorized, Code: "invalid_client", Desc: message(err)}
 		}
-		return nil, err
-	}
-	if err := s.limiter.allow(c, cred.Key); err != nil {
 		return nil, err
 	}
 
@@ -242,12 +233,4 @@ func quote(s string) string {
 		s = s[:100] + "…"
 	}
 	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
-}
-
-// clipKey shortens a key for the log.
-func clipKey(key string) string {
-	if len(key) > 64 {
-		return key[:64]
-	}
-	return key
 }
