@@ -841,21 +841,28 @@ func (s *scenario) checks() []check {
 		{"Transcripts", func(t *testing.T, s *scenario) {
 			tr, err := reporting.PersonTranscript(ctx, s.rep, s.stmts, tenant, "e212", october)
 			must(t, err)
+			// Every piece of evidence, of a module or an entry, carries
+			// the authority and the hash of its statement as stored.
+			checkProof := func(e reporting.Evidence) {
+				t.Helper()
+				rec, err := s.stmts.Get(ctx, tenant, e.Statement)
+				must(t, err)
+				if sum := sha256.Sum256(rec.JSON); e.Authority != "lms-key" || e.SHA256 != hex.EncodeToString(sum[:]) {
+					t.Errorf("transcript evidence %+v: want authority lms-key and the SHA-256 of the stored statement", e)
+				}
+			}
 			var mods, entries []string
 			for _, m := range tr.Modules {
 				var ev []string
 				for _, e := range m.Evidence {
 					ev = append(ev, s.labels[e.Statement])
-					rec, err := s.stmts.Get(ctx, tenant, e.Statement)
-					must(t, err)
-					if sum := sha256.Sum256(rec.JSON); e.Authority != "lms-key" || e.SHA256 != hex.EncodeToString(sum[:]) {
-						t.Errorf("transcript evidence %+v: want authority lms-key and the SHA-256 of the stored statement", e)
-					}
+					checkProof(e)
 				}
 				mods = append(mods, fmt.Sprintf("%s %s %s %v", m.Module, m.Completed.Format(time.RFC3339), m.Expires, ev))
 			}
 			for _, e := range tr.Entries {
 				entries = append(entries, fmt.Sprintf("%s %s %v", s.labels[e.Statement], e.Outcome, e.Modules))
+				checkProof(e.Evidence)
 			}
 			if tr.Name != "Kari Ødegård" {
 				t.Errorf("transcript name %q", tr.Name)
