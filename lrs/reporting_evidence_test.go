@@ -16,6 +16,63 @@ func scoreOf(scaled float64) map[string]any {
 	return map[string]any{"score": map[string]any{"scaled": scaled, "raw": scaled * 100, "min": 0, "max": 100}}
 }
 
+// TestReportingRosterCSVIdentifiers imports people whose CSV lines give
+// several e-mail addresses (in one cell, and on a repeated line) and
+// checks that statements under the second address count for the person
+// and are not listed as unmatched.
+func TestReportingRosterCSVIdentifiers(t *testing.T) {
+	ts := newReportingServer(t)
+	hr := func(method, path, ctype, body string) *response {
+		t.Helper()
+		return ts.do(req{method: method, path: path, body: body, key: "hr", ctype: ctype})
+	}
+	ts.clock.Set(at("2025-01-05T08:00:00Z"))
+	expect(t, hr("PUT", "/api/v1/modules/kins-1", "",
+		`{"title":{"nb-NO":"Grunnleggende informasjonssikkerhet"},"activities":["`+kslModule(1)+`"],"completion":"completed"}`), http.StatusCreated)
+	expect(t, hr("PUT", "/api/v1/rules/mobil", "", `{"role":"mobil","modules":["kins-1"],"dueWithin":"P30D"}`), http.StatusCreated)
+	expect(t, hr("POST", "/api/v1/roster/imports?kind=units", "text/csv", "id;navn\nsykehjem;Solbakken sykehjem\n"), http.StatusCreated)
+	// Kari changed her name: her new address first, her old one on a
+	// second line; Ola's two addresses in one cell.
+	r := hr("POST", "/api/v1/roster/imports?kind=people", "text/csv",
+		"ansattnr;navn;epost;enhet;rolle;startdato\n"+
+			"e212;Kari Ødegård;kari.odegard@kommune.no;sykehjem;mobil;01.01.2025\n"+
+			"e212;Kari Ødegård;kari.nordmann@kommune.no;;;\n"+
+			"e211;Ola Nordmann;ola.nordmann@kommune.no | ola@kommune.no;sykehjem;mobil;01.01.2025\n")
+	expect(t, r, http.StatusCreated)
+	var imp reporting.ImportRecord
+	r.json(t, &imp)
+	var idents []string
+	for _, c := range imp.Changes {
+		if c.Kind == reporting.RowIdent {
+			idents = append(idents, c.Key+" "+c.Value)
+		}
+	}
+	sameLines(t, "identifiers imported", idents, []string{
+		"e211 mbox:mailto:ola.nordmann@kommune.no",
+		"e211 mbox:mailto:ola@kommune.no",
+		"e212 mbox:mailto:kari.nordmann@kommune.no",
+		"e212 mbox:mailto:kari.odegard@kommune.no",
+	})
+
+	mbox := func(addr, verb, ts string) map[string]any {
+		return map[string]any{"actor": map[string]any{"mbox": "mailto:" + addr}, "verb": map[string]any{"id": "http://adlnet.gov/expapi/verbs/" + verb},
+			"object": map[string]any{"id": kslModule(1)}, "timestamp": ts}
+	}
+	ts.postAt("2025-01-20T12:00:00Z",
+		mbox("kari.nordmann@kommune.no", "completed", "2025-01-20T09:00:00Z"),
+		mbox("ola@kommune.no", "completed", "2025-01-20T10:00:00Z"),
+		mbox("ukjent@kommune.no", "completed", "2025-01-20T11:00:00Z"))
+	sameLines(t, "status", rowLines(ts.status("asOf=2025-02-01").Rows), []string{
+		"e211 kins-1 completed due 2025-01-31 done 2025-01-20",
+		"e212 kins-1 completed due 2025-01-31 done 2025-01-20",
+	})
+	var um struct{ Agents []reporting.UnmatchedAgent }
+	ts.do(req{method: "GET", path: "/api/v1/reports/unmatched", key: "auditor"}).json(t, &um)
+	if len(um.Agents) != 1 || um.Agents[0].Agent != "mbox:mailto:ukjent@kommune.no" {
+		t.Errorf("unmatched: %+v, want ukjent@kommune.no only", um.Agents)
+	}
+}
+
 // TestReportingTranscriptProof checks that every entry of a transcript,
 // not only the evidence of its modules, carries the authority and the
 // SHA-256 of its statement as stored.

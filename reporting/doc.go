@@ -24,8 +24,11 @@
 // changed timelines are superseded and replaced, never edited, and the
 // changes are recorded, so the roster as it was on any day, as the LRS knew
 // it at any time, can be rebuilt (NewView). Importing the same snapshot
-// again changes nothing. Identifiers are time-bound too: statements count
-// for whoever held the e-mail address or account when they were made.
+// again changes nothing. A person may have several identifiers (e-mail
+// addresses, e.g. from before a change of name, and LMS accounts; in CSV
+// in one cell or on repeated lines, see ParsePeopleCSV). Identifiers are
+// time-bound too: statements count for whoever held the e-mail address or
+// account when they were made.
 //
 // # Projection
 //

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) reporting.Store) {
 		{"FactsConcurrent", testFactsConcurrent},
 		{"ResetFacts", testResetFacts},
 		{"TenantIsolation", testTenantIsolation},
+		{"RosterCSVIdentifiers", testRosterCSVIdentifiers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
