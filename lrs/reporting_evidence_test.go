@@ -11,9 +11,71 @@ import (
 	"github.com/xapi-lrs/lrs/reporting"
 )
 
+// inSession returns statement st with context.registration set: the
+// statements logstore_xapi sends in one Moodle session share it.
+func inSession(st map[string]any, registration string) map[string]any {
+	st["context"].(map[string]any)["registration"] = registration
+	return st
+}
+
 // scoreOf is the result of logstore_xapi's scoreraw_submitted statement.
 func scoreOf(scaled float64) map[string]any {
 	return map[string]any{"score": map[string]any{"scaled": scaled, "raw": scaled * 100, "min": 0, "max": 100}}
+}
+
+// TestReportingScoreEvidence checks through the status report that a
+// module's minimum score must be met by the statement carrying the outcome
+// (or by the statements of one Moodle session), and that the completion
+// and its expiry are dated by that proof.
+func TestReportingScoreEvidence(t *testing.T) {
+	ts := newReportingServer(t)
+	hr := func(method, path, ctype, body string) {
+		t.Helper()
+		r := ts.do(req{method: method, path: path, body: body, key: "hr", ctype: ctype})
+		if r.status != http.StatusCreated {
+			t.Fatalf("%s %s: %d %s", method, path, r.status, r.body)
+		}
+	}
+	ts.clock.Set(at("2025-01-05T08:00:00Z"))
+	hr("PUT", "/api/v1/modules/gdpr", "",
+		`{"title":{"nb-NO":"Grunnleggende personvern"},"activities":["`+kslModule(5)+`"],"completion":"passed","minScore":0.8,"validity":"P1Y"}`)
+	hr("PUT", "/api/v1/rules/adm", "", `{"role":"adm","modules":["gdpr"],"dueWithin":"P1Y"}`)
+	hr("POST", "/api/v1/roster/imports", "text/csv",
+		"id,name,units,roles,start,account_homepage,account_name\n"+
+			"e1,Anne,,adm,2025-01-01,https://kslaring.no,anne\n"+
+			"e2,Bård,,adm,2025-01-01,https://kslaring.no,bard\n"+
+			"e3,Cato,,adm,2025-01-01,https://kslaring.no,cato\n"+
+			"e4,Dina,,adm,2025-01-01,https://kslaring.no,dina\n")
+	const session1, session2 = "2b1a8c3e-6d5f-5e4a-9b8c-7d6e5f4a3b2c", "5c4b3a29-1807-5f6e-8d7c-6b5a49382716"
+	ts.postAt("2025-04-03T12:00:00Z",
+		// Anne: a completed scoring 0.9, then a passed without a score.
+		moodle("anne", "Anne", "completed", 5, "2025-04-01T09:00:00Z", scoreOf(0.9)),
+		moodle("anne", "Anne", "passed", 5, "2025-04-01T09:00:05Z", nil),
+		// Bård: a passed scoring 0.5, then a completed scoring 0.95.
+		moodle("bard", "Bård", "passed", 5, "2025-04-01T09:00:00Z", scoreOf(0.5)),
+		moodle("bard", "Bård", "completed", 5, "2025-04-01T10:00:00Z", scoreOf(0.95)),
+		// Cato: the score and the status of one session.
+		inSession(moodle("cato", "Cato", "completed", 5, "2025-04-02T09:00:00Z", scoreOf(0.9)), session1),
+		inSession(moodle("cato", "Cato", "passed", 5, "2025-04-02T09:00:05Z", nil), session1),
+		// Dina: a pass scoring 0.9, then one scoring 0.6 in another
+		// session.
+		moodle("dina", "Dina", "passed", 5, "2025-04-03T09:00:00Z", scoreOf(0.9)),
+		inSession(moodle("dina", "Dina", "passed", 5, "2025-04-03T11:00:00Z", scoreOf(0.6)), session2))
+	rows := ts.status("asOf=2025-06-01").Rows
+	sameLines(t, "status as of 1 June", rowLines(rows), []string{
+		"e1 gdpr in-progress due 2026-01-01",
+		"e2 gdpr in-progress due 2026-01-01",
+		"e3 gdpr completed due 2026-01-01 done 2025-04-02 exp 2026-04-02",
+		"e4 gdpr completed due 2026-01-01 done 2025-04-03 exp 2026-04-03",
+	})
+	if len(rows) == 4 {
+		if e := rows[3].Evidence; rows[3].Score == nil || *rows[3].Score != 0.9 || len(e) != 1 || !e[0].Timestamp.Equal(at("2025-04-03T09:00:00Z")) {
+			t.Errorf("Dina's completion: score %v, evidence %+v; want 0.9 and the pass of 09:00", rows[3].Score, e)
+		}
+		if e := rows[2].Evidence; len(e) != 2 || rows[2].Completed != at("2025-04-02T09:00:05Z") {
+			t.Errorf("Cato's completion at %v, evidence %+v; want the score and the status of the session", rows[2].Completed, e)
+		}
+	}
 }
 
 // TestReportingRosterCSVIdentifiers imports people whose CSV lines give
