@@ -519,8 +519,8 @@ func (c *candidate) lastsLonger(d *candidate) bool {
 // set), counting only facts at or after since. The rule, score included,
 // must be met by one statement, or by the statements of one registration
 // judged at a statement carrying the outcome with the latest values of
-// the registration up to it (see Module). Of the proofs found, the one
-// that lasts longest wins: for single statements, the newest.
+// the registration up to it (see CompletionRule). Of the proofs found,
+// the one that lasts longest wins: of single statements, the newest.
 func achieve(m *Module, facts []*efact, since int64) *achievement {
 	var best candidate
 	consider := func(p *proof) {
