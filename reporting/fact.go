@@ -71,7 +71,7 @@ type Fact struct {
 	Score      float64 // result.score.scaled, when HasScore
 	// Registration is the statement's context.registration (zero: none):
 	// statements of one registration may together meet a completion rule
-	// (see Module).
+	// (see CompletionRule).
 	Registration uuid.UUID
 	Timestamp    time.Time
 	Stored       time.Time
