@@ -380,9 +380,12 @@ func testReportingKiNS(t *testing.T, twoStep bool) {
 		cmi5("trine", "failed", "/cmi5/au/62", utvidet+"/au2", "2025-03-03T09:00:00Z", map[string]any{"success": false, "score": map[string]any{"scaled": 0.4}}),
 		cmi5("trine", "passed", "/cmi5/au/62", utvidet+"/au2", "2025-03-03T10:00:00Z", map[string]any{"success": true, "score": map[string]any{"scaled": 0.85}}),
 		cmi5("trine", "satisfied", "/cmi5/course/3", trusler, "2025-03-03T11:00:00Z", nil))
+	// Module 5 (completed and passed, minimum score): the module's
+	// completion and the SCORM status with its score, in one session.
+	const helgeSession = "3f0e8d5a-2b1c-5d4e-8f7a-6b5c4d3e2f1a"
 	ts.postAt("2025-03-05T12:00:00Z",
-		moodle("helge", "Helge Helsesjef", "completed", 5, "2025-03-04T09:00:00Z", nil),
-		moodle("helge", "Helge Helsesjef", "passed", 5, "2025-03-04T09:05:00Z", map[string]any{"success": true, "score": map[string]any{"scaled": 0.9}}))
+		inSession(moodle("helge", "Helge Helsesjef", "completed", 5, "2025-03-04T09:00:00Z", nil), helgeSession),
+		inSession(moodle("helge", "Helge Helsesjef", "passed", 5, "2025-03-04T09:05:00Z", map[string]any{"success": true, "score": map[string]any{"scaled": 0.9}}), helgeSession))
 
 	const asOf = "asOf=2025-03-20"
 	ola := []string{

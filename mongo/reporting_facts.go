@@ -49,8 +49,10 @@ type factDoc struct {
 	Activities []string `bson:"a"`
 	Outcome    int32    `bson:"o"`
 	Score      *float64 `bson:"sc,omitempty"` // result.score.scaled, when given
-	Timestamp  int64    `bson:"ts"`           // Unix nanoseconds
-	Stored     int64    `bson:"st"`           // Unix nanoseconds
+	// Registration is context.registration, when given.
+	Registration string `bson:"r,omitempty"`
+	Timestamp    int64  `bson:"ts"` // Unix nanoseconds
+	Stored       int64  `bson:"st"` // Unix nanoseconds
 }
 
 // retractionDoc is one retraction.
@@ -117,6 +119,9 @@ func (db *DB) AddFacts(ctx context.Context, tenant string, facts []reporting.Fac
 		if f.HasScore {
 			s := f.Score
 			doc.Score = &s
+		}
+		if f.Registration != uuid.Nil {
+			doc.Registration = f.Registration.String()
 		}
 		docs = append(docs, doc)
 	}
@@ -341,6 +346,11 @@ func (db *DB) factsOf(ctx context.Context, tenant string, agents []string, names
 			Outcome: reporting.Outcome(doc.Outcome), Timestamp: time.Unix(0, doc.Timestamp).UTC(), Stored: time.Unix(0, doc.Stored).UTC()}
 		if doc.Score != nil {
 			f.HasScore, f.Score = true, *doc.Score
+		}
+		if doc.Registration != "" {
+			if f.Registration, err = uuid.Parse(doc.Registration); err != nil {
+				return errs.Wrap(err, "mongo: a stored fact has a bad registration")
+			}
 		}
 		if v, ok := voided[doc.Statement]; ok {
 			f.VoidedAt = time.Unix(0, v).UTC()

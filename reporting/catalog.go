@@ -11,6 +11,32 @@ import (
 )
 
 // CompletionRule says which outcomes complete a module.
+//
+// The evidence of a completion meets the whole rule, minimum score
+// included: one statement that does (a passed scoring enough; for
+// completed-and-passed, one carrying both, such as a cmi5 or SCORM
+// terminated statement with result.completion and result.success true, a
+// passed with result.completion true, or cmi5's satisfied), or statements
+// of one registration (context.registration) that do together. A
+// registration is one cmi5 registration, or one Moodle session
+// (logstore_xapi sends a SCORM attempt's score and its status as two
+// statements, and the module's completion as a third). Its statements are
+// read in time order, each value replacing the one before, as in a SCORM
+// attempt: the rule is judged at each statement carrying an outcome the
+// rule asks for, with the registration's latest completion, success status
+// (passed, failed or satisfied) and score up to that statement. So a score
+// counts for the status it comes with or before, not for an earlier one,
+// and after a failure a completion no longer combines with the
+// registration's earlier pass; a proof once met stands, whatever follows.
+// Statements of different registrations, or without one, never combine:
+// a completed scoring 0.9 followed by an unscored passed, or a passed
+// scoring 0.5 followed by a completed scoring 0.95, is not a pass with
+// 0.9.
+//
+// Of several proofs, the one that lasts longest counts (of single
+// statements, the newest). Its latest statement dates the completion and
+// its earliest the expiry: the same statement, unless a registration's
+// statements or a module's parts make the proof.
 type CompletionRule string
 
 const (
@@ -48,8 +74,9 @@ type Module struct {
 	Parts      []string       `json:"parts,omitempty"`
 	Completion CompletionRule `json:"completion"`
 	// MinScore, when set, is the lowest result.score.scaled (0..1) that
-	// counts: completing the module also takes a fact with at least this
-	// score whose result is not a failure.
+	// counts: the statement meeting the rule must carry at least this
+	// score and not be a failure (within a registration, the latest score
+	// up to it; see CompletionRule).
 	MinScore *float64 `json:"minScore,omitempty"`
 	// Validity, when set, is how long a completion counts (e.g. P1Y): it
 	// expires that long after its date and must be renewed.

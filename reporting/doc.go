@@ -11,7 +11,10 @@
 // completion rule (completed, passed, completed-and-passed,
 // completed-or-passed, optionally a minimum scaled score), optional parts
 // that must each be met (the AUs of a cmi5 course) and an optional
-// validity after which a completion expires. Rules require the holders of
+// validity after which a completion expires. The evidence must meet the
+// whole rule, score included: one statement, or the statements of one
+// registration (a cmi5 registration, a Moodle session), never statements
+// of different attempts (CompletionRule). Rules require the holders of
 // a role to complete modules within a period of the role assignment or of
 // the person's start date; campaigns require everyone in some unit subtrees
 // and/or roles to complete modules between two dates; exemptions release a
@@ -24,14 +27,19 @@
 // changed timelines are superseded and replaced, never edited, and the
 // changes are recorded, so the roster as it was on any day, as the LRS knew
 // it at any time, can be rebuilt (NewView). Importing the same snapshot
-// again changes nothing. Identifiers are time-bound too: statements count
-// for whoever held the e-mail address or account when they were made.
+// again changes nothing. A person may have several identifiers (e-mail
+// addresses, e.g. from before a change of name, and LMS accounts; in CSV
+// in one cell or on repeated lines, see ParsePeopleCSV). Identifiers are
+// time-bound too: statements count for whoever held the e-mail address or
+// account when they were made.
 //
 // # Projection
 //
 // Statements are projected as they are stored into facts (Fact, Project):
 // one per statement and learner, keyed by activity IRI rather than by
-// module, so catalog edits and roster changes never require recomputation.
+// module, so catalog edits and roster changes never require recomputation;
+// a fact keeps the statement's registration, so that the statements of
+// one attempt can meet a rule together.
 // Verbs completed, passed, failed and satisfied count, and
 // result.completion and result.success on terminated statements; launched,
 // initialized, attempted and resumed record attempts ("in progress"). The
@@ -68,9 +76,10 @@
 // expiring-soon; completed; overdue (past the due date); in-progress (an
 // attempt or an unmet outcome since the requirement began); due (due within
 // Options.DueWithin); not-started. A completion counts from its latest
-// evidence; it expires its validity after its oldest evidence (a
-// completed-and-passed module is valid while both proofs are). Campaign
-// rows count only completions from the campaign's start.
+// evidence; it expires its validity after its oldest evidence (the same
+// statement, unless the statements of a registration or the parts of a
+// module make the proof). Campaign rows count only completions from the
+// campaign's start.
 //
 // Reminders groups the overdue and the soon due by the managers responsible
 // for them (the managers of their units, or of the nearest unit above with

@@ -69,8 +69,12 @@ type Fact struct {
 	Outcome    Outcome
 	HasScore   bool
 	Score      float64 // result.score.scaled, when HasScore
-	Timestamp  time.Time
-	Stored     time.Time
+	// Registration is the statement's context.registration (zero: none):
+	// statements of one registration may together meet a completion rule
+	// (see CompletionRule).
+	Registration uuid.UUID
+	Timestamp    time.Time
+	Stored       time.Time
 	// VoidedAt is set by stores when reading: the time a voiding statement
 	// retracting this one was stored (zero: not voided).
 	VoidedAt time.Time
@@ -184,7 +188,11 @@ func Project(rec *statements.Record, stmt map[string]any) []Fact {
 	}
 
 	activities := []string{objID}
+	var registration uuid.UUID
 	if ctx, ok := stmt["context"].(map[string]any); ok {
+		if r, ok := ctx["registration"].(string); ok {
+			registration, _ = uuid.Parse(r)
+		}
 		if ca, ok := ctx["contextActivities"].(map[string]any); ok && profileStatement(ca["category"]) {
 			for _, kind := range []string{"parent", "grouping"} {
 				for _, id := range activityIDs(ca[kind]) {
@@ -199,7 +207,7 @@ func Project(rec *statements.Record, stmt map[string]any) []Fact {
 	name, _ := actor["name"].(string)
 	base := Fact{
 		Statement: id, Name: name, Activities: activities, Outcome: outcome,
-		HasScore: hasScore, Score: score, Timestamp: rec.Timestamp, Stored: rec.Stored,
+		HasScore: hasScore, Score: score, Registration: registration, Timestamp: rec.Timestamp, Stored: rec.Stored,
 	}
 	var facts []Fact
 	add := func(a map[string]any) {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/xapi-lrs/lrs/statements"
 )
 
@@ -72,6 +74,10 @@ func TestProject(t *testing.T) {
 				if !f.Timestamp.Equal(rec.Timestamp) {
 					t.Errorf("timestamp %v, want %v", f.Timestamp, rec.Timestamp)
 				}
+				// The registration, when the statement has one.
+				if want := rec.Registration; f.Registration.String() != want && (want != "" || f.Registration != uuid.Nil) {
+					t.Errorf("registration %v, want %q", f.Registration, want)
+				}
 			}
 			if !slices.Equal(agents, tc.agents) {
 				t.Errorf("agents %v, want %v", agents, tc.agents)
@@ -82,7 +88,8 @@ func TestProject(t *testing.T) {
 				t.Fatalf("ProjectRecord = %d facts, %v", len(again), err)
 			}
 			for i := range again {
-				if !slices.Equal(again[i].Activities, facts[i].Activities) || again[i].Agent != facts[i].Agent || again[i].Outcome != facts[i].Outcome {
+				if !slices.Equal(again[i].Activities, facts[i].Activities) || again[i].Agent != facts[i].Agent || again[i].Outcome != facts[i].Outcome ||
+					again[i].Registration != facts[i].Registration {
 					t.Errorf("ProjectRecord fact %d = %+v, Project gave %+v", i, again[i], facts[i])
 				}
 			}

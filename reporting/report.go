@@ -482,13 +482,29 @@ type StatementGetter interface {
 // of its JSON as the LRS holds it. A statement no longer found is an
 // error.
 func AddProof(ctx context.Context, stmts StatementGetter, tenant string, evs []Evidence) error {
+	ptrs := make([]*Evidence, len(evs))
 	for i := range evs {
-		rec, err := stmts.Get(ctx, tenant, evs[i].Statement)
+		ptrs[i] = &evs[i]
+	}
+	return addProofs(ctx, stmts, tenant, ptrs)
+}
+
+// addProofs is AddProof for evidence wherever it is held, reading each
+// statement once.
+func addProofs(ctx context.Context, stmts StatementGetter, tenant string, evs []*Evidence) error {
+	read := map[string]*Evidence{}
+	for _, e := range evs {
+		if p, ok := read[e.Statement]; ok {
+			e.Authority, e.SHA256 = p.Authority, p.SHA256
+			continue
+		}
+		rec, err := stmts.Get(ctx, tenant, e.Statement)
 		if err != nil {
 			return err
 		}
-		evs[i].Authority = rec.Authority
-		evs[i].SHA256 = statements.StatementSHA256(rec.JSON)
+		e.Authority = rec.Authority
+		e.SHA256 = statements.StatementSHA256(rec.JSON)
+		read[e.Statement] = e
 	}
 	return nil
 }
@@ -593,15 +609,17 @@ func PersonTranscript(ctx context.Context, st Store, stmts StatementGetter, tena
 		return cmp.Or(a.Timestamp.Compare(b.Timestamp), cmp.Compare(a.Statement, b.Statement))
 	})
 	if stmts != nil {
+		var evs []*Evidence
 		for i := range t.Modules {
-			if err := AddProof(ctx, stmts, tenant, t.Modules[i].Evidence); err != nil {
-				return nil, err
+			for j := range t.Modules[i].Evidence {
+				evs = append(evs, &t.Modules[i].Evidence[j])
 			}
 		}
 		for i := range t.Entries {
-			if err := AddProof(ctx, stmts, tenant, []Evidence{t.Entries[i].Evidence}); err != nil {
-				return nil, err
-			}
+			evs = append(evs, &t.Entries[i].Evidence)
+		}
+		if err := addProofs(ctx, stmts, tenant, evs); err != nil {
+			return nil, err
 		}
 	}
 	return t, nil

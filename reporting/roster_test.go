@@ -2,6 +2,8 @@ package reporting
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -303,6 +305,67 @@ func TestParsePeopleCSV(t *testing.T) {
 		if _, err := ParsePeopleCSV(strings.NewReader(bad)); !errs.Is(err, errs.Invalid) {
 			t.Errorf("%s: %v, want Invalid", name, err)
 		}
+	}
+}
+
+// TestParsePeopleCSVIdentifiers parses the example file: several e-mail
+// addresses and accounts of one person, in one cell ("|" or spaces) and on
+// repeated lines; each is an identifier of the person once imported.
+func TestParsePeopleCSVIdentifiers(t *testing.T) {
+	read := func(name string) *os.File {
+		f, err := os.Open(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	units, err := ParseUnitsCSV(read("roster-units.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	people, err := ParsePeopleCSV(read("roster-people.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := PlanImport(nil, &Import{Units: units, People: people}, MustDate("2025-01-01"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idents := map[string][]string{}
+	for _, r := range plan.Insert {
+		if r.Kind == RowIdent {
+			idents[r.Key] = append(idents[r.Key], r.Value)
+		}
+	}
+	for person, want := range map[string][]string{
+		"1000": {"account:https://kslaring.no randi", "mbox:mailto:randi.radmann@kommune.no"},
+		"1001": {"account:https://kslaring.no kari", "account:https://kslaring.no kari.nordmann", "account:https://lms.kommune.no kodegard",
+			"mbox:mailto:kari.nordmann@kommune.no", "mbox:mailto:kari.odegard@kommune.no", "mbox:mailto:kari@kommune.no"},
+		"1002": {"mbox:mailto:ola.nordmann@kommune.no", "mbox:mailto:ola@kommune.no"},
+	} {
+		got := idents[person]
+		slices.Sort(got)
+		check(t, "identifiers of "+person, got, want)
+	}
+	// The first address is the one reports show.
+	if kari := people[1]; kari.Email != "kari.odegard@kommune.no" || len(kari.Units) != 2 || len(kari.Roles) != 2 {
+		t.Errorf("Kari = %+v", kari)
+	}
+	for name, bad := range map[string]string{
+		"a bad second address":        "id,email\n1,a@b.no|nope\n",
+		"a bad address on a repeat":   "id,email\n1,a@b.no\n1,a@b.no;c@d.no\n",
+		"account names without site":  "id,account_name\n1,a|b\n",
+		"a site without account name": "id,account_homepage,account_name\n1,https://lms.example, | \n",
+	} {
+		if _, err := ParsePeopleCSV(strings.NewReader(bad)); !errs.Is(err, errs.Invalid) {
+			t.Errorf("%s: %v, want Invalid", name, err)
+		}
+	}
+	// The same address twice, in another case, is one identifier.
+	people, err = ParsePeopleCSV(strings.NewReader("id,email\n1,a@b.no\n1,A@b.no|a@B.no\n"))
+	if err != nil || len(people) != 1 || people[0].Email != "a@b.no" || len(people[0].Identifiers) != 0 {
+		t.Errorf("one address in several cases = %+v, %v", people, err)
 	}
 }
 

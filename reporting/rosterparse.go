@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/statements"
 )
 
 // strictUnmarshal decodes JSON into v, refusing unknown fields and
@@ -94,10 +96,20 @@ var unitColumns = map[string]string{
 }
 
 // ParsePeopleCSV parses a people CSV. Columns: id (employee id, required),
-// name, email, units and roles ("|"-separated), start and end (dates),
-// account_homepage and account_name (an LMS account). A person may span
-// several lines (one per position, as HR systems often export): their units
-// and roles are merged, the earliest start and the latest end kept.
+// name, email (one or more addresses, separated by "|" or spaces: the
+// first is the one reports show, and statements under any of them count,
+// e.g. the address from before a change of name), units and roles
+// ("|"-separated), start and end (dates), account_homepage and
+// account_name (LMS accounts: one or more "|"-separated names on that
+// site). A person may span several lines (one per position, as HR systems
+// often export, or one per identifier): their units, roles, addresses and
+// accounts are merged, the earliest start and the latest end kept. For
+// example (from reporting/testdata/roster-people.csv), Kari has three
+// addresses and three accounts on two sites:
+//
+//	id,name,email,units,roles,start,end,account_homepage,account_name
+//	1001,Kari Ødegård,kari.odegard@kommune.no|kari.nordmann@kommune.no,helse,adm,2019-03-01,,https://kslaring.no,kari|kari.nordmann
+//	1001,Kari Ødegård,kari@kommune.no,it,sensitiv,2019-03-01,,https://lms.kommune.no,kodegard
 func ParsePeopleCSV(r io.Reader) ([]PersonIn, error) {
 	header, rows, err := readCSV(r, peopleColumns, "id")
 	if err != nil {
@@ -120,19 +132,25 @@ func ParsePeopleCSV(r io.Reader) ([]PersonIn, error) {
 		if err != nil {
 			return nil, atLine(line, "end", err)
 		}
-		p := PersonIn{ID: id, Name: get("name"), Email: get("email"), Start: start, End: end}
+		p := PersonIn{ID: id, Name: get("name"), Start: start, End: end}
+		for _, addr := range strings.FieldsFunc(get("email"), func(c rune) bool { return c == '|' || unicode.IsSpace(c) }) {
+			if _, err := emailKey(addr); err != nil {
+				return nil, errs.Invalidf(fmt.Sprintf("line %d, email", line), "email", "%q is not an e-mail address", addr)
+			}
+			p.addEmail(addr)
+		}
 		for _, u := range splitMulti(get("units")) {
 			p.Units = append(p.Units, Assignment{ID: u})
 		}
 		for _, role := range splitMulti(get("roles")) {
 			p.Roles = append(p.Roles, Assignment{ID: role})
 		}
-		home, name := get("account_homepage"), get("account_name")
-		if (home == "") != (name == "") {
+		home, names := get("account_homepage"), splitMulti(get("account_name"))
+		if (home == "") != (len(names) == 0) {
 			return nil, errs.Invalidf(fmt.Sprintf("line %d", line), "account", "an account needs both account_homepage and account_name")
 		}
-		if home != "" {
-			p.Identifiers = []map[string]any{{"account": map[string]any{"homePage": home, "name": name}}}
+		for _, name := range names {
+			p.Identifiers = appendIdentifier(p.Identifiers, map[string]any{"account": map[string]any{"homePage": home, "name": name}})
 		}
 		i, seen := index[id]
 		if !seen {
@@ -154,14 +172,37 @@ func ParsePeopleCSV(r io.Reader) ([]PersonIn, error) {
 		if q.Name == "" {
 			q.Name = p.Name
 		}
-		if q.Email == "" {
-			q.Email = p.Email
+		if p.Email != "" {
+			q.addEmail(p.Email)
 		}
 		for _, ident := range p.Identifiers {
-			q.Identifiers = append(q.Identifiers, ident)
+			q.Identifiers = appendIdentifier(q.Identifiers, ident)
 		}
 	}
 	return out, nil
+}
+
+// addEmail gives p the e-mail address: as its Email if it has none, else
+// as one more identifier.
+func (p *PersonIn) addEmail(addr string) {
+	switch {
+	case p.Email == "":
+		p.Email = addr
+	case !strings.EqualFold(p.Email, addr):
+		p.Identifiers = appendIdentifier(p.Identifiers, map[string]any{"mbox": "mailto:" + addr})
+	}
+}
+
+// appendIdentifier appends an xAPI identifier to list unless list has it
+// already (by MatchKey).
+func appendIdentifier(list []map[string]any, ident map[string]any) []map[string]any {
+	k := MatchKey(statements.AgentKey(ident))
+	for _, x := range list {
+		if MatchKey(statements.AgentKey(x)) == k {
+			return list
+		}
+	}
+	return append(list, ident)
 }
 
 func mergeAssignments(a, b []Assignment) []Assignment {

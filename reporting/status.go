@@ -1,6 +1,7 @@
 package reporting
 
 import (
+	"bytes"
 	"cmp"
 	"slices"
 	"time"
@@ -117,6 +118,7 @@ const minInt64 = -1 << 63
 // parts it counts for resolved.
 type efact struct {
 	sid      uuid.UUID
+	reg      uuid.UUID // the registration, or uuid.Nil
 	set      *actSet
 	outcome  Outcome
 	hasScore bool
@@ -223,7 +225,7 @@ func (e *engine) convert(buf []efact, f *Fact, cache targetCache) []efact {
 	if len(set.targets) == 0 {
 		return buf
 	}
-	return append(buf, efact{sid: f.Statement, set: set, outcome: f.Outcome,
+	return append(buf, efact{sid: f.Statement, reg: f.Registration, set: set, outcome: f.Outcome,
 		hasScore: f.HasScore, score: f.Score, ts: f.Timestamp.UnixNano(), stored: f.Stored.UnixNano()})
 }
 
@@ -403,71 +405,174 @@ func later(a, b *efact) bool {
 	return slices.Compare(a.sid[:], b.sid[:]) > 0
 }
 
-// achieve evaluates the completion rule of m on facts (of one activity
-// set), counting only facts at or after since.
-func achieve(m *Module, facts []*efact, since int64) *achievement {
-	if len(facts) == 0 {
-		return nil
+// proof is what the statements of one registration (or one statement
+// without a registration) show up to some point: the latest of them
+// carrying a completion, a success status (passed, failed or satisfied) and
+// a score. A later value replaces an earlier one, as a SCORM attempt's
+// lesson status and score do.
+type proof struct {
+	completion, success, scored *efact
+}
+
+func (p *proof) add(f *efact) {
+	if f.outcome&(OutcomeCompleted|OutcomeSatisfied) != 0 {
+		p.completion = f
 	}
-	latest := func(mask Outcome, min *float64) *efact {
-		var best *efact
-		for _, f := range facts {
-			if f.ts < since || f.outcome&mask == 0 && mask != 0 {
-				continue
-			}
-			if min != nil && (!f.hasScore || f.score < *min || f.outcome.Has(OutcomeFailed)) {
-				continue
-			}
-			if best == nil || later(f, best) {
-				best = f
-			}
-		}
-		return best
+	if f.outcome&(OutcomePassed|OutcomeFailed|OutcomeSatisfied) != 0 {
+		p.success = f
 	}
-	const (
-		completed = OutcomeCompleted | OutcomeSatisfied
-		passed    = OutcomePassed | OutcomeSatisfied
-	)
-	var parts [3]*efact
-	n := 0
+	if f.hasScore {
+		p.scored = f
+	}
+}
+
+// carries reports whether f carries an outcome the rule of m asks for: a
+// proof is judged at such a statement, with the score recorded up to it.
+func carries(m *Module, f *efact) bool {
 	switch m.Completion {
 	case Completed:
-		parts[0], n = latest(completed, nil), 1
+		return f.outcome&(OutcomeCompleted|OutcomeSatisfied) != 0
 	case Passed:
-		parts[0], n = latest(passed, nil), 1
+		return f.outcome&(OutcomePassed|OutcomeSatisfied) != 0
+	}
+	return f.outcome&(OutcomeCompleted|OutcomePassed|OutcomeSatisfied) != 0
+}
+
+// candidate is a set of facts meeting a module's whole rule.
+type candidate struct {
+	ev         [3]*efact // the completion, the pass and the score, without repeats
+	n          int
+	at, oldest int64 // latest and earliest timestamps of ev
+	last       *efact
+}
+
+// meets returns the facts of p that meet the rule of m, or false.
+func (p *proof) meets(m *Module) (c candidate, ok bool) {
+	add := func(f *efact) {
+		if slices.Contains(c.ev[:c.n], f) {
+			return
+		}
+		c.ev[c.n] = f
+		c.n++
+		if c.last == nil || later(f, c.last) {
+			c.last = f
+		}
+		if c.n == 1 || f.ts < c.oldest {
+			c.oldest = f.ts
+		}
+	}
+	passed := p.success != nil && p.success.outcome&(OutcomePassed|OutcomeSatisfied) != 0
+	switch m.Completion {
+	case Completed:
+		if p.completion == nil {
+			return c, false
+		}
+		add(p.completion)
+	case Passed:
+		if !passed {
+			return c, false
+		}
+		add(p.success)
 	case CompletedAndPassed:
-		parts[0], parts[1], n = latest(completed, nil), latest(passed, nil), 2
+		if p.completion == nil || !passed {
+			return c, false
+		}
+		add(p.completion)
+		add(p.success)
 	case CompletedOrPassed:
-		parts[0], n = latest(completed|passed, nil), 1
+		switch {
+		case passed && (p.completion == nil || later(p.success, p.completion)):
+			add(p.success)
+		case p.completion != nil:
+			add(p.completion)
+		default:
+			return c, false
+		}
 	default:
+		return c, false
+	}
+	if m.MinScore != nil {
+		s := p.scored
+		if s == nil || s.score < *m.MinScore || s.outcome.Has(OutcomeFailed) {
+			return c, false
+		}
+		add(s)
+	}
+	c.at = c.last.ts
+	return c, true
+}
+
+// lastsLonger reports whether c is a better proof than d: its oldest
+// evidence is later (so it expires later), then its latest, then (for a
+// deterministic choice) its latest fact is later.
+func (c *candidate) lastsLonger(d *candidate) bool {
+	if c.oldest != d.oldest {
+		return c.oldest > d.oldest
+	}
+	if c.at != d.at {
+		return c.at > d.at
+	}
+	return later(c.last, d.last)
+}
+
+// achieve evaluates the completion rule of m on facts (of one activity
+// set), counting only facts at or after since. The rule, score included,
+// must be met by one statement, or by the statements of one registration
+// judged at a statement carrying the outcome with the latest values of
+// the registration up to it (see CompletionRule). Of the proofs found,
+// the one that lasts longest wins: of single statements, the newest.
+func achieve(m *Module, facts []*efact, since int64) *achievement {
+	var best candidate
+	consider := func(p *proof) {
+		if c, ok := p.meets(m); ok && (best.n == 0 || c.lastsLonger(&best)) {
+			best = c
+		}
+	}
+	var buf [16]*efact
+	registered := buf[:0]
+	for _, f := range facts {
+		switch {
+		case f.ts < since:
+		case f.reg != uuid.Nil:
+			registered = append(registered, f)
+		case carries(m, f):
+			p := proof{}
+			p.add(f)
+			consider(&p)
+		}
+	}
+	if len(registered) > 0 {
+		slices.SortFunc(registered, func(a, b *efact) int {
+			if c := bytes.Compare(a.reg[:], b.reg[:]); c != 0 {
+				return c
+			}
+			switch {
+			case later(a, b):
+				return 1
+			case later(b, a):
+				return -1
+			}
+			return 0
+		})
+		var p proof
+		for i, f := range registered {
+			if i > 0 && f.reg != registered[i-1].reg {
+				p = proof{}
+			}
+			p.add(f)
+			if carries(m, f) {
+				consider(&p)
+			}
+		}
+	}
+	if best.n == 0 {
 		return nil
 	}
+	a := &achievement{at: best.at, oldest: best.oldest, evidence: slices.Clone(best.ev[:best.n])}
 	var scored *efact
-	if m.MinScore != nil {
-		scored = latest(0, m.MinScore)
-		parts[n] = scored
-		n++
-	}
-	a := &achievement{}
-	for _, f := range parts[:n] {
-		if f == nil {
-			return nil
-		}
-		if !slices.Contains(a.evidence, f) {
-			a.evidence = append(a.evidence, f)
-		}
-		if len(a.evidence) == 1 || f.ts > a.at {
-			a.at = f.ts
-		}
-		if len(a.evidence) == 1 || f.ts < a.oldest {
-			a.oldest = f.ts
-		}
-	}
-	if scored == nil {
-		for _, f := range a.evidence {
-			if f.hasScore && (scored == nil || later(f, scored)) {
-				scored = f
-			}
+	for _, f := range a.evidence {
+		if f.hasScore && (scored == nil || later(f, scored)) {
+			scored = f
 		}
 	}
 	if scored != nil {

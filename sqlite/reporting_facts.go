@@ -28,12 +28,16 @@ import (
 //
 //	statement    16 bytes
 //	activity set uvarint: id in rp_activity_sets
-//	outcome      1 byte: reporting.Outcome, bit 7 set when a score follows
+//	outcome      1 byte: reporting.Outcome, bit 7 set when a score follows,
+//	             bit 6 when a registration does
 //	score        8 bytes, IEEE 754 little-endian (when bit 7 is set)
+//	registration 16 bytes (when bit 6 is set)
 //	timestamp    varint, Unix nanoseconds
 //	stored       varint, nanoseconds after the timestamp
 //
-// (about 35 bytes: 2,000,000 facts are some 70 MB).
+// (about 35 bytes without a registration: 2,000,000 facts are some 70 MB).
+// Facts stored before registrations were recorded have none; a rebuild
+// adds them.
 //
 // Facts are encoded before the writer runs; the writer then appends each
 // agent's new facts to its open chunk (number 0) with one UPSERT, sealing
@@ -53,8 +57,11 @@ import (
 // page per chunk (about 28 facts).
 const maxChunk = 950
 
-// hasScore is the outcome byte's flag for a score.
-const hasScore = 0x80
+// Flags of the outcome byte: a score follows, a registration follows.
+const (
+	hasScore        = 0x80
+	hasRegistration = 0x40
+)
 
 // rpWriteStmts are the statements writer jobs use to write facts, prepared
 // once on the write connection.
@@ -114,9 +121,15 @@ func encodeFact(b []byte, f *reporting.Fact, set int64) []byte {
 	if f.HasScore {
 		o |= hasScore
 	}
+	if f.Registration != uuid.Nil {
+		o |= hasRegistration
+	}
 	b = append(b, o)
 	if f.HasScore {
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f.Score))
+	}
+	if f.Registration != uuid.Nil {
+		b = append(b, f.Registration[:]...)
 	}
 	ts := f.Timestamp.UnixNano()
 	b = binary.AppendVarint(b, ts)
@@ -132,6 +145,7 @@ type rawFact struct {
 	outcome   reporting.Outcome
 	hasScore  bool
 	score     float64
+	reg       uuid.UUID
 	ts, delay int64 // timestamp (Unix ns) and stored - timestamp
 }
 
@@ -152,13 +166,20 @@ func decodeFact(b []byte) (rawFact, []byte, error) {
 	r.set = int64(set)
 	o := b[n]
 	b = b[n+1:]
-	r.outcome = reporting.Outcome(o &^ hasScore)
+	r.outcome = reporting.Outcome(o &^ (hasScore | hasRegistration))
 	if o&hasScore != 0 {
 		if len(b) < 8 {
 			return r, nil, errBadChunk
 		}
 		r.hasScore, r.score = true, math.Float64frombits(binary.LittleEndian.Uint64(b))
 		b = b[8:]
+	}
+	if o&hasRegistration != 0 {
+		if len(b) < 16 {
+			return r, nil, errBadChunk
+		}
+		copy(r.reg[:], b)
+		b = b[16:]
 	}
 	if r.ts, n = binary.Varint(b); n <= 0 {
 		return r, nil, errBadChunk
@@ -172,7 +193,7 @@ func decodeFact(b []byte) (rawFact, []byte, error) {
 
 // fact returns r as a reporting.Fact (without Agent, Name, Activities).
 func (r *rawFact) fact() reporting.Fact {
-	return reporting.Fact{Statement: r.statement, Outcome: r.outcome, HasScore: r.hasScore, Score: r.score,
+	return reporting.Fact{Statement: r.statement, Outcome: r.outcome, HasScore: r.hasScore, Score: r.score, Registration: r.reg,
 		Timestamp: time.Unix(0, r.ts).UTC(), Stored: time.Unix(0, r.ts+r.delay).UTC()}
 }
 

@@ -25,7 +25,8 @@ import (
 //   - KS Læring (Moodle with logstore_xapi): "completed" when a course
 //     module's completion is updated, "passed" with a score for a SCORM
 //     status, "launched" for a SCO launch; learners by account
-//     (https://kslaring.no, username); the course and site in the grouping.
+//     (https://kslaring.no, username); the course and site in the grouping;
+//     the statements of one Moodle session in one registration.
 //   - a cmi5 LMS (https://lms.kommune.no): AU statements carrying the AU's
 //     publisher id in the grouping, and the LMS's "satisfied" for a course
 //     with the course's publisher id in the grouping.
@@ -179,7 +180,7 @@ func (s *scenario) id(label string) string {
 
 // post stores statements as the LRS does (id, stored, authority, version
 // set; indexed), then runs the ingest hook, like the service after each
-// POST.
+// POST. A scenario without a statements store only projects them.
 func (s *scenario) post(stored time.Time, labelled ...any) {
 	s.t.Helper()
 	var recs []*statements.Record
@@ -216,6 +217,10 @@ func (s *scenario) post(stored time.Time, labelled ...any) {
 	// Half the requests go through each ingest path the service has: one
 	// transaction for statements and projection when the store can, or
 	// Insert then Ingest. Both must give the same reports.
+	if s.stmts == nil {
+		must(s.t, reporting.Ingest(ctx, s.rep, tenant, recs, trees))
+		return
+	}
 	s.posts++
 	if pi, ok := s.stmts.(reporting.ProjectingInserter); ok && s.posts%2 == 0 {
 		facts, voids, err := reporting.Projection(recs, trees)
@@ -325,6 +330,12 @@ func scormProfile(actor map[string]any, verb, ts string, result map[string]any) 
 	return st
 }
 
+// moodleSession returns the registration logstore_xapi gives the
+// statements of one Moodle session (a UUID v5 of the session key).
+func moodleSession(name string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("moodle-session/"+name)).String()
+}
+
 func voiding(target string) map[string]any {
 	return map[string]any{
 		"actor":  map[string]any{"mbox": "mailto:lms-admin@kommune.no", "name": "LMS-administrator"},
@@ -376,9 +387,12 @@ func RunKiNS(t *testing.T, open func(t *testing.T) (reporting.Store, statements.
 	// History from before the LRS had a roster.
 	s.post(at("2023-06-01T12:00:00Z"), "randi-8-2023", moodle(randi, "completed", 8, "2023-06-01T11:58:00+02:00", nil))
 	s.post(at("2024-03-01T09:00:00Z"), "randi-2", moodle(randi, "completed", 2, "2024-03-01T08:59:00Z", nil))
+	// Module 5 (completed and passed, with a minimum score): Moodle sends
+	// the module's completion and the SCORM status with its score as
+	// statements of one session (its registration).
 	s.post(at("2024-09-01T10:00:00Z"),
-		"randi-5-completed", moodle(randi, "completed", 5, "2024-09-01T09:40:00Z", nil),
-		"randi-5-passed", moodle(randi, "passed", 5, "2024-09-01T09:41:00Z", scored(0.9, true)))
+		"randi-5-completed", inSession(moodle(randi, "completed", 5, "2024-09-01T09:40:00Z", nil), moodleSession("randi-5")),
+		"randi-5-passed", inSession(moodle(randi, "passed", 5, "2024-09-01T09:41:00Z", scored(0.9, true)), moodleSession("randi-5")))
 	s.post(at("2024-11-05T10:00:10Z"), "randi-1", moodle(randi, "completed", 1, "2024-11-05T10:00:00Z", nil))
 	s.post(at("2024-12-01T13:00:00Z"), "trine-1", moodle(moodleUser("Trine Tekniker", "trine"), "completed", 1, "2024-12-01T12:30:00Z", nil))
 
@@ -416,8 +430,8 @@ func RunKiNS(t *testing.T, open func(t *testing.T) (reporting.Store, statements.
 	must(t, err)
 
 	s.post(at("2025-06-20T09:00:00Z"),
-		"kari-5-completed", moodle(kari, "completed", 5, "2025-06-20T08:00:00Z", nil),
-		"kari-5-passed", moodle(kari, "passed", 5, "2025-06-20T08:01:00Z", scored(0.8, true)))
+		"kari-5-completed", inSession(moodle(kari, "completed", 5, "2025-06-20T08:00:00Z", nil), moodleSession("kari-5")),
+		"kari-5-passed", inSession(moodle(kari, "passed", 5, "2025-06-20T08:01:00Z", scored(0.8, true)), moodleSession("kari-5")))
 	// Ola's module 4 completion from March reaches the LRS only in June
 	// (the LMS re-sent a backlog).
 	s.post(at("2025-06-20T09:30:00Z"), "ola-4", moodle(ola, "completed", 4, "2025-03-10T10:00:00Z", nil))
@@ -429,8 +443,8 @@ func RunKiNS(t *testing.T, open func(t *testing.T) (reporting.Store, statements.
 	s.post(at("2025-06-29T08:00:00Z"), "kari-8", moodle(kari, "completed", 8, "2025-06-27T15:00:00Z", nil))
 
 	s.post(at("2025-08-01T10:00:00Z"),
-		"helge-5-completed", moodle(helge, "completed", 5, "2025-08-01T09:00:00Z", nil),
-		"helge-5-passed-low", moodle(helge, "passed", 5, "2025-08-01T09:05:00Z", scored(0.7, true)))
+		"helge-5-completed", inSession(moodle(helge, "completed", 5, "2025-08-01T09:00:00Z", nil), moodleSession("helge-5-august")),
+		"helge-5-passed-low", inSession(moodle(helge, "passed", 5, "2025-08-01T09:05:00Z", scored(0.7, true)), moodleSession("helge-5-august")))
 	s.post(at("2025-08-20T12:00:00Z"),
 		"nils-1", moodle(nils, "completed", 1, "2025-08-20T10:00:00Z", nil),
 		"nils-2", moodle(nils, "completed", 2, "2025-08-20T10:20:00Z", nil),
@@ -463,7 +477,9 @@ func RunKiNS(t *testing.T, open func(t *testing.T) (reporting.Store, statements.
 	s.post(at("2025-10-10T09:00:00Z"),
 		"ase-1-launched", moodle(map[string]any{"mbox": "mailto:ase.laerer@kommune.no"}, "launched", 1, "2025-10-10T08:00:00Z", nil),
 		"randi-8-2025", moodle(randi, "completed", 8, "2025-10-10T07:00:00Z", nil))
-	s.post(at("2025-10-12T09:00:00Z"), "helge-5-passed", moodle(helge, "passed", 5, "2025-10-12T08:00:00Z", scored(0.85, true)))
+	s.post(at("2025-10-12T09:00:00Z"),
+		"helge-5-passed", inSession(moodle(helge, "passed", 5, "2025-10-12T08:00:00Z", scored(0.85, true)), moodleSession("helge-5-october")),
+		"helge-5-completed-again", inSession(moodle(helge, "completed", 5, "2025-10-12T08:01:00Z", nil), moodleSession("helge-5-october")))
 	s.post(at("2025-10-14T09:00:00Z"), "helge-8-launched", moodle(helge, "launched", 8, "2025-10-14T08:00:00Z", nil))
 
 	checks := s.checks()
@@ -477,8 +493,8 @@ func RunKiNS(t *testing.T, open func(t *testing.T) (reporting.Store, statements.
 	// gives the same reports.
 	n, err := reporting.Rebuild(ctx, stm, rep, tenant)
 	must(t, err)
-	if n != 44 { // 46 posted, 2 of them voided
-		t.Errorf("rebuild read %d statements, want 44", n)
+	if n != 45 { // 47 posted, 2 of them voided
+		t.Errorf("rebuild read %d statements, want 45", n)
 	}
 	t.Run("Rebuilt", func(t *testing.T) {
 		for _, c := range checks {
@@ -584,14 +600,15 @@ var octoberRows = []string{
 	"e100 kins-7 completed due=2015-05-30 done=2025-04-02T09:00:00Z randi-7",
 	"e100 kins-8 completed due=2015-05-30 done=2025-10-10T07:00:00Z expires=2027-10-10 randi-8-2025",
 	// Helge (adm): module 4 through the SCORM-profile package; module 5's
-	// first pass scored 0.7, under the 0.8 required, the second 0.85: the
-	// completion counts from the older evidence (1 August). He is in the
-	// campaign (unit helse) and completed module 3 in October.
+	// first session (1 August) passed with 0.7, under the 0.8 required,
+	// the second (12 October) with 0.85: the completion is that session's
+	// alone, dated and expiring from it. He is in the campaign (unit helse)
+	// and completed module 3 in October.
 	"e200 kins-1 completed due=2020-03-02 done=2025-09-20T09:00:00Z expires=2026-09-20 helge-1",
 	"e200 kins-2 overdue due=2020-03-02",
 	"e200 kins-3 completed due=2020-03-02 done=2025-10-05T08:00:00Z helge-3",
 	"e200 kins-4 completed due=2020-03-02 done=2025-05-05T11:00:00Z helge-4",
-	"e200 kins-5 completed due=2020-03-02 done=2025-10-12T08:00:00Z expires=2026-08-01 score=0.85 helge-5-completed helge-5-passed",
+	"e200 kins-5 completed due=2020-03-02 done=2025-10-12T08:01:00Z expires=2026-10-12 score=0.85 helge-5-passed helge-5-completed-again",
 	"e200 kins-8 overdue due=2020-03-02",
 	"e200 kins-3 [okt-2025] completed due=2025-10-31 done=2025-10-05T08:00:00Z helge-3",
 	// Ola (mobil): module 2 was voided; module 4's record arrived in June;
@@ -841,21 +858,28 @@ func (s *scenario) checks() []check {
 		{"Transcripts", func(t *testing.T, s *scenario) {
 			tr, err := reporting.PersonTranscript(ctx, s.rep, s.stmts, tenant, "e212", october)
 			must(t, err)
+			// Every piece of evidence, of a module or an entry, carries
+			// the authority and the hash of its statement as stored.
+			checkProof := func(e reporting.Evidence) {
+				t.Helper()
+				rec, err := s.stmts.Get(ctx, tenant, e.Statement)
+				must(t, err)
+				if sum := sha256.Sum256(rec.JSON); e.Authority != "lms-key" || e.SHA256 != hex.EncodeToString(sum[:]) {
+					t.Errorf("transcript evidence %+v: want authority lms-key and the SHA-256 of the stored statement", e)
+				}
+			}
 			var mods, entries []string
 			for _, m := range tr.Modules {
 				var ev []string
 				for _, e := range m.Evidence {
 					ev = append(ev, s.labels[e.Statement])
-					rec, err := s.stmts.Get(ctx, tenant, e.Statement)
-					must(t, err)
-					if sum := sha256.Sum256(rec.JSON); e.Authority != "lms-key" || e.SHA256 != hex.EncodeToString(sum[:]) {
-						t.Errorf("transcript evidence %+v: want authority lms-key and the SHA-256 of the stored statement", e)
-					}
+					checkProof(e)
 				}
 				mods = append(mods, fmt.Sprintf("%s %s %s %v", m.Module, m.Completed.Format(time.RFC3339), m.Expires, ev))
 			}
 			for _, e := range tr.Entries {
 				entries = append(entries, fmt.Sprintf("%s %s %v", s.labels[e.Statement], e.Outcome, e.Modules))
+				checkProof(e.Evidence)
 			}
 			if tr.Name != "Kari Ødegård" {
 				t.Errorf("transcript name %q", tr.Name)

@@ -46,6 +46,8 @@ func Run(t *testing.T, open func(t *testing.T) reporting.Store) {
 		{"FactsConcurrent", testFactsConcurrent},
 		{"ResetFacts", testResetFacts},
 		{"TenantIsolation", testTenantIsolation},
+		{"ScoreEvidence", testScoreEvidence},
+		{"RosterCSVIdentifiers", testRosterCSVIdentifiers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -466,6 +468,7 @@ func collect(t *testing.T, s reporting.Store, tenant string, agents []string) ma
 func testFactsRoundTrip(t *testing.T, s reporting.Store) {
 	f1 := fact(alice, 1, reporting.OutcomeCompleted|reporting.OutcomePassed, "https://lms.example/m1", "https://w3id.example/au/1")
 	f1.HasScore, f1.Score = true, 0.875
+	f1.Registration = uuid.MustParse("6fbd4b6c-1e2a-4c8e-9a55-0a1c2b3d4e5f")
 	f2 := fact(alice, 2, 0, "https://lms.example/m1")
 	f2.Name = "Alice Ø. Ås"
 	f3 := fact(bob, 3, reporting.OutcomeSatisfied, "https://lms.example/course")
