@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -419,6 +420,96 @@ func TestConcurrentRotation(t *testing.T) {
 	for range 4 {
 		if err := <-errc; err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestNumericDates refuses tokens whose exp, nbf or iat is a string of
+// digits rather than a JSON number (RFC 7519 NumericDate), both the
+// server's own tokens and an identity provider's, while the same tokens
+// with numbers pass.
+func TestNumericDates(t *testing.T) {
+	keyPEM := genPEM(t, tokens.AlgEdDSA)
+	block, _ := pem.Decode(keyPEM)
+	edKey, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idpKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	raw, _ := idpKey.PublicKey.Bytes()
+	jwks, _ := json.Marshal(map[string]any{"keys": []map[string]string{
+		{"kty": "EC", "kid": "i1", "crv": "P-256", "x": b64(raw[1:33]), "y": b64(raw[33:])}}})
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(jwks) }))
+	defer idp.Close()
+	svc, err := tokens.New(tokens.Config{Issuer: "https://lrs.test", KeyFile: writeFile(t, keyPEM), Logger: quiet,
+		External: []tokens.ExternalIssuer{{Issuer: "https://idp.test", JWKSURI: idp.URL, Audience: []string{"https://lrs.test"},
+			Algorithms: []string{"ES256"}, Tenant: "default", ScopeClaims: []string{"scp"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct{ Keys []struct{ Kid string } }
+	if err := json.Unmarshal(svc.JWKS(), &set); err != nil || len(set.Keys) != 1 {
+		t.Fatalf("JWKS %s: %v", svc.JWKS(), err)
+	}
+	now := time.Now()
+	internal := func(c jwt.MapClaims) string {
+		c["iss"], c["aud"], c["sub"] = "https://lrs.test", "https://lrs.test", "admin"
+		tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
+		tok.Header["kid"], tok.Header["typ"] = set.Keys[0].Kid, "at+jwt"
+		s, err := tok.SignedString(edKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	external := func(c jwt.MapClaims) string {
+		c["iss"], c["aud"], c["sub"], c["scp"] = "https://idp.test", "https://lrs.test", "client-1", "statements/read"
+		tok := jwt.NewWithClaims(jwt.SigningMethodES256, c)
+		tok.Header["kid"] = "i1"
+		s, err := tok.SignedString(idpKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	exp, iat := now.Add(time.Hour).Unix(), now.Add(-time.Minute).Unix()
+	str := func(n int64) string { return strconv.FormatInt(n, 10) }
+	for _, tc := range []struct {
+		name   string
+		claims jwt.MapClaims
+		bad    string // the claim to refuse; "" for a valid token
+	}{
+		{"numbers", jwt.MapClaims{"exp": exp, "nbf": iat, "iat": iat}, ""},
+		{"fractional exp", jwt.MapClaims{"exp": float64(exp) + 0.5, "nbf": iat, "iat": iat}, ""},
+		{"exp a string", jwt.MapClaims{"exp": str(exp), "nbf": iat, "iat": iat}, "exp"},
+		{"nbf a string", jwt.MapClaims{"exp": exp, "nbf": str(iat), "iat": iat}, "nbf"},
+		{"iat a string", jwt.MapClaims{"exp": exp, "nbf": iat, "iat": str(iat)}, "iat"},
+		{"exp null", jwt.MapClaims{"exp": nil, "nbf": iat, "iat": iat}, "exp"},
+		{"exp a boolean", jwt.MapClaims{"exp": true, "nbf": iat, "iat": iat}, "exp"},
+	} {
+		for _, kind := range []struct {
+			name string
+			mint func(jwt.MapClaims) string
+		}{{"internal", internal}, {"external", external}} {
+			t.Run(kind.name+"/"+tc.name, func(t *testing.T) {
+				c := jwt.MapClaims{}
+				for k, v := range tc.claims {
+					c[k] = v
+				}
+				p, err := svc.Verify(context.Background(), kind.mint(c))
+				if tc.bad == "" {
+					if err != nil || p.Expires.Unix() != exp {
+						t.Fatalf("a valid token: %+v, %v", p, err)
+					}
+					return
+				}
+				if err == nil {
+					t.Fatalf("a token whose %s is %v was accepted", tc.bad, tc.claims[tc.bad])
+				}
+				if msg := err.Error(); !strings.Contains(msg, tc.bad+" claim") || !strings.Contains(msg, "NumericDate") {
+					t.Errorf("error %q does not say that %s is not a NumericDate", msg, tc.bad)
+				}
+			})
 		}
 	}
 }
