@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -58,9 +59,7 @@ func newKeySet(keys []*signingKey) (*keySet, error) {
 		return nil, errors.New("no keys")
 	}
 	ks := &keySet{byKid: make(map[string]*signingKey), signer: keys[len(keys)-1]}
-	pub := struct {
-		Keys []jwk `json:"keys"`
-	}{Keys: []jwk{}}
+	pub := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}} // [] rather than null when only HMAC keys
 	for _, k := range keys {
 		if ks.byKid[k.kid] != nil {
 			return nil, fmt.Errorf("the same key appears twice (kid %s)", k.kid)
@@ -69,11 +68,7 @@ func newKeySet(keys []*signingKey) (*keySet, error) {
 		if _, hmac := k.verify.([]byte); hmac {
 			continue
 		}
-		j, err := publicJWK(k.verify, k.kid, k.method.Alg())
-		if err != nil {
-			return nil, err
-		}
-		pub.Keys = append(pub.Keys, j)
+		pub.Keys = append(pub.Keys, publicJWK(k.verify, k.kid, k.method.Alg()))
 	}
 	var err error
 	ks.jwks, err = json.Marshal(pub)

@@ -3,15 +3,19 @@ package tokens_test
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -510,6 +514,123 @@ func TestNumericDates(t *testing.T) {
 					t.Errorf("error %q does not say that %s is not a NumericDate", msg, tc.bad)
 				}
 			})
+		}
+	}
+}
+
+// TestJWKSEncoding pins what the JWK Set publishes and the key ids: the
+// Ed25519 key of RFC 8037 appendix A has the thumbprint the RFC gives, a
+// P-256 key's kid is the RFC 7638 thumbprint of the members published, and
+// an HMAC key (kept out of the set) has the thumbprint of its "oct" JWK.
+func TestJWKSEncoding(t *testing.T) {
+	seed, _ := base64.RawURLEncoding.DecodeString("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A")
+	rfcKey := pemOf("PRIVATE KEY", must(x509.MarshalPKCS8PrivateKey(ed25519.NewKeyFromSeed(seed))))
+	ec := genPEM(t, tokens.AlgES256)
+	hs := genPEM(t, tokens.AlgHS256)
+	svc, err := tokens.New(tokens.Config{Issuer: "lrs", KeyFile: writeFile(t, slices.Concat(hs, ec, rfcKey)), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct{ Keys []map[string]string }
+	if err := json.Unmarshal(svc.JWKS(), &set); err != nil || len(set.Keys) != 2 {
+		t.Fatalf("JWKS %s: %v", svc.JWKS(), err)
+	}
+	ed, es := set.Keys[1], set.Keys[0]
+	want := map[string]string{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+		"kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k", "alg": "EdDSA", "use": "sig"}
+	if !maps.Equal(ed, want) {
+		t.Errorf("Ed25519 JWK %v, want %v", ed, want)
+	}
+	thumb := func(members string) string {
+		sum := sha256.Sum256([]byte(members))
+		return b64(sum[:])
+	}
+	x, _ := base64.RawURLEncoding.DecodeString(es["x"])
+	y, _ := base64.RawURLEncoding.DecodeString(es["y"])
+	if es["kty"] != "EC" || es["crv"] != "P-256" || len(x) != 32 || len(y) != 32 || es["alg"] != "ES256" || es["use"] != "sig" || len(es) != 7 ||
+		es["kid"] != thumb(fmt.Sprintf(`{"crv":"P-256","kty":"EC","x":%q,"y":%q}`, es["x"], es["y"])) {
+		t.Errorf("P-256 JWK %v", es)
+	}
+	// The HMAC key signs when it is the newest; its kid names it.
+	hsOnly, err := tokens.New(tokens.Config{Issuer: "lrs", KeyFile: writeFile(t, hs), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(hsOnly.JWKS()) != `{"keys":[]}` {
+		t.Errorf("an HMAC-only key set publishes %s", hsOnly.JWKS())
+	}
+	tok, err := hsOnly.Issue(admin, admin.Scopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, _, _ := jwt.NewParser().ParseUnverified(tok.AccessToken, jwt.MapClaims{})
+	block, _ := pem.Decode(hs)
+	if kid := parsed.Header["kid"]; kid != thumb(fmt.Sprintf(`{"k":%q,"kty":"oct"}`, b64(block.Bytes))) {
+		t.Errorf("HMAC kid %v", kid)
+	}
+}
+
+// TestExternalJWKS reads an identity provider's JWK Set key by key: the
+// public signature keys of the supported kinds are used, and weak, private,
+// symmetric, malformed and unknown keys are skipped without spoiling the
+// others.
+func TestExternalJWKS(t *testing.T) {
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	weak, _ := rsa.GenerateKey(rand.Reader, 1024)
+	ecKey, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	edPub, edKey, _ := ed25519.GenerateKey(rand.Reader)
+	raw, _ := ecKey.PublicKey.Bytes()
+	x, y := b64(raw[1:49]), b64(raw[49:])
+	e := b64(big.NewInt(int64(rsaKey.E)).Bytes())
+	jwks, _ := json.Marshal(map[string]any{"keys": []map[string]string{
+		{"kty": "RSA", "kid": "rsa", "n": b64(rsaKey.N.Bytes()), "e": e, "alg": "RS256"},
+		{"kty": "RSA", "kid": "weak", "n": b64(weak.N.Bytes()), "e": e},
+		{"kty": "EC", "kid": "ec", "crv": "P-384", "x": x, "y": y},
+		{"kty": "EC", "kid": "private", "crv": "P-384", "x": x, "y": y, "d": b64(ecKey.D.Bytes())},
+		{"kty": "EC", "kid": "short", "crv": "P-384", "x": x[2:], "y": y},
+		{"kty": "OKP", "kid": "ed", "crv": "Ed25519", "x": b64(edPub), "use": "sig"},
+		{"kty": "OKP", "kid": "x25519", "crv": "X25519", "x": b64(edPub)},
+		{"kty": "oct", "kid": "oct", "k": b64([]byte("0123456789abcdef0123456789abcdef"))},
+		{"kty": "XYZ", "kid": "unknown"},
+	}})
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(jwks) }))
+	defer idp.Close()
+	svc, err := tokens.New(tokens.Config{Issuer: "lrs", Logger: quiet, CacheSize: -1, External: []tokens.ExternalIssuer{{
+		Issuer: "https://idp.test", JWKSURI: idp.URL, Audience: []string{"lrs"}, Algorithms: []string{"RS256", "ES384", "EdDSA"},
+		Tenant: "default", ScopeClaims: []string{"scp"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mint := func(m jwt.SigningMethod, kid string, key any) string {
+		tok := jwt.NewWithClaims(m, jwt.MapClaims{"iss": "https://idp.test", "aud": "lrs", "sub": "c1", "scp": "statements/read",
+			"exp": time.Now().Add(time.Hour).Unix()})
+		tok.Header["kid"] = kid
+		s, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		kid string
+		tok string
+		ok  bool
+	}{
+		{"rsa", mint(jwt.SigningMethodRS256, "rsa", rsaKey), true},
+		{"ec", mint(jwt.SigningMethodES384, "ec", ecKey), true},
+		{"ed", mint(jwt.SigningMethodEdDSA, "ed", edKey), true},
+		{"weak", mint(jwt.SigningMethodRS256, "weak", weak), false},
+		{"private", mint(jwt.SigningMethodES384, "private", ecKey), false},
+		{"short", mint(jwt.SigningMethodES384, "short", ecKey), false},
+		{"x25519", mint(jwt.SigningMethodEdDSA, "x25519", edKey), false},
+	} {
+		_, err := svc.Verify(ctx, tc.tok)
+		if tc.ok && err != nil {
+			t.Errorf("key %s: %v", tc.kid, err)
+		}
+		if !tc.ok && (err == nil || !strings.Contains(err.Error(), "kid")) {
+			t.Errorf("key %s: %v, want it skipped", tc.kid, err)
 		}
 	}
 }
