@@ -78,6 +78,29 @@ func newKeySet(keys []*signingKey) (*keySet, error) {
 // parseKeyFile reads a key file: PEM blocks, oldest first. The last key
 // signs new tokens; every key verifies.
 func parseKeyFile(data []byte) (*keySet, error) {
+	keys, err := parseKeys(data)
+	if err != nil {
+		return nil, err
+	}
+	return newKeySet(keys)
+}
+
+// KeyIDs returns the key ids (the kid of tokens and of the JWK Set) of the
+// keys of a key file, oldest first: the last one signs.
+func KeyIDs(data []byte) ([]string, error) {
+	keys, err := parseKeys(data)
+	if err != nil {
+		return nil, err
+	}
+	kids := make([]string, len(keys))
+	for i, k := range keys {
+		kids[i] = k.kid
+	}
+	return kids, nil
+}
+
+// parseKeys reads the keys of a key file, oldest first.
+func parseKeys(data []byte) ([]*signingKey, error) {
 	var keys []*signingKey
 	rest := data
 	for {
@@ -101,7 +124,7 @@ func parseKeyFile(data []byte) (*keySet, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("no PEM blocks")
 	}
-	return newKeySet(keys)
+	return keys, nil
 }
 
 // parsePEMKey reads one PEM block of the key file.
