@@ -5,7 +5,9 @@
 // with the same commands and yields a static binary; the dashboard and the
 // alert rules read only metrics that this binary exports after real
 // traffic; the compose file hangs together; the Kubernetes manifests pass
-// kubeconform against the schemas of the Kubernetes API.
+// kubeconform against the schemas of the Kubernetes API; the replicas of
+// every deployment share their signing keys; .ci/run runs the README's
+// test command.
 package deploy
 
 import (
