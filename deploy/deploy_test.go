@@ -5,13 +5,14 @@
 // with the same commands and yields a static binary; the dashboard and the
 // alert rules read only metrics that this binary exports after real
 // traffic; the compose file hangs together; the Kubernetes manifests pass
-// kubeconform against the schemas of the Kubernetes API.
+// kubeconform against the schemas of the Kubernetes API; the replicas of
+// every deployment share their signing keys; .ci/run runs the README's
+// test command.
 package deploy
 
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"debug/elf"
 	"encoding/json"
 	"errors"
@@ -296,33 +297,7 @@ func exported(t *testing.T) map[string]map[string]bool {
 		"--key", "deploytest", "--secret", secret).CombinedOutput(); err != nil {
 		t.Fatalf("credentials create: %v\n%s", err, out)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "serve", "--db", db, "--listen", "127.0.0.1:0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); cmd.Wait() }()
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var l struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "serving" {
-				addr <- l.Addr
-			}
-		}
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case <-time.After(30 * time.Second):
-		t.Fatal("lrs serve did not start")
-	}
+	base, _ := serveBinary(t, bin, nil, "--db", db)
 
 	do := func(method, path, body string, want int) {
 		t.Helper()
@@ -380,6 +355,46 @@ func exported(t *testing.T) map[string]map[string]bool {
 		}
 	}
 	return names
+}
+
+// serveBinary starts bin serve with args on a free port and the extra
+// environment env, and returns its base URL and a function returning its
+// log so far. The process is killed when the test ends.
+func serveBinary(t *testing.T, bin string, env []string, args ...string) (base string, log func() string) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var mu sync.Mutex
+	var logs strings.Builder
+	log = func() string { mu.Lock(); defer mu.Unlock(); return logs.String() }
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			mu.Lock()
+			logs.Write(append(sc.Bytes(), '\n'))
+			mu.Unlock()
+			var l struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "serving" {
+				addr <- l.Addr
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return "http://" + a, log
+	case <-time.After(30 * time.Second):
+		t.Fatalf("lrs serve did not start; log:\n%s", log())
+	}
+	return "", nil
 }
 
 // targetLabels are added by Prometheus to every scraped series.
@@ -539,24 +554,122 @@ type panel struct {
 	Panels     []panel
 }
 
+// composeService is what the tests read of a service of compose.yaml.
+type composeService struct {
+	Image       string
+	Build       struct{ Context, Dockerfile string }
+	Command     []string
+	DependsOn   map[string]struct{ Condition string } `yaml:"depends_on"`
+	Environment map[string]string
+	Volumes     []string
+	Ports       []string
+}
+
+type composeFile struct {
+	Services map[string]composeService
+	Volumes  map[string]any
+}
+
+func readCompose(t *testing.T) composeFile {
+	t.Helper()
+	var c composeFile
+	readYAML(t, "compose.yaml", &c)
+	return c
+}
+
+// composeKeygen checks that the lrs service of the compose file reads its
+// token keys from a file (LRS_TOKEN_KEYS) in a named volume, which a
+// service it waits for makes, once, with lrs tokens keygen --if-missing:
+// so that its tokens survive a restart and its evidence packs stay
+// verifiable. It returns that service's command.
+func composeKeygen(c composeFile) ([]string, error) {
+	lrs := c.Services["lrs"]
+	path := lrs.Environment["LRS_TOKEN_KEYS"]
+	if path == "" {
+		return nil, errors.New("compose: the lrs service has no LRS_TOKEN_KEYS: it signs with a new ephemeral key at every start")
+	}
+	volume := ""
+	for _, v := range lrs.Volumes {
+		src, dst, _ := strings.Cut(v, ":")
+		dst, _, _ = strings.Cut(dst, ":")
+		if _, named := c.Volumes[src]; named && strings.HasPrefix(path, strings.TrimSuffix(dst, "/")+"/") {
+			volume = src + ":" + dst
+		}
+	}
+	if volume == "" {
+		return nil, fmt.Errorf("compose: LRS_TOKEN_KEYS %s is in no named volume of the lrs service", path)
+	}
+	for name, dep := range lrs.DependsOn {
+		s := c.Services[name]
+		if dep.Condition != "service_completed_successfully" || !slices.Contains(s.Volumes, volume) {
+			continue
+		}
+		if s.Build != lrs.Build || s.Image != lrs.Image {
+			return nil, fmt.Errorf("compose: %s does not run the lrs image", name)
+		}
+		if want := []string{"tokens", "keygen", "--out", path, "--if-missing"}; !slices.Equal(s.Command, want) {
+			return nil, fmt.Errorf("compose: %s runs %q, want %q", name, s.Command, want)
+		}
+		return s.Command, nil
+	}
+	return nil, fmt.Errorf("compose: no service the lrs service waits for makes %s in %s", path, volume)
+}
+
+// TestDeployedTokenKeys runs what the deployments do with the token keys,
+// with the binary of the image: compose's key service, twice (the second
+// run keeps the key), then lrs serve with that file, which does not warn
+// about an ephemeral key; and lrs serve with the placeholder of the
+// Kubernetes Secret, which refuses to start and says how to make a key.
+func TestDeployedTokenKeys(t *testing.T) {
+	bin := filepath.Join(builtImage(t), "lrs")
+	command, err := composeKeygen(readCompose(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "token-keys.pem")
+	args := slices.Clone(command)
+	args[slices.Index(args, "--out")+1] = path
+	var first []byte
+	for range 2 {
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("lrs %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first != nil && !bytes.Equal(b, first) {
+			t.Error("the key service changed the key file on its second run")
+		}
+		first = b
+	}
+	_, log := serveBinary(t, bin, []string{"LRS_TOKEN_KEYS=" + path}, "--db", filepath.Join(dir, "lrs.db"))
+	if strings.Contains(log(), "ephemeral") {
+		t.Errorf("lrs serve with the key file warns of an ephemeral key:\n%s", log())
+	}
+
+	var secret struct {
+		StringData map[string]string `yaml:"stringData"`
+	}
+	readYAML(t, "kubernetes/token-keys.yaml", &secret)
+	placeholder := filepath.Join(dir, "placeholder.pem")
+	if err := os.WriteFile(placeholder, []byte(secret.StringData["token-keys.pem"]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "lrs.db"))
+	cmd.Env = append(os.Environ(), "LRS_TOKEN_KEYS="+placeholder)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "LRS_TOKEN_KEYS") || !strings.Contains(string(out), "lrs tokens keygen") {
+		t.Errorf("lrs serve with the placeholder key file: %v\n%s", err, out)
+	}
+}
+
 // TestCompose checks that the compose file hangs together: a three-member
 // replica set written with majority concern, services that exist, mounted
 // files that exist, Prometheus scraping the LRS and loading the rules.
 func TestCompose(t *testing.T) {
-	type service struct {
-		Image       string
-		Build       struct{ Context, Dockerfile string }
-		Command     []string
-		DependsOn   map[string]any `yaml:"depends_on"`
-		Environment map[string]string
-		Volumes     []string
-		Ports       []string
-	}
-	var c struct {
-		Services map[string]service
-		Volumes  map[string]any
-	}
-	readYAML(t, "compose.yaml", &c)
+	c := readCompose(t)
 	for _, m := range []string{"mongo1", "mongo2", "mongo3"} {
 		s, ok := c.Services[m]
 		if !ok {
@@ -611,6 +724,9 @@ func TestCompose(t *testing.T) {
 		if _, ok := c.Services[s]; !ok {
 			t.Errorf("no %s service", s)
 		}
+	}
+	if _, err := composeKeygen(c); err != nil {
+		t.Error(err)
 	}
 
 	var prom struct {

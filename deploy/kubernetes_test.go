@@ -1,7 +1,11 @@
 package deploy
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // The manifest check fetches its tools through the Go module proxy, like
@@ -293,7 +299,7 @@ func checkWiring(t *testing.T, paths []string) {
 		Metadata struct{ Name string }
 		Data     map[string]string
 	}
-	var secret struct{ Metadata struct{ Name string } }
+	secrets := map[string]bool{}
 	for _, p := range paths {
 		var m manifest
 		readYAML(t, p, &m)
@@ -307,7 +313,7 @@ func checkWiring(t *testing.T, paths []string) {
 		case "ConfigMap":
 			readYAML(t, p, &cm)
 		case "Secret":
-			readYAML(t, p, &secret)
+			secrets[m.Metadata.Name] = true
 		}
 	}
 	spec := dep.Spec.Template.Spec
@@ -349,8 +355,8 @@ func checkWiring(t *testing.T, paths []string) {
 			refs[k] = v.Name
 		}
 	}
-	if refs["configMapRef"] != cm.Metadata.Name || refs["secretRef"] != secret.Metadata.Name {
-		t.Errorf("envFrom %v does not name the ConfigMap %q and the Secret %q", refs, cm.Metadata.Name, secret.Metadata.Name)
+	if refs["configMapRef"] != cm.Metadata.Name || !secrets[refs["secretRef"]] {
+		t.Errorf("envFrom %v does not name the ConfigMap %q and a Secret of %v", refs, cm.Metadata.Name, secrets)
 	}
 	if hpa.Spec.ScaleTargetRef.Kind != "Deployment" || hpa.Spec.ScaleTargetRef.Name != dep.Metadata.Name || hpa.Spec.MinReplicas < 2 {
 		t.Errorf("the HPA must scale the Deployment %s from at least 2 replicas: %+v", dep.Metadata.Name, hpa.Spec)
@@ -371,4 +377,276 @@ type probe struct {
 		Path string
 		Port string
 	} `yaml:"httpGet"`
+}
+
+// k8sObject is what TestKubernetesSharedKeys reads of a Kubernetes object.
+type k8sObject struct {
+	Kind       string
+	Metadata   struct{ Name string }
+	Data       map[string]string // ConfigMap; Secret (base64)
+	StringData map[string]string `yaml:"stringData"` // Secret
+	Spec       struct {
+		Replicas       *int
+		ScaleTargetRef struct{ Kind, Name string } `yaml:"scaleTargetRef"` // HorizontalPodAutoscaler
+		MaxReplicas    int                         `yaml:"maxReplicas"`
+		Template       struct{ Spec k8sPodSpec }
+	}
+}
+
+type k8sPodSpec struct {
+	SecurityContext struct {
+		RunAsUser *int64 `yaml:"runAsUser"`
+		FSGroup   *int64 `yaml:"fsGroup"`
+	} `yaml:"securityContext"`
+	Volumes []struct {
+		Name   string
+		Secret *k8sSecretVolume
+	}
+	Containers []struct {
+		Name string
+		Args []string
+		Env  []struct {
+			Name, Value string
+			ValueFrom   *struct {
+				SecretKeyRef    *struct{ Name, Key string } `yaml:"secretKeyRef"`
+				ConfigMapKeyRef *struct{ Name, Key string } `yaml:"configMapKeyRef"`
+			} `yaml:"valueFrom"`
+		}
+		EnvFrom []struct {
+			ConfigMapRef *struct{ Name string } `yaml:"configMapRef"`
+			SecretRef    *struct{ Name string } `yaml:"secretRef"`
+		} `yaml:"envFrom"`
+		VolumeMounts []struct {
+			Name      string
+			MountPath string `yaml:"mountPath"`
+			SubPath   string `yaml:"subPath"`
+		} `yaml:"volumeMounts"`
+	}
+}
+
+type k8sSecretVolume struct {
+	SecretName  string `yaml:"secretName"`
+	DefaultMode *int   `yaml:"defaultMode"`
+	Items       []struct{ Key, Path string }
+}
+
+// readObjects reads every object of the YAML files in dir but
+// kustomization.yaml.
+func readObjects(t *testing.T, dir string) []*k8sObject {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	var objs []*k8sObject
+	for _, f := range files {
+		if filepath.Base(f) == "kustomization.yaml" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		for {
+			o := &k8sObject{}
+			if err := dec.Decode(o); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			objs = append(objs, o)
+		}
+	}
+	return objs
+}
+
+// sharedKeyProblems returns what keeps the replicas of a Deployment that
+// runs more than one (spec.replicas, or an HPA's maxReplicas) from sharing
+// their signing keys: LRS_CURSOR_KEY must come from a Secret, and
+// LRS_TOKEN_KEYS must name a file of a Secret mounted as a volume (not with
+// subPath, so that an updated Secret reaches running pods), readable by
+// the pod's user. It also returns the number of such Deployments.
+func sharedKeyProblems(objs []*k8sObject) (problems []string, deployments int) {
+	find := func(kind, name string) *k8sObject {
+		for _, o := range objs {
+			if o.Kind == kind && o.Metadata.Name == name {
+				return o
+			}
+		}
+		return nil
+	}
+	for _, d := range objs {
+		if d.Kind != "Deployment" {
+			continue
+		}
+		replicas := 1
+		if d.Spec.Replicas != nil {
+			replicas = *d.Spec.Replicas
+		}
+		for _, h := range objs {
+			if h.Kind == "HorizontalPodAutoscaler" && h.Spec.ScaleTargetRef.Kind == "Deployment" && h.Spec.ScaleTargetRef.Name == d.Metadata.Name {
+				replicas = max(replicas, h.Spec.MaxReplicas)
+			}
+		}
+		if replicas < 2 {
+			continue
+		}
+		deployments++
+		pod := d.Spec.Template.Spec
+		for _, c := range pod.Containers {
+			where := fmt.Sprintf("Deployment %s, container %s", d.Metadata.Name, c.Name)
+			type setting struct {
+				value  string
+				secret bool
+			}
+			env := map[string]setting{}
+			for _, ef := range c.EnvFrom {
+				if ef.ConfigMapRef != nil {
+					if cm := find("ConfigMap", ef.ConfigMapRef.Name); cm != nil {
+						for k, v := range cm.Data {
+							env[k] = setting{value: v}
+						}
+					}
+				}
+				if ef.SecretRef != nil {
+					if s := find("Secret", ef.SecretRef.Name); s != nil {
+						for k, v := range s.StringData {
+							env[k] = setting{value: v, secret: true}
+						}
+						for k := range s.Data {
+							env[k] = setting{value: "(data)", secret: true}
+						}
+					}
+				}
+			}
+			for _, e := range c.Env {
+				switch {
+				case e.ValueFrom == nil:
+					env[e.Name] = setting{value: e.Value}
+				case e.ValueFrom.SecretKeyRef != nil:
+					if s := find("Secret", e.ValueFrom.SecretKeyRef.Name); s != nil {
+						env[e.Name] = setting{value: s.StringData[e.ValueFrom.SecretKeyRef.Key] + s.Data[e.ValueFrom.SecretKeyRef.Key], secret: true}
+					}
+				case e.ValueFrom.ConfigMapKeyRef != nil:
+					if cm := find("ConfigMap", e.ValueFrom.ConfigMapKeyRef.Name); cm != nil {
+						env[e.Name] = setting{value: cm.Data[e.ValueFrom.ConfigMapKeyRef.Key]}
+					}
+				}
+			}
+			if s := env["LRS_CURSOR_KEY"]; s.value == "" || !s.secret {
+				problems = append(problems, where+": LRS_CURSOR_KEY does not come from a Secret")
+			}
+			path := env["LRS_TOKEN_KEYS"].value
+			if path == "" {
+				problems = append(problems, where+": LRS_TOKEN_KEYS is not set: each replica would sign tokens with its own ephemeral key")
+				continue
+			}
+			mounted := false
+			for _, m := range c.VolumeMounts {
+				file, ok := strings.CutPrefix(path, strings.TrimSuffix(m.MountPath, "/")+"/")
+				if !ok {
+					continue
+				}
+				mounted = true
+				if m.SubPath != "" {
+					problems = append(problems, where+": the token key file is mounted with subPath: an updated Secret would never reach the pods")
+				}
+				var vs *k8sSecretVolume
+				for _, v := range pod.Volumes {
+					if v.Name == m.Name {
+						vs = v.Secret
+					}
+				}
+				if vs == nil {
+					problems = append(problems, fmt.Sprintf("%s: LRS_TOKEN_KEYS %s is not in a Secret volume", where, path))
+					continue
+				}
+				key := file
+				for _, it := range vs.Items {
+					if it.Path == file {
+						key = it.Key
+					}
+				}
+				s := find("Secret", vs.SecretName)
+				if s == nil {
+					problems = append(problems, fmt.Sprintf("%s: the Secret %s of the token key file is not among the manifests", where, vs.SecretName))
+				} else if s.StringData[key] == "" && s.Data[key] == "" {
+					problems = append(problems, fmt.Sprintf("%s: the Secret %s has no %s, the token key file", where, vs.SecretName, key))
+				}
+				mode := 0o644
+				if vs.DefaultMode != nil {
+					mode = *vs.DefaultMode
+				}
+				if mode&0o004 == 0 && (mode&0o040 == 0 || pod.SecurityContext.FSGroup == nil) {
+					problems = append(problems, fmt.Sprintf("%s: the token key file (mode %#o) is not readable by the pod's non-root user", where, mode))
+				}
+			}
+			if !mounted {
+				problems = append(problems, fmt.Sprintf("%s: LRS_TOKEN_KEYS %s is in no volume mount", where, path))
+			}
+		}
+	}
+	return problems, deployments
+}
+
+// TestKubernetesSharedKeys checks that the replicas of every Deployment
+// that runs several share their signing keys from Secrets: without them,
+// each signs with a key of its own, refuses the others' tokens and "more"
+// links, and signs evidence packs no one can verify after a restart. The
+// check is proved on broken variants of the manifests too.
+func TestKubernetesSharedKeys(t *testing.T) {
+	problems, n := sharedKeyProblems(readObjects(t, "kubernetes"))
+	if n == 0 {
+		t.Fatal("no Deployment with more than one replica in deploy/kubernetes")
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+	for _, tc := range []struct {
+		name  string
+		spoil func([]*k8sObject)
+		want  string
+	}{
+		{"no LRS_TOKEN_KEYS", func(objs []*k8sObject) {
+			for _, o := range objs {
+				delete(o.Data, "LRS_TOKEN_KEYS")
+			}
+		}, "LRS_TOKEN_KEYS is not set"},
+		{"cursor key in the ConfigMap", func(objs []*k8sObject) {
+			for _, o := range objs {
+				if o.Kind == "Secret" {
+					delete(o.StringData, "LRS_CURSOR_KEY")
+				}
+				if o.Kind == "ConfigMap" {
+					o.Data["LRS_CURSOR_KEY"] = "00"
+				}
+			}
+		}, "LRS_CURSOR_KEY does not come from a Secret"},
+		{"subPath", func(objs []*k8sObject) {
+			for _, o := range objs {
+				for _, c := range o.Spec.Template.Spec.Containers {
+					for i := range c.VolumeMounts {
+						c.VolumeMounts[i].SubPath = "token-keys.pem"
+					}
+				}
+			}
+		}, "subPath"},
+		{"no key Secret", func(objs []*k8sObject) {
+			for _, o := range objs {
+				if o.Kind == "Secret" {
+					o.Metadata.Name += "-renamed"
+				}
+			}
+		}, "not among the manifests"},
+		{"unreadable", func(objs []*k8sObject) {
+			for _, o := range objs {
+				o.Spec.Template.Spec.SecurityContext.FSGroup = nil
+			}
+		}, "not readable"},
+	} {
+		objs := readObjects(t, "kubernetes")
+		tc.spoil(objs)
+		problems, _ := sharedKeyProblems(objs)
+		if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tc.want) }) {
+			t.Errorf("%s: the check found %q, want a problem with %q", tc.name, problems, tc.want)
+		}
+	}
 }

@@ -404,20 +404,19 @@ func (r *remoteIssuer) fetch(ctx context.Context) (map[string]remoteKey, []byte,
 	}
 	keys := make(map[string]remoteKey)
 	for i, rk := range set.Keys {
-		var j jwk
-		if err := json.Unmarshal(rk, &j); err != nil || j.Kid == "" || j.Use != "" && j.Use != "sig" {
-			continue
-		}
-		pub, err := j.publicKey()
+		j, err := parseRemoteJWK(rk)
 		if err != nil {
-			r.log.Debug("skipping a key of an identity provider", "issuer", r.cfg.Issuer, "index", i, "kid", j.Kid, "err", err)
+			r.log.Debug("skipping a key of an identity provider", "issuer", r.cfg.Issuer, "index", i, "kid", j.KeyID, "err", err)
 			continue
 		}
-		if _, dup := keys[j.Kid]; dup {
-			r.log.Warn("identity provider publishes two keys with one kid; keeping the first", "issuer", r.cfg.Issuer, "kid", j.Kid)
+		if j.KeyID == "" || j.Use != "" && j.Use != "sig" {
 			continue
 		}
-		keys[j.Kid] = remoteKey{key: pub, alg: j.Alg}
+		if _, dup := keys[j.KeyID]; dup {
+			r.log.Warn("identity provider publishes two keys with one kid; keeping the first", "issuer", r.cfg.Issuer, "kid", j.KeyID)
+			continue
+		}
+		keys[j.KeyID] = remoteKey{key: j.Key, alg: j.Algorithm}
 	}
 	if len(keys) == 0 {
 		return nil, nil, fmt.Errorf("GET %s: the JWK Set holds no usable signature key", r.cfg.JWKSURI)

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -58,9 +59,7 @@ func newKeySet(keys []*signingKey) (*keySet, error) {
 		return nil, errors.New("no keys")
 	}
 	ks := &keySet{byKid: make(map[string]*signingKey), signer: keys[len(keys)-1]}
-	pub := struct {
-		Keys []jwk `json:"keys"`
-	}{Keys: []jwk{}}
+	pub := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}} // [] rather than null when only HMAC keys
 	for _, k := range keys {
 		if ks.byKid[k.kid] != nil {
 			return nil, fmt.Errorf("the same key appears twice (kid %s)", k.kid)
@@ -69,11 +68,7 @@ func newKeySet(keys []*signingKey) (*keySet, error) {
 		if _, hmac := k.verify.([]byte); hmac {
 			continue
 		}
-		j, err := publicJWK(k.verify, k.kid, k.method.Alg())
-		if err != nil {
-			return nil, err
-		}
-		pub.Keys = append(pub.Keys, j)
+		pub.Keys = append(pub.Keys, publicJWK(k.verify, k.kid, k.method.Alg()))
 	}
 	var err error
 	ks.jwks, err = json.Marshal(pub)
@@ -83,6 +78,29 @@ func newKeySet(keys []*signingKey) (*keySet, error) {
 // parseKeyFile reads a key file: PEM blocks, oldest first. The last key
 // signs new tokens; every key verifies.
 func parseKeyFile(data []byte) (*keySet, error) {
+	keys, err := parseKeys(data)
+	if err != nil {
+		return nil, err
+	}
+	return newKeySet(keys)
+}
+
+// KeyIDs returns the key ids (the kid of tokens and of the JWK Set) of the
+// keys of a key file, oldest first: the last one signs.
+func KeyIDs(data []byte) ([]string, error) {
+	keys, err := parseKeys(data)
+	if err != nil {
+		return nil, err
+	}
+	kids := make([]string, len(keys))
+	for i, k := range keys {
+		kids[i] = k.kid
+	}
+	return kids, nil
+}
+
+// parseKeys reads the keys of a key file, oldest first.
+func parseKeys(data []byte) ([]*signingKey, error) {
 	var keys []*signingKey
 	rest := data
 	for {
@@ -106,7 +124,7 @@ func parseKeyFile(data []byte) (*keySet, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("no PEM blocks")
 	}
-	return newKeySet(keys)
+	return keys, nil
 }
 
 // parsePEMKey reads one PEM block of the key file.

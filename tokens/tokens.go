@@ -350,7 +350,9 @@ func (s *Service) verifyInternal(raw string, now time.Time) (*Principal, error) 
 }
 
 // peekIssuer reads the iss claim of a token before it is verified, to pick
-// the keys and rules to verify it with.
+// the keys and rules to verify it with. It also refuses a token whose exp,
+// nbf or iat is not a NumericDate: RFC 7519 makes them JSON numbers, and
+// the JWT library would take a string of digits for one.
 func peekIssuer(raw string) (string, error) {
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {
@@ -361,16 +363,38 @@ func peekIssuer(raw string) (string, error) {
 		return "", errMalformed
 	}
 	var c struct {
-		Iss any `json:"iss"`
+		Iss any             `json:"iss"`
+		Exp json.RawMessage `json:"exp"`
+		Nbf json.RawMessage `json:"nbf"`
+		Iat json.RawMessage `json:"iat"`
 	}
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return "", errMalformed
+	}
+	for _, d := range []struct {
+		name  string
+		value json.RawMessage
+	}{{"exp", c.Exp}, {"nbf", c.Nbf}, {"iat", c.Iat}} {
+		if d.value != nil && !isJSONNumber(d.value) {
+			return "", unauthorized("the bearer token is not a well-formed JWT: its %s claim is %s, not a NumericDate "+
+				"(a JSON number of seconds since 1970-01-01T00:00:00Z, RFC 7519)", d.name, clip(string(d.value)))
+		}
 	}
 	iss, ok := c.Iss.(string)
 	if !ok || iss == "" {
 		return "", unauthorized("the token has no iss claim")
 	}
 	return iss, nil
+}
+
+// isJSONNumber reports whether v, a valid JSON value, is a number.
+func isJSONNumber(v json.RawMessage) bool {
+	var n any
+	if json.Unmarshal(v, &n) != nil {
+		return false
+	}
+	_, ok := n.(float64)
+	return ok
 }
 
 var errMalformed = unauthorized("the bearer token is not a well-formed JWT (three base64url parts, header.payload.signature)")

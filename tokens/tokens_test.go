@@ -3,15 +3,19 @@ package tokens_test
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +23,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -419,6 +424,213 @@ func TestConcurrentRotation(t *testing.T) {
 	for range 4 {
 		if err := <-errc; err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestNumericDates refuses tokens whose exp, nbf or iat is a string of
+// digits rather than a JSON number (RFC 7519 NumericDate), both the
+// server's own tokens and an identity provider's, while the same tokens
+// with numbers pass.
+func TestNumericDates(t *testing.T) {
+	keyPEM := genPEM(t, tokens.AlgEdDSA)
+	block, _ := pem.Decode(keyPEM)
+	edKey, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idpKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	raw, _ := idpKey.PublicKey.Bytes()
+	jwks, _ := json.Marshal(map[string]any{"keys": []map[string]string{
+		{"kty": "EC", "kid": "i1", "crv": "P-256", "x": b64(raw[1:33]), "y": b64(raw[33:])}}})
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(jwks) }))
+	defer idp.Close()
+	svc, err := tokens.New(tokens.Config{Issuer: "https://lrs.test", KeyFile: writeFile(t, keyPEM), Logger: quiet,
+		External: []tokens.ExternalIssuer{{Issuer: "https://idp.test", JWKSURI: idp.URL, Audience: []string{"https://lrs.test"},
+			Algorithms: []string{"ES256"}, Tenant: "default", ScopeClaims: []string{"scp"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct{ Keys []struct{ Kid string } }
+	if err := json.Unmarshal(svc.JWKS(), &set); err != nil || len(set.Keys) != 1 {
+		t.Fatalf("JWKS %s: %v", svc.JWKS(), err)
+	}
+	now := time.Now()
+	internal := func(c jwt.MapClaims) string {
+		c["iss"], c["aud"], c["sub"] = "https://lrs.test", "https://lrs.test", "admin"
+		tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
+		tok.Header["kid"], tok.Header["typ"] = set.Keys[0].Kid, "at+jwt"
+		s, err := tok.SignedString(edKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	external := func(c jwt.MapClaims) string {
+		c["iss"], c["aud"], c["sub"], c["scp"] = "https://idp.test", "https://lrs.test", "client-1", "statements/read"
+		tok := jwt.NewWithClaims(jwt.SigningMethodES256, c)
+		tok.Header["kid"] = "i1"
+		s, err := tok.SignedString(idpKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	exp, iat := now.Add(time.Hour).Unix(), now.Add(-time.Minute).Unix()
+	str := func(n int64) string { return strconv.FormatInt(n, 10) }
+	for _, tc := range []struct {
+		name   string
+		claims jwt.MapClaims
+		bad    string // the claim to refuse; "" for a valid token
+	}{
+		{"numbers", jwt.MapClaims{"exp": exp, "nbf": iat, "iat": iat}, ""},
+		{"fractional exp", jwt.MapClaims{"exp": float64(exp) + 0.5, "nbf": iat, "iat": iat}, ""},
+		{"exp a string", jwt.MapClaims{"exp": str(exp), "nbf": iat, "iat": iat}, "exp"},
+		{"nbf a string", jwt.MapClaims{"exp": exp, "nbf": str(iat), "iat": iat}, "nbf"},
+		{"iat a string", jwt.MapClaims{"exp": exp, "nbf": iat, "iat": str(iat)}, "iat"},
+		{"exp null", jwt.MapClaims{"exp": nil, "nbf": iat, "iat": iat}, "exp"},
+		{"exp a boolean", jwt.MapClaims{"exp": true, "nbf": iat, "iat": iat}, "exp"},
+	} {
+		for _, kind := range []struct {
+			name string
+			mint func(jwt.MapClaims) string
+		}{{"internal", internal}, {"external", external}} {
+			t.Run(kind.name+"/"+tc.name, func(t *testing.T) {
+				c := jwt.MapClaims{}
+				for k, v := range tc.claims {
+					c[k] = v
+				}
+				p, err := svc.Verify(context.Background(), kind.mint(c))
+				if tc.bad == "" {
+					if err != nil || p.Expires.Unix() != exp {
+						t.Fatalf("a valid token: %+v, %v", p, err)
+					}
+					return
+				}
+				if err == nil {
+					t.Fatalf("a token whose %s is %v was accepted", tc.bad, tc.claims[tc.bad])
+				}
+				if msg := err.Error(); !strings.Contains(msg, tc.bad+" claim") || !strings.Contains(msg, "NumericDate") {
+					t.Errorf("error %q does not say that %s is not a NumericDate", msg, tc.bad)
+				}
+			})
+		}
+	}
+}
+
+// TestJWKSEncoding pins what the JWK Set publishes and the key ids: the
+// Ed25519 key of RFC 8037 appendix A has the thumbprint the RFC gives, a
+// P-256 key's kid is the RFC 7638 thumbprint of the members published, and
+// an HMAC key (kept out of the set) has the thumbprint of its "oct" JWK.
+func TestJWKSEncoding(t *testing.T) {
+	seed, _ := base64.RawURLEncoding.DecodeString("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A")
+	rfcKey := pemOf("PRIVATE KEY", must(x509.MarshalPKCS8PrivateKey(ed25519.NewKeyFromSeed(seed))))
+	ec := genPEM(t, tokens.AlgES256)
+	hs := genPEM(t, tokens.AlgHS256)
+	svc, err := tokens.New(tokens.Config{Issuer: "lrs", KeyFile: writeFile(t, slices.Concat(hs, ec, rfcKey)), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct{ Keys []map[string]string }
+	if err := json.Unmarshal(svc.JWKS(), &set); err != nil || len(set.Keys) != 2 {
+		t.Fatalf("JWKS %s: %v", svc.JWKS(), err)
+	}
+	ed, es := set.Keys[1], set.Keys[0]
+	want := map[string]string{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+		"kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k", "alg": "EdDSA", "use": "sig"}
+	if !maps.Equal(ed, want) {
+		t.Errorf("Ed25519 JWK %v, want %v", ed, want)
+	}
+	thumb := func(members string) string {
+		sum := sha256.Sum256([]byte(members))
+		return b64(sum[:])
+	}
+	x, _ := base64.RawURLEncoding.DecodeString(es["x"])
+	y, _ := base64.RawURLEncoding.DecodeString(es["y"])
+	if es["kty"] != "EC" || es["crv"] != "P-256" || len(x) != 32 || len(y) != 32 || es["alg"] != "ES256" || es["use"] != "sig" || len(es) != 7 ||
+		es["kid"] != thumb(fmt.Sprintf(`{"crv":"P-256","kty":"EC","x":%q,"y":%q}`, es["x"], es["y"])) {
+		t.Errorf("P-256 JWK %v", es)
+	}
+	// The HMAC key signs when it is the newest; its kid names it.
+	hsOnly, err := tokens.New(tokens.Config{Issuer: "lrs", KeyFile: writeFile(t, hs), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(hsOnly.JWKS()) != `{"keys":[]}` {
+		t.Errorf("an HMAC-only key set publishes %s", hsOnly.JWKS())
+	}
+	tok, err := hsOnly.Issue(admin, admin.Scopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, _, _ := jwt.NewParser().ParseUnverified(tok.AccessToken, jwt.MapClaims{})
+	block, _ := pem.Decode(hs)
+	if kid := parsed.Header["kid"]; kid != thumb(fmt.Sprintf(`{"k":%q,"kty":"oct"}`, b64(block.Bytes))) {
+		t.Errorf("HMAC kid %v", kid)
+	}
+}
+
+// TestExternalJWKS reads an identity provider's JWK Set key by key: the
+// public signature keys of the supported kinds are used, and weak, private,
+// symmetric, malformed and unknown keys are skipped without spoiling the
+// others.
+func TestExternalJWKS(t *testing.T) {
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	weak, _ := rsa.GenerateKey(rand.Reader, 1024)
+	ecKey, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	edPub, edKey, _ := ed25519.GenerateKey(rand.Reader)
+	raw, _ := ecKey.PublicKey.Bytes()
+	x, y := b64(raw[1:49]), b64(raw[49:])
+	e := b64(big.NewInt(int64(rsaKey.E)).Bytes())
+	jwks, _ := json.Marshal(map[string]any{"keys": []map[string]string{
+		{"kty": "RSA", "kid": "rsa", "n": b64(rsaKey.N.Bytes()), "e": e, "alg": "RS256"},
+		{"kty": "RSA", "kid": "weak", "n": b64(weak.N.Bytes()), "e": e},
+		{"kty": "EC", "kid": "ec", "crv": "P-384", "x": x, "y": y},
+		{"kty": "EC", "kid": "private", "crv": "P-384", "x": x, "y": y, "d": b64(ecKey.D.Bytes())},
+		{"kty": "EC", "kid": "short", "crv": "P-384", "x": x[2:], "y": y},
+		{"kty": "OKP", "kid": "ed", "crv": "Ed25519", "x": b64(edPub), "use": "sig"},
+		{"kty": "OKP", "kid": "x25519", "crv": "X25519", "x": b64(edPub)},
+		{"kty": "oct", "kid": "oct", "k": b64([]byte("0123456789abcdef0123456789abcdef"))},
+		{"kty": "XYZ", "kid": "unknown"},
+	}})
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(jwks) }))
+	defer idp.Close()
+	svc, err := tokens.New(tokens.Config{Issuer: "lrs", Logger: quiet, CacheSize: -1, External: []tokens.ExternalIssuer{{
+		Issuer: "https://idp.test", JWKSURI: idp.URL, Audience: []string{"lrs"}, Algorithms: []string{"RS256", "ES384", "EdDSA"},
+		Tenant: "default", ScopeClaims: []string{"scp"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mint := func(m jwt.SigningMethod, kid string, key any) string {
+		tok := jwt.NewWithClaims(m, jwt.MapClaims{"iss": "https://idp.test", "aud": "lrs", "sub": "c1", "scp": "statements/read",
+			"exp": time.Now().Add(time.Hour).Unix()})
+		tok.Header["kid"] = kid
+		s, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		kid string
+		tok string
+		ok  bool
+	}{
+		{"rsa", mint(jwt.SigningMethodRS256, "rsa", rsaKey), true},
+		{"ec", mint(jwt.SigningMethodES384, "ec", ecKey), true},
+		{"ed", mint(jwt.SigningMethodEdDSA, "ed", edKey), true},
+		{"weak", mint(jwt.SigningMethodRS256, "weak", weak), false},
+		{"private", mint(jwt.SigningMethodES384, "private", ecKey), false},
+		{"short", mint(jwt.SigningMethodES384, "short", ecKey), false},
+		{"x25519", mint(jwt.SigningMethodEdDSA, "x25519", edKey), false},
+	} {
+		_, err := svc.Verify(ctx, tc.tok)
+		if tc.ok && err != nil {
+			t.Errorf("key %s: %v", tc.kid, err)
+		}
+		if !tc.ok && (err == nil || !strings.Contains(err.Error(), "kid")) {
+			t.Errorf("key %s: %v, want it skipped", tc.kid, err)
 		}
 	}
 }

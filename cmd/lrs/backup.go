@@ -4,11 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/xapi-lrs/lrs/sqlite"
@@ -19,31 +18,33 @@ import (
 // (VACUUM INTO reads one snapshot and does not block writers), then checked
 // with SQLite's quick_check. MongoDB deployments are backed up with
 // mongodump (deploy/README.md).
-func backupCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
-	db := dbFlag(fs)
+func backupCmd(ctx context.Context, s streams, args []string) error {
+	fs := newFlags("backup")
+	dbArg := dbFlag(fs)
 	out := fs.String("out", "", "file to write the copy to; must not exist (default: lrs-backup-<UTC time>.db next to the database)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := fs.parse(s, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("backup: unexpected argument %q", fs.Arg(0))
-	}
-	if isMongoURL(*db) {
+	if isMongoURL(*dbArg) {
 		return errors.New("backup: lrs backup copies the embedded SQLite store; back up MongoDB with mongodump --uri=... --oplog (see deploy/README.md)")
 	}
-	if _, err := os.Stat(*db); err != nil {
-		return fmt.Errorf("backup: no database at %s: %w", *db, err)
+	db, err := filepath.Abs(*dbArg)
+	if err != nil {
+		return err
 	}
+	if _, err := os.Stat(db); err != nil {
+		return fmt.Errorf("backup: no database at %s: %w", db, err)
+	}
+	fmt.Fprintf(s.stderr, "database: %s\n", db)
 	path := *out
 	if path == "" {
-		path = *db + ".backup-" + time.Now().UTC().Format("20060102T150405Z") + ".db"
+		path = db + ".backup-" + time.Now().UTC().Format("20060102T150405Z") + ".db"
 	}
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("backup: %s exists; choose a new file", path)
 	}
 
-	st, err := sqlite.Open(*db)
+	st, err := sqlite.Open(db)
 	if err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func backupCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "backup: %s (%d bytes, %s, integrity ok)\n", path, info.Size(), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(s.stdout, "backup: %s (%d bytes, %s, integrity ok)\n", path, info.Size(), time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

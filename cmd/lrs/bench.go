@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -21,9 +20,7 @@ import (
 	"github.com/xapi-lrs/lrs/statements"
 )
 
-const benchUsage = `Usage: lrs bench [flags]
-
-Measures the LRS: statements/s and p50/p99 latency of single-statement POSTs,
+const benchHelp = `Measures the LRS: statements/s and p50/p99 latency of single-statement POSTs,
 batched POSTs and GET queries by agent and by activity over a filled store,
 next to the raw insert rate of the same backend (the same statements written
 straight through the storage layer: the ceiling), with the ratios between them.
@@ -34,17 +31,13 @@ in-process on a loopback port and drives it over HTTP. With --url it drives a
 running LRS; the raw phase then needs --db naming an empty scratch database of
 the server's backend (never the server's own data).
 
-It exits non-zero when any request failed: such figures measure nothing.
+It exits non-zero when any request failed: such figures measure nothing.`
 
-Flags:
-`
-
-func benchCmd(args []string) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), benchUsage); fs.PrintDefaults() }
+func benchCmd(_ context.Context, s streams, args []string) error {
+	fs := newFlags("bench")
 	target := fs.String("url", "", "xAPI endpoint of a running LRS, e.g. http://127.0.0.1:8080/xapi/ (empty: run the server in-process)")
-	key := fs.String("key", env("LRS_BENCH_KEY", ""), "with --url: credential key (env LRS_BENCH_KEY)")
-	secret := fs.String("secret", env("LRS_BENCH_SECRET", ""), "with --url: credential secret (env LRS_BENCH_SECRET)")
+	key := fs.envString("key", "LRS_BENCH_KEY", "", "with --url: credential `key`")
+	secret := fs.envString("secret", "LRS_BENCH_SECRET", "", "with --url: credential `secret`")
 	db := fs.String("db", "", "in-process: the server's store, a new SQLite file or a mongodb:// URL whose database is empty (the raw phase uses FILE-raw.db or DATABASE_raw beside it);\n"+
 		"with --url: an empty scratch store of the server's backend for the raw phase.\nEmpty: SQLite files in a new temporary directory")
 	keep := fs.Bool("keep", false, "keep the temporary directory of the SQLite stores")
@@ -65,11 +58,8 @@ func benchCmd(args []string) error {
 	xapiVersion := fs.String("xapi-version", string(statements.V103), "X-Experience-API-Version the clients send (1.0.3 or 2.0.0)")
 	out := fs.String("out", "", "also write every figure as JSON to this file")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (client and in-process server) to this file")
-	if err := fs.Parse(args); err != nil {
+	if _, err := fs.parse(s, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("bench: unexpected arguments %q", fs.Args())
 	}
 	v := statements.Version(*xapiVersion)
 	if v != statements.V103 && v != statements.V200 {

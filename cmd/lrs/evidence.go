@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,27 +21,19 @@ const maxJWKSBytes = 1 << 20
 // status 2, like every error).
 var errVerifyFailed = errors.New("evidence verify: FAILED")
 
+const evidenceHelp = `Checks an evidence pack against the LRS's public keys and prints what the
+pack covers and OK, or FAILED and why (exit status 2).`
+
 // evidenceCmd runs `lrs evidence verify FILE [--jwks URL|FILE]`: it checks
 // an evidence pack against the LRS's public keys and prints what the pack
 // covers and OK, or FAILED and why.
-func evidenceCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return errors.New("evidence: want verify FILE [--jwks URL|FILE]")
-	}
-	fs := flag.NewFlagSet("evidence verify", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: lrs evidence verify FILE [--jwks URL|FILE]\n\n"+
-			"Checks that an evidence pack is the one the LRS signed, unaltered.")
-		fs.PrintDefaults()
-	}
-	jwksFrom := fs.String("jwks", env("LRS_JWKS", ""),
-		"the LRS's public keys: the URL of its /api/v1/jwks.json, or a saved copy (env LRS_JWKS)")
-	files, err := parseInterspersed(fs, args[1:])
+func evidenceCmd(ctx context.Context, s streams, args []string) error {
+	fs := newFlags("evidence verify")
+	jwksFrom := fs.envString("jwks", "LRS_JWKS", "",
+		"the LRS's public keys: the `URL` of its /api/v1/jwks.json, or a saved copy")
+	files, err := fs.parse(s, args, "FILE")
 	if err != nil {
 		return err
-	}
-	if len(files) != 1 {
-		return errors.New("evidence verify: give one pack file: lrs evidence verify FILE [--jwks URL|FILE]")
 	}
 	if *jwksFrom == "" {
 		return errors.New("evidence verify: give the LRS's public keys with --jwks URL|FILE")
@@ -61,29 +52,12 @@ func evidenceCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	p, err := evidence.Verify(pack, keys)
 	if err != nil {
-		fmt.Fprintf(stdout, "%s\nFAILED: %v\n", files[0], err)
+		fmt.Fprintf(s.stdout, "%s\nFAILED: %v\n", files[0], err)
 		return errVerifyFailed
 	}
-	printPack(stdout, files[0], p)
-	fmt.Fprintf(stdout, "OK: signed by key %s (%s) of %s; not altered since.\n", p.KeyID, p.Algorithm, *jwksFrom)
+	printPack(s.stdout, files[0], p)
+	fmt.Fprintf(s.stdout, "OK: signed by key %s (%s) of %s; not altered since.\n", p.KeyID, p.Algorithm, *jwksFrom)
 	return nil
-}
-
-// parseInterspersed parses flags given before, between and after the
-// positional arguments, and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 // readJWKS reads a JWK Set from an http(s) URL or a file.

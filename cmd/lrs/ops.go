@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"log/slog"
 	"runtime"
 	"runtime/debug"
@@ -23,14 +22,14 @@ type opsSettings struct {
 	shutdownTimeout *time.Duration
 }
 
-func addOpsFlags(fs *flag.FlagSet) *opsSettings {
+func addOpsFlags(fs *flags) *opsSettings {
 	return &opsSettings{
-		metricsToken: fs.String("metrics-token", env("LRS_METRICS_TOKEN", ""),
-			"bearer token that /metrics requires (env LRS_METRICS_TOKEN; default: /metrics is open)"),
-		drainDelay: fs.Duration("drain-delay", envDuration("LRS_DRAIN_DELAY", 0),
-			"on SIGTERM, time /readyz answers 503 while requests are still served, before the listener closes (env LRS_DRAIN_DELAY)"),
-		shutdownTimeout: fs.Duration("shutdown-timeout", envDuration("LRS_SHUTDOWN_TIMEOUT", 30*time.Second),
-			"on SIGTERM, longest wait for requests in flight to finish (env LRS_SHUTDOWN_TIMEOUT)"),
+		metricsToken: fs.envString("metrics-token", "LRS_METRICS_TOKEN", "",
+			"bearer `token` that /metrics requires (default: /metrics is open)"),
+		drainDelay: fs.envDuration("drain-delay", "LRS_DRAIN_DELAY", 0, 0, nil,
+			"on SIGTERM, the `time` /readyz answers 503 while requests are still served, before the listener closes"),
+		shutdownTimeout: fs.envDuration("shutdown-timeout", "LRS_SHUTDOWN_TIMEOUT", 30*time.Second, time.Millisecond, nil,
+			"on SIGTERM, the longest `time` to wait for requests in flight to finish"),
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,8 +26,8 @@ import (
 
 // openReporting opens the stores and checks that the backend keeps
 // compliance reporting.
-func openReporting(ctx context.Context, db string) (*stores, error) {
-	st, err := openStores(ctx, db)
+func openReporting(ctx context.Context, s streams, db string) (*stores, error) {
+	st, err := openCLIStores(ctx, s, db)
 	if err != nil {
 		return nil, err
 	}
@@ -40,20 +39,14 @@ func openReporting(ctx context.Context, db string) (*stores, error) {
 }
 
 // reportingCmd runs "lrs reporting SUBCOMMAND".
-func reportingCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "rebuild" {
-		return errors.New("reporting: want rebuild")
-	}
-	fs := flag.NewFlagSet("reporting rebuild", flag.ContinueOnError)
+func reportingCmd(ctx context.Context, s streams, args []string) error {
+	fs := newFlags("reporting rebuild")
 	db := dbFlag(fs)
 	tenant := fs.String("tenant", "", "the tenant whose projection to rebuild (default: every tenant)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if _, err := fs.parse(s, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("reporting rebuild: unexpected arguments %q", fs.Args())
-	}
-	st, err := openReporting(ctx, *db)
+	st, err := openReporting(ctx, s, *db)
 	if err != nil {
 		return err
 	}
@@ -81,7 +74,7 @@ func reportingCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "tenant %s: %d statements read, %d learners with facts, in %s\n",
+		fmt.Fprintf(s.stdout, "tenant %s: %d statements read, %d learners with facts, in %s\n",
 			t, n, len(agents), time.Since(start).Round(time.Millisecond))
 		recordAudit(ctx, st, t, "projection.rebuild", t, strconv.Itoa(n)+" statements")
 	}
@@ -89,33 +82,18 @@ func reportingCmd(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // rosterCmd runs "lrs roster import".
-func rosterCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "import" {
-		return errors.New("roster: want import")
-	}
-	fs := flag.NewFlagSet("roster import", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: lrs roster import --tenant T [flags] FILE.csv|FILE.json")
-		fs.PrintDefaults()
-	}
+func rosterCmd(ctx context.Context, s streams, args []string) error {
+	fs := newFlags("roster import")
 	db := dbFlag(fs)
 	tenant := fs.String("tenant", "", "the tenant whose roster it is (required)")
 	kind := fs.String("kind", "people", "CSV only: people or units")
 	partial := fs.Bool("partial", false, "CSV only: change only the people or units listed (default: the file is complete; whoever it leaves out ends)")
 	effective := fs.String("effective", "", "CSV only: the day undated changes take effect, YYYY-MM-DD (default: today)")
-	if err := fs.Parse(args[1:]); err != nil {
+	pos, err := fs.parse(s, args, "FILE")
+	if err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
-		return errors.New("roster import: name the FILE (.csv or .json)")
-	}
-	file := fs.Arg(0)
-	if err := fs.Parse(fs.Args()[1:]); err != nil { // flags after FILE
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("roster import: unexpected arguments %q", fs.Args())
-	}
+	file := pos[0]
 	if *tenant == "" {
 		return errors.New("roster import: --tenant is required (a complete import ends everyone it leaves out)")
 	}
@@ -160,7 +138,7 @@ func rosterCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if imp.Source == "" {
 		imp.Source = filepath.Base(file)
 	}
-	st, err := openReporting(ctx, *db)
+	st, err := openReporting(ctx, s, *db)
 	if err != nil {
 		return err
 	}
@@ -176,7 +154,7 @@ func rosterCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if rec.Partial {
 		mode = "partial"
 	}
-	fmt.Fprintf(stdout, "import %d of tenant %s (%s, effective %s): %d people, %d units listed; %d changes\n",
+	fmt.Fprintf(s.stdout, "import %d of tenant %s (%s, effective %s): %d people, %d units listed; %d changes\n",
 		rec.ID, *tenant, mode, rec.Effective, rec.People, rec.Units, len(rec.Changes))
 	counts := map[string]int{}
 	var keys []string
@@ -189,7 +167,7 @@ func rosterCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		fmt.Fprintf(stdout, "  %-16s %d\n", k, counts[k])
+		fmt.Fprintf(s.stdout, "  %-16s %d\n", k, counts[k])
 	}
 	recordAudit(ctx, st, *tenant, "roster.import", strconv.FormatInt(rec.ID, 10),
 		fmt.Sprintf("people %d, units %d, changes %d (file %s)", rec.People, rec.Units, len(rec.Changes), imp.Source))

@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -19,46 +16,47 @@ import (
 	"github.com/xapi-lrs/lrs/lrs"
 )
 
-func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	listen := fs.String("listen", env("LRS_LISTEN", "127.0.0.1:8080"), "address to listen on (env LRS_LISTEN)")
+func serveCmd(ctx context.Context, s streams, args []string) error {
+	fs := newFlags("serve")
+	listen := fs.envString("listen", "LRS_LISTEN", "127.0.0.1:8080", "`address` to listen on")
 	db := dbFlag(fs)
-	baseURL := fs.String("base-url", env("LRS_BASE_URL", ""),
-		"public URL of the service, used in the authority of stored statements (env LRS_BASE_URL; default: from each request)")
-	logLevel := fs.String("log-level", env("LRS_LOG_LEVEL", "info"), "debug, info, warn or error (env LRS_LOG_LEVEL)")
-	maxBody := fs.Int64("max-body-bytes", envInt64("LRS_MAX_BODY_BYTES", lrs.DefaultMaxBodyBytes), "largest request body in bytes (env LRS_MAX_BODY_BYTES)")
-	maxDoc := fs.Int64("max-document-bytes", envInt64("LRS_MAX_DOCUMENT_BYTES", lrs.DefaultMaxDocumentBytes),
-		"largest State or profile document in bytes (env LRS_MAX_DOCUMENT_BYTES)")
-	rateLimit := fs.Float64("rate-limit", envFloat("LRS_RATE_LIMIT", lrs.DefaultRateLimit),
-		"requests per second each credential may make; 429 above it; negative: no limit (env LRS_RATE_LIMIT)")
-	rateBurst := fs.Int("rate-burst", int(envInt64("LRS_RATE_BURST", 0)), "requests a credential may make at once (env LRS_RATE_BURST; default: twice the rate)")
-	reqTimeout := fs.Duration("request-timeout", envDuration("LRS_REQUEST_TIMEOUT", lrs.DefaultRequestTimeout),
-		"longest time a request may work; negative: none (env LRS_REQUEST_TIMEOUT)")
-	cursorKey := fs.String("cursor-key", env("LRS_CURSOR_KEY", ""),
-		"hex key signing statement-query 'more' links; replicas must share it (env LRS_CURSOR_KEY; default: random per start)")
+	baseURL := fs.envString("base-url", "LRS_BASE_URL", "",
+		"public `URL` of the service, used in the authority of stored statements (default: from each request)")
+	logLevel := fs.envString("log-level", "LRS_LOG_LEVEL", "info", "`level`: debug, info, warn or error")
+	maxBody := fs.envSize("max-body-bytes", "LRS_MAX_BODY_BYTES", lrs.DefaultMaxBodyBytes,
+		"largest request body: bytes, or a `size` with a unit (20MiB, 20MB)")
+	maxDoc := fs.envSize("max-document-bytes", "LRS_MAX_DOCUMENT_BYTES", lrs.DefaultMaxDocumentBytes,
+		"largest State or profile document: bytes, or a `size` with a unit (12MiB)")
+	rateLimit := rateValue(lrs.DefaultRateLimit)
+	fs.envVar(&rateLimit, "rate-limit", "LRS_RATE_LIMIT", "`requests` per second each credential may make, 429 above it; off: no limit")
+	var rateBurst countValue
+	fs.envVar(&rateBurst, "rate-burst", "LRS_RATE_BURST", "`requests` a credential may make at once (default: twice the rate)")
+	reqTimeout := fs.envDuration("request-timeout", "LRS_REQUEST_TIMEOUT", lrs.DefaultRequestTimeout, time.Millisecond, ptr(time.Duration(-1)),
+		"the longest `time` a request may work; off: none")
+	cursorKey := fs.envString("cursor-key", "LRS_CURSOR_KEY", "",
+		"`hex` key signing statement-query 'more' links; replicas must share it (default: random per start)")
 	ops := addOpsFlags(fs)   // ops.go
 	tok := addTokenFlags(fs) // tokens.go
-	if err := fs.Parse(args); err != nil {
+	if _, err := fs.parse(s, args); err != nil {
 		return err
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+		return fmt.Errorf("serve: --log-level (LRS_LOG_LEVEL) %q: want debug, info, warn or error", *logLevel)
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
-	slog.SetDefault(log) // the stores log through slog.Default
-	tokenService, err := tok.service(*baseURL, log)
-	if err != nil {
-		return err
-	}
-
 	var key []byte
 	if *cursorKey != "" {
 		k, err := hex.DecodeString(*cursorKey)
 		if err != nil || len(k) < 16 {
-			return errors.New("--cursor-key: want at least 32 hex digits")
+			return errors.New("serve: --cursor-key (LRS_CURSOR_KEY): want at least 32 hex digits, e.g. from: openssl rand -hex 32")
 		}
 		key = k
+	}
+	log := slog.New(slog.NewJSONHandler(s.stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log) // the stores log through slog.Default
+	tokenService, err := tok.service(*baseURL, log)
+	if err != nil {
+		return err
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -69,6 +67,10 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	if st.Created {
+		log.Warn("the database did not exist: serving a new, empty one; if you meant another, give its path with --db or LRS_DB",
+			"db", st.Location)
+	}
 	go warmReporting(ctx, st.Statements, st.Tenants, log) // before instrument wraps the stores
 	reg := newRegistry()
 	instrument(st, reg)
@@ -85,8 +87,8 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		CursorKey:        key,
 		Tenants:          st.Tenants,
 		Audit:            st.Audit,
-		RateLimit:        *rateLimit,
-		RateBurst:        *rateBurst,
+		RateLimit:        float64(rateLimit),
+		RateBurst:        int(rateBurst),
 		RequestTimeout:   *reqTimeout,
 		Metrics:          reg,
 		MetricsToken:     *ops.metricsToken,
@@ -98,7 +100,7 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log.Info("serving", "addr", l.Addr().String(), "xapi", "http://"+l.Addr().String()+"/xapi/",
-		"backend", st.Backend, "db", redactURL(*db), "reporting", st.Reporting != nil, "version", version)
+		"backend", st.Backend, "db", st.Location, "reporting", st.Reporting != nil, "version", version)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
@@ -111,40 +113,7 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	return <-errc // the deferred Close flushes and closes the store
 }
 
-// redactURL hides the password of a database URL for the log.
-func redactURL(s string) string {
-	if i := strings.Index(s, "://"); i >= 0 {
-		if j := strings.LastIndex(s, "@"); j > i {
-			if k := strings.Index(s[i+3:j], ":"); k >= 0 {
-				return s[:i+3+k] + ":***" + s[j:]
-			}
-		}
-	}
-	return s
-}
-
-func envInt64(name string, def int64) int64 {
-	var n int64
-	if _, err := fmt.Sscan(env(name, ""), &n); err == nil {
-		return n
-	}
-	return def
-}
-
-func envFloat(name string, def float64) float64 {
-	var f float64
-	if _, err := fmt.Sscan(env(name, ""), &f); err == nil {
-		return f
-	}
-	return def
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(env(name, "")); err == nil {
-		return d
-	}
-	return def
-}
+func ptr[T any](v T) *T { return &v }
 
 // warmReporting loads, in the background, what the compliance reports of
 // each tenant keep in memory, when the backend keeps such caches (SQLite),

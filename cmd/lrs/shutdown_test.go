@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -21,23 +20,13 @@ import (
 	"github.com/google/uuid"
 )
 
-// buildBinary builds the lrs binary into a temporary directory.
-func buildBinary(t *testing.T) string {
+// startBinary runs `lrs serve` with args on a free port, as a process of
+// its own (see lrsCmd), and returns the process, its base URL and its log
+// (JSON lines on stderr).
+func startBinary(t *testing.T, args ...string) (*exec.Cmd, string, *lockedBuffer) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "lrs")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// startBinary runs `lrs serve` with args on a free port and returns the
-// process, its base URL and its log (JSON lines on stderr).
-func startBinary(t *testing.T, bin string, args ...string) (*exec.Cmd, string, *lockedBuffer) {
-	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(os.Environ(), "LRS_RATE_LIMIT=-1")
+	cmd := lrsCmd(append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(cmd.Env, "LRS_RATE_LIMIT=-1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -85,21 +74,20 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// TestSIGTERMLosesNoAcknowledgedStatement runs the real binary under a
+// TestSIGTERMLosesNoAcknowledgedStatement runs lrs serve under a
 // sustained load of statement batches, sends it SIGTERM, and counts every
 // statement whose POST was answered 200 back from the database after the
 // process has exited.
 func TestSIGTERMLosesNoAcknowledgedStatement(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the binary")
+		t.Skip("runs lrs serve under load for seconds")
 	}
-	bin := buildBinary(t)
 	db := filepath.Join(t.TempDir(), "lrs.db")
 	ctx := context.Background()
 	if err := run(ctx, []string{"credentials", "create", "--db", db, "--name", "load", "--key", "load", "--secret", "load-secret-0123456789"}, io.Discard, io.Discard); err != nil {
 		t.Fatalf("credentials create: %v", err)
 	}
-	cmd, base, logs := startBinary(t, bin, "--db", db, "--drain-delay", "300ms", "--shutdown-timeout", "20s")
+	cmd, base, logs := startBinary(t, "--db", db, "--drain-delay", "300ms", "--shutdown-timeout", "20s")
 
 	const workers, batch = 8, 5
 	var (

@@ -1,10 +1,12 @@
 package main
 
 import (
-	"flag"
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
-	"strconv"
+	"os"
 	"time"
 
 	"github.com/xapi-lrs/lrs/tokens"
@@ -23,25 +25,22 @@ type tokenSettings struct {
 	interval *time.Duration
 }
 
-func addTokenFlags(fs *flag.FlagSet) *tokenSettings {
-	on, err := strconv.ParseBool(env("LRS_TOKENS", "true"))
-	if err != nil {
-		on = true
-	}
+func addTokenFlags(fs *flags) *tokenSettings {
 	return &tokenSettings{
-		enabled: fs.Bool("tokens", on, "serve bearer tokens: POST /api/v1/token, /api/v1/jwks.json, Authorization: Bearer (env LRS_TOKENS)"),
-		keyFile: fs.String("token-keys", env("LRS_TOKEN_KEYS", ""),
-			"PEM file of the keys signing tokens, oldest first; the last one signs; re-read when it changes (env LRS_TOKEN_KEYS; default: an ephemeral key per start)"),
-		alg: fs.String("token-alg", env("LRS_TOKEN_ALG", tokens.AlgEdDSA),
-			"algorithm of the ephemeral key when --token-keys is not set: EdDSA, ES256 or HS256 (env LRS_TOKEN_ALG)"),
-		issuer: fs.String("token-issuer", env("LRS_TOKEN_ISSUER", ""),
-			"iss of the tokens the server issues (env LRS_TOKEN_ISSUER; default: --base-url, else \"lrs\")"),
-		ttl: fs.Duration("token-ttl", envDuration("LRS_TOKEN_TTL", tokens.DefaultTTL),
-			"lifetime of the tokens the server issues (env LRS_TOKEN_TTL)"),
-		interval: fs.Duration("token-keys-reload", envDuration("LRS_TOKEN_KEYS_RELOAD", tokens.DefaultReloadInterval),
-			"how often the key file is checked for changes (env LRS_TOKEN_KEYS_RELOAD)"),
-		trusted: fs.String("trusted-issuers", env("LRS_TRUSTED_ISSUERS", ""),
-			"JSON file of identity providers whose tokens are accepted (env LRS_TRUSTED_ISSUERS)"),
+		enabled: fs.envBool("tokens", "LRS_TOKENS", true, "serve bearer tokens: POST /api/v1/token, /api/v1/jwks.json, Authorization: Bearer"),
+		keyFile: fs.envString("token-keys", "LRS_TOKEN_KEYS", "",
+			"PEM `file` of the keys signing tokens and evidence packs, oldest first; the last one signs; re-read when it changes; "+
+				"make one with: lrs tokens keygen --out FILE (default: an ephemeral key per start)"),
+		alg: fs.envString("token-alg", "LRS_TOKEN_ALG", tokens.AlgEdDSA,
+			"`algorithm` of the ephemeral key when --token-keys is not set: EdDSA, ES256 or HS256"),
+		issuer: fs.envString("token-issuer", "LRS_TOKEN_ISSUER", "",
+			"`iss` of the tokens the server issues (default: --base-url, else \"lrs\")"),
+		ttl: fs.envDuration("token-ttl", "LRS_TOKEN_TTL", tokens.DefaultTTL, time.Second, nil,
+			"the `lifetime` of the tokens the server issues"),
+		interval: fs.envDuration("token-keys-reload", "LRS_TOKEN_KEYS_RELOAD", tokens.DefaultReloadInterval, time.Millisecond, nil,
+			"the `interval` at which the key file is checked for changes"),
+		trusted: fs.envString("trusted-issuers", "LRS_TRUSTED_ISSUERS", "",
+			"JSON `file` of identity providers whose tokens are accepted"),
 	}
 }
 
@@ -72,12 +71,98 @@ func (t *tokenSettings) service(baseURL string, log *slog.Logger) (*tokens.Servi
 		}
 	}
 	svc, err := tokens.New(cfg)
+	if err != nil && cfg.KeyFile != "" {
+		return nil, fmt.Errorf("--token-keys (LRS_TOKEN_KEYS): %w; make a key file with: lrs tokens keygen --out FILE", err)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if svc.Ephemeral() {
-		log.Warn("bearer tokens are signed with an ephemeral key: they do not survive a restart and other replicas refuse them; set --token-keys to share keys")
+		log.Warn("LRS_TOKEN_KEYS (--token-keys) is not set: bearer tokens and evidence packs are signed with an ephemeral key made at start. "+
+			"Other replicas refuse this replica's tokens, every token dies with a restart, and evidence packs signed now cannot be verified after one. "+
+			"Give every replica the same key file, made with: lrs tokens keygen --out FILE",
+			"setting", "LRS_TOKEN_KEYS")
 	}
 	log.Info("bearer tokens on", "issuer", cfg.Issuer, "ttl", cfg.TTL.String(), "trusted_issuers", len(cfg.External))
 	return svc, nil
+}
+
+const keygenHelp = `Writes a new random key for the token key file (--token-keys,
+LRS_TOKEN_KEYS), a PEM block: on stdout, or into the file --out names (mode
+0600). Every replica must read the same key file; on Kubernetes, keep it in a
+Secret (deploy/README.md):
+
+  lrs tokens keygen --out token-keys.pem
+  kubectl create secret generic lrs-token-keys --from-file=token-keys.pem
+
+To rotate, add a new key with --append: it signs from the servers' next look
+at the file, and the older keys keep verifying until they are removed. Keep a
+key as long as tokens it signed live (--token-ttl) and as long as evidence
+packs it signed must be verifiable. HS256 keys sign tokens only: nobody else
+can check an HMAC signature, so they never sign evidence packs.`
+
+// keygenCmd is `lrs tokens keygen`.
+func keygenCmd(_ context.Context, s streams, args []string) error {
+	fl := newFlags("tokens keygen")
+	alg := fl.String("alg", tokens.AlgEdDSA, "EdDSA (Ed25519), ES256 (ECDSA P-256) or HS256 (HMAC)")
+	out := fl.String("out", "", "the key file to write (default: stdout)")
+	appendKey := fl.Bool("append", false, "with --out: add the key to the key file, which may exist (rotation: the new key signs)")
+	ifMissing := fl.Bool("if-missing", false, "with --out: leave the key file as it is when it exists (for an init container)")
+	if _, err := fl.parse(s, args); err != nil {
+		return err
+	}
+	switch {
+	case (*appendKey || *ifMissing) && *out == "":
+		return errors.New("tokens keygen: --append and --if-missing need --out FILE")
+	case *appendKey && *ifMissing:
+		return errors.New("tokens keygen: give --append or --if-missing, not both")
+	}
+	key, err := tokens.GenerateKeyPEM(*alg)
+	if err != nil {
+		return fmt.Errorf("tokens keygen: %w", err)
+	}
+	kids, err := tokens.KeyIDs(key)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err := s.stdout.Write(key)
+		fmt.Fprintf(s.stderr, "a new %s key, kid %s\n", *alg, kids[0])
+		return err
+	}
+	mode := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if *appendKey {
+		mode = os.O_RDWR | os.O_CREATE | os.O_APPEND
+	}
+	f, err := os.OpenFile(*out, mode, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		if *ifMissing {
+			fmt.Fprintf(s.stderr, "%s exists: left as it is\n", *out)
+			return nil
+		}
+		return fmt.Errorf("tokens keygen: %s exists: --append adds a key to it (rotation), --if-missing leaves it be", *out)
+	}
+	if err != nil {
+		return fmt.Errorf("tokens keygen: %w", err)
+	}
+	if info, err := f.Stat(); err == nil && info.Size() > 0 { // a key file's last line may lack its line break
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, info.Size()-1); err == nil && last[0] != '\n' {
+			key = append([]byte("\n"), key...)
+		}
+	}
+	_, err = f.Write(key)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("tokens keygen: %s: %w", *out, err)
+	}
+	if info, err := os.Stat(*out); err == nil && info.Size() == int64(len(key)) {
+		fmt.Fprintf(s.stderr, "wrote a new %s key, kid %s, to the new key file %s; give every replica this file with --token-keys or LRS_TOKEN_KEYS\n",
+			*alg, kids[0], *out)
+	} else {
+		fmt.Fprintf(s.stderr, "added a new %s key, kid %s, to %s; it signs from the servers' next look at the file\n", *alg, kids[0], *out)
+	}
+	return nil
 }
