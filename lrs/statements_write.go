@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -199,6 +198,7 @@ func (s *Server) store(c *echo.Context, stmts []map[string]any, atts []statement
 
 	ids := make([]string, len(stmts))
 	recs := make([]*statements.Record, len(stmts))
+	entries := 0 // index entries of recs
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -241,6 +241,12 @@ func (s *Server) store(c *echo.Context, stmts []map[string]any, atts []statement
 		rec.AttachmentHashes = heldAttachments(stmt, atts)
 		ids[i] = id
 		recs[i] = rec
+		entries += rec.IndexEntries()
+	}
+	if entries > statements.MaxIndexEntries {
+		return nil, &errs.Error{Kind: errs.TooLarge, Rule: "index-entries",
+			Message: fmt.Sprintf("the statements of this request name %d people and activities in all; this LRS accepts at most %d in one request (send fewer statements per request)",
+				entries, statements.MaxIndexEntries)}
 	}
 	// With compliance reporting on, insert also projects the statements
 	// into completion facts (voidings retract their targets'). Like the
@@ -286,6 +292,10 @@ func heldAttachments(stmt map[string]any, atts []statements.Attachment) []string
 	if len(atts) == 0 {
 		return nil
 	}
+	held := make(map[string]bool, len(atts))
+	for _, att := range atts {
+		held[strings.ToLower(att.SHA2)] = true
+	}
 	var out []string
 	add := func(st map[string]any) {
 		list, _ := st["attachments"].([]any)
@@ -293,14 +303,9 @@ func heldAttachments(stmt map[string]any, atts []statements.Attachment) []string
 			m, _ := a.(map[string]any)
 			sha, _ := m["sha2"].(string)
 			sha = strings.ToLower(sha)
-			if sha == "" || slices.Contains(out, sha) {
-				continue
-			}
-			for _, att := range atts {
-				if strings.EqualFold(att.SHA2, sha) {
-					out = append(out, sha)
-					break
-				}
+			if held[sha] {
+				held[sha] = false // listed once
+				out = append(out, sha)
 			}
 		}
 	}
