@@ -42,6 +42,7 @@ const (
 	DefaultMaxBatch      = 1000
 	DefaultMaxLimit      = 100
 	DefaultCredentialTTL = 30 * time.Second
+	DefaultReadTimeout   = 2 * time.Minute
 )
 
 // Config holds what the service needs. The stores are required.
@@ -77,6 +78,9 @@ type Config struct {
 	// RequestTimeout bounds each request's work; 0: DefaultRequestTimeout;
 	// < 0: none.
 	RequestTimeout time.Duration
+	// ReadTimeout bounds the reading of a whole request, headers and body
+	// (a body that stops arriving is answered 408); 0: DefaultReadTimeout.
+	ReadTimeout time.Duration
 
 	// Metrics is the registry the service registers its metrics on and
 	// serves at /metrics, with whatever else the caller registered there;
@@ -148,6 +152,9 @@ func New(cfg Config) *Server {
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
 	if len(cfg.CursorKey) == 0 {
 		cfg.CursorKey = make([]byte, 32)
 		_, _ = rand.Read(cfg.CursorKey)
@@ -165,8 +172,8 @@ func New(cfg Config) *Server {
 	s.echo = s.routes()
 	s.srv = &http.Server{
 		Handler:           s.echo,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),
+		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
