@@ -49,11 +49,18 @@ func TestValidLanguageTag(t *testing.T) {
 		"de-CH-1901", "sl-rozaj-biske", "hy-Latn-IT-arevela", "zh-yue-HK", "zh-min-nan", "x-whatever",
 		"qaa-Qaaa-QM-x-southern", "de-Qaaa", "en-US-x-twain", "en-a-myext-b-another", "i-klingon",
 		"en-GB-oed", "art-lojban", "sgn-BE-FR", "abcde", "abcdefgh", "en-1234",
+		// well-formed though unregistered (x/text/language refuses these)
+		"xx", "xx-YY", "en-t-xx",
+		// well-formed though invalid (a repeated variant or singleton)
+		"de-1901-1901", "en-a-xx-a-yy",
+		"und", "en-u-ca-gregory", "aaa-bbb-ccc-ddd", "x-a-b-c-d", "X-A",
 	}
 	bad := []string{
 		"", "e", "en_US", "en-", "-en", "en--US", "a12345678", "abcdefghi", "123", "en-US-",
 		"en-a", "en-x", "x", "en-a-b-c", "en US", "en-US!", "é", "en-abcdefghi", "12-US",
 		"en-x-123456789", "zh-Hant-abc",
+		// ill-formed, though x/text/language takes some of them
+		"en-Latn-Latn", "en-US-US", "i-foo", "en-GB-oed-x", "en_GB", "zh_Hant_TW", "s-something",
 	}
 	for _, s := range good {
 		if !ValidLanguageTag(s) {
