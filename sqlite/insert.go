@@ -123,23 +123,36 @@ func unmarshalFacets(s sql.NullString) (facets, error) {
 
 // ownFacets returns the facets of a statement's own fields, each once: an
 // agent (activity) both in the plain and the related list only as
-// kindAgent (kindActivity).
+// kindAgent (kindActivity). Queries call it for every candidate row, so a
+// short list is searched and only a long one gets a set.
 func ownFacets(agents, related, acts, relActs []string, verb, reg, authority string) facets {
-	n := len(agents) + len(related) + len(acts) + len(relActs) + 3
-	fs := make(facets, 0, n)
-	seen := make(facetSet, n)
+	fs := make(facets, 0, len(agents)+len(related)+len(acts)+len(relActs)+3)
+	var seen facetSet // once fs is long
+	has := func(f facet) bool {
+		if seen != nil {
+			_, ok := seen[f]
+			return ok
+		}
+		return fs.has(f)
+	}
 	add := func(kind int, value string) {
 		f := facet{kind, value}
-		if _, dup := seen[f]; value != "" && !dup {
+		if value == "" || has(f) {
+			return
+		}
+		fs = append(fs, f)
+		switch {
+		case seen != nil:
 			seen[f] = struct{}{}
-			fs = append(fs, f)
+		case len(fs) == shortFacets:
+			seen = setOf(fs)
 		}
 	}
 	for _, a := range agents {
 		add(kindAgent, a)
 	}
 	for _, a := range related {
-		if _, plain := seen[facet{kindAgent, a}]; !plain {
+		if !has(facet{kindAgent, a}) {
 			add(kindAgentRelated, a)
 		}
 	}
@@ -147,7 +160,7 @@ func ownFacets(agents, related, acts, relActs []string, verb, reg, authority str
 		add(kindActivity, a)
 	}
 	for _, a := range relActs {
-		if _, plain := seen[facet{kindActivity, a}]; !plain {
+		if !has(facet{kindActivity, a}) {
 			add(kindActivityRelated, a)
 		}
 	}
@@ -156,6 +169,10 @@ func ownFacets(agents, related, acts, relActs []string, verb, reg, authority str
 	add(kindAuthority, authority)
 	return fs
 }
+
+// shortFacets is the length up to which a facet list is searched rather
+// than put in a set.
+const shortFacets = 16
 
 // heritable returns the facets a statement passes to the statements
 // referring to it: all but the authority.
