@@ -26,11 +26,12 @@ const (
 	UnsupportedMedia               // wrong Content-Type (415)
 	TooManyRequests                // rate limited (429)
 	Unavailable                    // the store cannot be reached right now (503)
+	Timeout                        // the request did not arrive within the time allowed (408)
 )
 
 var kindNames = [...]string{"internal", "invalid", "unauthorized", "forbidden", "not_found",
 	"conflict", "precondition_failed", "too_large", "unsupported_media_type",
-	"too_many_requests", "unavailable"}
+	"too_many_requests", "unavailable", "request_timeout"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

@@ -173,7 +173,8 @@ func TestRandomBodies(t *testing.T) {
 }
 
 // FuzzPostStatement feeds bodies to POST /xapi/statements: whatever the
-// body, the answer is 200 or a 4xx. Its seeds run with the other tests.
+// body, the answer is 200 or a 4xx. Its seeds (and
+// testdata/fuzz/FuzzPostStatement) run with the other tests.
 func FuzzPostStatement(f *testing.F) {
 	s := newServer(f)
 	f.Add([]byte(mustJSON(f, stmt("ann", "attended"))), "application/json")

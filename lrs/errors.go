@@ -27,6 +27,7 @@ var kindStatus = map[errs.Kind]int{
 	errs.UnsupportedMedia:   http.StatusUnsupportedMediaType,
 	errs.TooManyRequests:    http.StatusTooManyRequests,
 	errs.Unavailable:        http.StatusServiceUnavailable,
+	errs.Timeout:            http.StatusRequestTimeout,
 }
 
 // errorBody is the JSON body of every error response.

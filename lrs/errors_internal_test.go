@@ -32,6 +32,7 @@ func TestHandleError(t *testing.T) {
 		{errs.E(errs.UnsupportedMedia, "no"), 415, "unsupported_media_type"},
 		{errs.E(errs.TooManyRequests, "slow down"), 429, "too_many_requests"},
 		{errs.E(errs.Unavailable, "down"), 503, "unavailable"},
+		{errs.E(errs.Timeout, "too slow"), 408, "request_timeout"},
 		{&http.MaxBytesError{Limit: 10}, 413, "too_large"},
 	}
 	for _, c := range cases {

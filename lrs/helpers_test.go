@@ -62,6 +62,16 @@ type testServer struct {
 // newServer starts a server; edit may adjust its Config.
 func newServer(t testing.TB, edit ...func(*lrs.Config)) *testServer {
 	t.Helper()
+	cfg, db, clk := newConfig(t, edit...)
+	srv := httptest.NewServer(lrs.New(cfg).Handler())
+	t.Cleanup(srv.Close)
+	return &testServer{Server: srv, db: db, clock: clk, t: t}
+}
+
+// newConfig returns the Config of a test server over a new SQLite database
+// holding testCreds, after edit.
+func newConfig(t testing.TB, edit ...func(*lrs.Config)) (lrs.Config, *sqlite.DB, *clock) {
+	t.Helper()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "lrs.db"))
 	if err != nil {
 		t.Fatalf("sqlite.Open: %v", err)
@@ -94,9 +104,7 @@ func newServer(t testing.TB, edit ...func(*lrs.Config)) *testServer {
 	for _, e := range edit {
 		e(&cfg)
 	}
-	srv := httptest.NewServer(lrs.New(cfg).Handler())
-	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, db: db, clock: clk, t: t}
+	return cfg, db, clk
 }
 
 // response is what a test request got back.

@@ -10,8 +10,9 @@
 //
 //	{"error": {"kind": "invalid", "message": "...", "path": "actor.mbox", "rule": "..."}}
 //
-// naming what was wrong; a 500 means a bug or a failing dependency, and its
-// body carries only an id that ties it to the server log.
+// naming what was wrong (the one exception: URL and headers over
+// MaxHeaderBytes); a 500 means a bug or a failing dependency, and its body
+// carries only an id that ties it to the server log.
 package lrs
 
 import (
@@ -42,7 +43,25 @@ const (
 	DefaultMaxBatch      = 1000
 	DefaultMaxLimit      = 100
 	DefaultCredentialTTL = 30 * time.Second
+	DefaultReadTimeout   = 2 * time.Minute
 )
+
+// MaxHeaderBytes is the most bytes of request line (URL included) and
+// headers the server reads; net/http reads 4 KiB more before it refuses.
+// No xAPI request needs more: a long statement query goes in a POST body
+// (the alternate request syntax), and a bearer token of several KiB fits
+// many times. A lower bound than net/http's default of 1 MiB also bounds
+// the memory a slow client can pin per connection.
+//
+// A request over the limit gets the plain-text "431 Request Header Fields
+// Too Large" that net/http writes on the connection itself while parsing
+// the request, before any handler runs: http.Server has no hook to change
+// that answer (nor to log or count it), so it is the one error response
+// that is not the JSON error body. Making it JSON would take a second,
+// hand-written HTTP parser in front of net/http's, or rewriting the bytes
+// net/http writes; neither is worth it for a request no client sends by
+// mistake.
+const MaxHeaderBytes = 64 << 10
 
 // Config holds what the service needs. The stores are required.
 type Config struct {
@@ -77,6 +96,9 @@ type Config struct {
 	// RequestTimeout bounds each request's work; 0: DefaultRequestTimeout;
 	// < 0: none.
 	RequestTimeout time.Duration
+	// ReadTimeout bounds the reading of a whole request, headers and body
+	// (a body that stops arriving is answered 408); 0: DefaultReadTimeout.
+	ReadTimeout time.Duration
 
 	// Metrics is the registry the service registers its metrics on and
 	// serves at /metrics, with whatever else the caller registered there;
@@ -148,6 +170,9 @@ func New(cfg Config) *Server {
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
 	if len(cfg.CursorKey) == 0 {
 		cfg.CursorKey = make([]byte, 32)
 		_, _ = rand.Read(cfg.CursorKey)
@@ -165,10 +190,11 @@ func New(cfg Config) *Server {
 	s.echo = s.routes()
 	s.srv = &http.Server{
 		Handler:           s.echo,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),
+		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	return s

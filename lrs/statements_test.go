@@ -161,11 +161,20 @@ func TestPostStatements(t *testing.T) {
 	expect(t, r, http.StatusConflict)
 	expect(t, s.do(req{method: "GET", path: "/xapi/statements?statementId=" + fresh}), http.StatusNotFound)
 
-	// An empty batch stores nothing.
+	// An empty batch stores nothing and succeeds (see
+	// statements.ParseStatements for why).
+	count := func() int {
+		got, _ := s.do(req{method: "GET", path: "/xapi/statements?limit=100"}).result(t)
+		return len(got)
+	}
+	before := count()
 	r = s.do(req{method: "POST", path: "/xapi/statements", body: "[]"})
 	expect(t, r, http.StatusOK)
 	if string(r.body) != "[]" {
 		t.Errorf("empty batch answered %s", r.body)
+	}
+	if after := count(); after != before {
+		t.Errorf("an empty batch changed the statements from %d to %d", before, after)
 	}
 }
 

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
-	"slices"
+	"os"
 	"strings"
 	"time"
 
@@ -120,52 +121,81 @@ func (s *Server) readBody(c *echo.Context) (body []byte, atts []statements.Attac
 	if perr != nil {
 		return nil, nil, errs.Invalidf("", "content-type", "malformed Content-Type %q: %v", ct, perr)
 	}
-	rd := &limitReader{r: http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes)}
+	rd := newBodyReader(c, s.cfg.MaxBodyBytes)
 	switch mt {
 	case "application/json":
 		body, err = readAll(rd, r.ContentLength, s.cfg.MaxBodyBytes)
-		return body, nil, err
 	case "multipart/mixed":
 		body, atts, err = statements.ReadMultipart(ct, rd, s.cfg.MaxBodyBytes)
-		if rd.tooLarge != nil { // however the multipart reader reported it
-			return nil, nil, rd.tooLarge
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		return body, atts, nil
 	default:
 		return nil, nil, errs.Invalidf("", "content-type",
 			"Content-Type %s is not accepted: send application/json, or multipart/mixed for statements with attachments", mt)
 	}
+	if rd.err != nil { // however the multipart reader reported it
+		return nil, nil, rd.error(fmt.Sprintf("the request body is larger than the %d bytes the LRS accepts", s.cfg.MaxBodyBytes))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return body, atts, nil
 }
 
-// limitReader remembers whether the body went over the size limit.
-type limitReader struct {
-	r        io.Reader
-	tooLarge *http.MaxBytesError
+// bodyReader reads a request body, at most limit bytes, and remembers the
+// first error reading it (other than its end) and how much it read.
+type bodyReader struct {
+	req *http.Request
+	r   io.Reader
+	n   int64
+	err error
 }
 
-func (l *limitReader) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	if err != nil && l.tooLarge == nil {
-		errors.As(err, &l.tooLarge)
+func newBodyReader(c *echo.Context, limit int64) *bodyReader {
+	return &bodyReader{req: c.Request(), r: http.MaxBytesReader(c.Response(), c.Request().Body, limit)}
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
 	}
 	return n, err
 }
 
-// readLimited reads the request body, at most limit bytes. A body over
-// the limit is an errs.TooLarge error whose message is tooLarge; a body that
-// cannot be read is a client error.
-func readLimited(c *echo.Context, limit int64, tooLarge string) ([]byte, error) {
-	r := c.Request()
-	body, err := readAll(http.MaxBytesReader(c.Response(), r.Body, limit), r.ContentLength, limit)
+// error returns the client's error for b.err, the failure to read the
+// body, which is never the server's fault: TooLarge (413) with the message
+// tooLarge for a body over the limit; Timeout (408) for a body that
+// stopped arriving until the server's read timeout passed; Invalid (400)
+// for a body cut short (the client closed the connection before sending
+// the Content-Length it announced) or otherwise unreadable. A client that
+// went away does not see the answer, but the log and the metrics then
+// count a 4xx, not an internal error.
+func (b *bodyReader) error(tooLarge string) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return nil, errs.E(errs.TooLarge, "%s", tooLarge)
+	var ne net.Error
+	switch {
+	case errors.As(b.err, &mbe):
+		return &errs.Error{Kind: errs.TooLarge, Rule: "body-size", Message: tooLarge}
+	case errors.Is(b.err, os.ErrDeadlineExceeded) || errors.As(b.err, &ne) && ne.Timeout():
+		return &errs.Error{Kind: errs.Timeout, Rule: "body-timeout", Err: b.err,
+			Message: fmt.Sprintf("the request body stopped arriving after %d bytes and the server's read timeout passed; send the request again", b.n)}
+	case errors.Is(b.err, io.ErrUnexpectedEOF) && b.req.ContentLength > 0:
+		return &errs.Error{Kind: errs.Invalid, Rule: "body-incomplete", Err: b.err,
+			Message: fmt.Sprintf("the request body ended after %d of the %d bytes its Content-Length announced", b.n, b.req.ContentLength)}
+	default:
+		return &errs.Error{Kind: errs.Invalid, Rule: "body-incomplete", Err: b.err,
+			Message: fmt.Sprintf("the request body could not be read after %d bytes: %v", b.n, b.err)}
 	}
+}
+
+// readLimited reads the request body, at most limit bytes. A body over the
+// limit is an errs.TooLarge error whose message is tooLarge; a body that
+// cannot be read is a client error (see bodyReader.error).
+func readLimited(c *echo.Context, limit int64, tooLarge string) ([]byte, error) {
+	rd := newBodyReader(c, limit)
+	body, err := readAll(rd, c.Request().ContentLength, limit)
 	if err != nil {
-		return nil, errs.E(errs.Invalid, "reading the request body: %v", err)
+		return nil, rd.error(tooLarge)
 	}
 	return body, nil
 }
@@ -199,6 +229,7 @@ func (s *Server) store(c *echo.Context, stmts []map[string]any, atts []statement
 
 	ids := make([]string, len(stmts))
 	recs := make([]*statements.Record, len(stmts))
+	entries := 0 // index entries of recs
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -241,6 +272,12 @@ func (s *Server) store(c *echo.Context, stmts []map[string]any, atts []statement
 		rec.AttachmentHashes = heldAttachments(stmt, atts)
 		ids[i] = id
 		recs[i] = rec
+		entries += rec.IndexEntries()
+	}
+	if entries > statements.MaxIndexEntries {
+		return nil, &errs.Error{Kind: errs.TooLarge, Rule: "index-entries",
+			Message: fmt.Sprintf("the statements of this request name %d people and activities in all; this LRS accepts at most %d in one request (send fewer statements per request)",
+				entries, statements.MaxIndexEntries)}
 	}
 	// With compliance reporting on, insert also projects the statements
 	// into completion facts (voidings retract their targets'). Like the
@@ -286,6 +323,10 @@ func heldAttachments(stmt map[string]any, atts []statements.Attachment) []string
 	if len(atts) == 0 {
 		return nil
 	}
+	held := make(map[string]bool, len(atts))
+	for _, att := range atts {
+		held[strings.ToLower(att.SHA2)] = true
+	}
 	var out []string
 	add := func(st map[string]any) {
 		list, _ := st["attachments"].([]any)
@@ -293,14 +334,9 @@ func heldAttachments(stmt map[string]any, atts []statements.Attachment) []string
 			m, _ := a.(map[string]any)
 			sha, _ := m["sha2"].(string)
 			sha = strings.ToLower(sha)
-			if sha == "" || slices.Contains(out, sha) {
-				continue
-			}
-			for _, att := range atts {
-				if strings.EqualFold(att.SHA2, sha) {
-					out = append(out, sha)
-					break
-				}
+			if held[sha] {
+				held[sha] = false // listed once
+				out = append(out, sha)
 			}
 		}
 	}

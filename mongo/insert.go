@@ -378,8 +378,10 @@ func (db *DB) link(ctx context.Context, batch string, docs []*stmtDoc) error {
 		return ""
 	}
 	var externals []string
+	seenExt := make(map[string]bool)
 	for _, doc := range docs {
-		if k := end(doc); k != "" && !slices.Contains(externals, k) {
+		if k := end(doc); k != "" && !seenExt[k] {
+			seenExt[k] = true
 			externals = append(externals, k)
 		}
 	}

@@ -97,18 +97,24 @@ func (f *facets) size() int {
 
 // minus returns the values of f missing from o.
 func (f facets) minus(o facets) facets {
-	diff := func(a, b []string) []string {
-		var out []string
-		for _, s := range a {
-			if !slices.Contains(b, s) {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
 	return facets{diff(f.QAgents, o.QAgents), diff(f.QRelAgents, o.QRelAgents),
 		diff(f.QActivities, o.QActivities), diff(f.QRelActivities, o.QRelActivities),
 		diff(f.QVerbs, o.QVerbs), diff(f.QRegs, o.QRegs)}
+}
+
+// diff returns the values of a not in b.
+func diff(a, b []string) []string {
+	if len(a) == 0 {
+		return nil
+	}
+	in := lookup(b)
+	var out []string
+	for _, s := range a {
+		if !in(s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // addToSet is the update adding f's values to a document's facets.
@@ -123,17 +129,49 @@ func (f facets) addToSet() any {
 	return d("$addToSet", set)
 }
 
-// union appends to a the values of b it lacks, never returning nil.
+// union appends to a the values of b it lacks (and drops the repeats
+// within b), never returning nil.
 func union(a, b []string) []string {
 	if a == nil {
 		a = []string{}
 	}
+	if len(a)+len(b) <= shortList {
+		for _, s := range b {
+			if !slices.Contains(a, s) {
+				a = append(a, s)
+			}
+		}
+		return a
+	}
+	seen := make(map[string]struct{}, len(a)+len(b))
+	for _, s := range a {
+		seen[s] = struct{}{}
+	}
 	for _, s := range b {
-		if !slices.Contains(a, s) {
+		if _, dup := seen[s]; !dup {
+			seen[s] = struct{}{}
 			a = append(a, s)
 		}
 	}
 	return a
+}
+
+// shortList is the length up to which a list is searched rather than put in
+// a map.
+const shortList = 16
+
+// lookup returns a membership test for list: a scan for a short list, a
+// map for a long one. Facet lists hold one value per person or activity a
+// statement names, thousands at times, and are never compared pairwise.
+func lookup(list []string) func(string) bool {
+	if len(list) <= shortList {
+		return func(s string) bool { return slices.Contains(list, s) }
+	}
+	set := make(map[string]struct{}, len(list))
+	for _, s := range list {
+		set[s] = struct{}{}
+	}
+	return func(s string) bool { _, ok := set[s]; return ok }
 }
 
 // docKey is the _id of a statement: the id is fixed-length and last, so the

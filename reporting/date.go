@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/statements"
 )
 
 // Date is a calendar day without a time zone: the effective dates HR gives
@@ -167,47 +168,25 @@ type Period struct {
 	Years, Months, Weeks, Days int
 }
 
-// ParsePeriod parses "PnYnMnWnD" (any of the parts, at least one; no time
-// part). An empty string is the zero Period.
+// maxPeriodPart is the largest number of a Period's component.
+const maxPeriodPart = 999999
+
+// ParsePeriod parses an ISO 8601 duration in whole years, months, weeks or
+// days ("P1Y", "P6M", "P30D", "P1Y6M", "P2W"), with the grammar of
+// statements.ParseDuration, which xAPI durations follow too; what it adds:
+// no time part, no fractions, no number above 999999. Weeks stand alone as
+// ISO 8601:2004 has it: "P1Y2W" is refused (write P1Y14D). An empty string
+// is the zero Period.
 func ParsePeriod(s string) (Period, error) {
-	var p Period
 	if s == "" {
-		return p, nil
+		return Period{}, nil
 	}
-	bad := errs.Invalidf("", "period", "%q is not a period: use an ISO 8601 duration in days, weeks, months or years such as P30D, P2W, P6M, P1Y", s)
-	if len(s) < 3 || s[0] != 'P' {
-		return p, bad
+	d, ok := statements.ParseDuration(s)
+	if !ok || d.Time || d.Fraction || max(d.Years, d.Months, d.Weeks, d.Days) > maxPeriodPart {
+		return Period{}, errs.Invalidf("", "period", "%q is not a period: use an ISO 8601 duration in whole days, weeks, "+
+			"months or years such as P30D, P2W, P6M, P1Y or P1Y6M (weeks alone: P1Y14D, not P1Y2W)", s)
 	}
-	rest := s[1:]
-	order := "YMWD"
-	for rest != "" {
-		i := 0
-		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
-			i++
-		}
-		if i == 0 || i == len(rest) || i > 6 {
-			return p, bad
-		}
-		n, _ := strconv.Atoi(rest[:i])
-		unit := rest[i]
-		at := strings.IndexByte(order, unit)
-		if at < 0 {
-			return p, bad
-		}
-		order = order[at+1:] // units in order, each once
-		switch unit {
-		case 'Y':
-			p.Years = n
-		case 'M':
-			p.Months = n
-		case 'W':
-			p.Weeks = n
-		case 'D':
-			p.Days = n
-		}
-		rest = rest[i+1:]
-	}
-	return p, nil
+	return Period{Years: int(d.Years), Months: int(d.Months), Weeks: int(d.Weeks), Days: int(d.Days)}, nil
 }
 
 // MustPeriod is ParsePeriod for constants; it panics on a bad period.
@@ -222,10 +201,15 @@ func MustPeriod(s string) Period {
 // IsZero reports whether p is "none".
 func (p Period) IsZero() bool { return p == Period{} }
 
-// String returns the ISO 8601 form ("" for the zero Period).
+// String returns the ISO 8601 form ("" for the zero Period), which
+// ParsePeriod reads back: weeks with other components are written as days
+// (Period{Years: 1, Weeks: 2} is "P1Y14D"), as the week form stands alone.
 func (p Period) String() string {
 	if p.IsZero() {
 		return ""
+	}
+	if p.Weeks != 0 && (p.Years != 0 || p.Months != 0 || p.Days != 0) {
+		p.Days, p.Weeks = p.Days+7*p.Weeks, 0
 	}
 	var b strings.Builder
 	b.WriteByte('P')

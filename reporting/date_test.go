@@ -85,10 +85,30 @@ func TestParsePeriod(t *testing.T) {
 			t.Errorf("ParsePeriod(%q) = %+v (%q), %v", tc.in, p, p.String(), err)
 		}
 	}
-	for _, bad := range []string{"P", "1Y", "PY", "P1", "PT1H", "P1D1Y", "P1Y1Y", "P-1D", "P1.5Y", "p1y", "P1234567D"} {
+	for _, bad := range []string{"P", "1Y", "PY", "P1", "PT1H", "P1D1Y", "P1Y1Y", "P-1D", "P1.5Y", "p1y", "P1234567D",
+		// what statements.ParseDuration refuses, it refuses too: weeks
+		// stand alone (ISO 8601:2004; the ADL conformance suite refuses
+		// P4W1D in a statement)
+		"P1Y2W", "P4W1D", "P2W1W", "PW",
+		// valid xAPI durations, but not whole calendar periods
+		"P1DT12H", "PT0S", "P0,5D", "P1.5W"} {
 		if _, err := ParsePeriod(bad); err == nil {
 			t.Errorf("ParsePeriod(%q) accepted", bad)
 		}
+	}
+	if p, err := ParsePeriod("P999999D"); err != nil || p.Days != 999999 {
+		t.Errorf("ParsePeriod(P999999D) = %+v, %v", p, err)
+	}
+	// Weeks with other components are written as days, so that what
+	// String writes parses again to the same span.
+	for _, p := range []Period{{Years: 1, Weeks: 2}, {Weeks: 1, Days: 3}, {Months: 6, Weeks: 4}} {
+		back, err := ParsePeriod(p.String())
+		if err != nil || back.Weeks != 0 || back.Days != p.Days+7*p.Weeks || back.Years != p.Years || back.Months != p.Months {
+			t.Errorf("%+v written as %q reads back as %+v, %v", p, p, back, err)
+		}
+	}
+	if got := (Period{Years: 1, Weeks: 2}).String(); got != "P1Y14D" {
+		t.Errorf("Period{Years: 1, Weeks: 2} = %q, want P1Y14D", got)
 	}
 }
 

@@ -187,6 +187,9 @@ func Project(rec *statements.Record, stmt map[string]any) []Fact {
 		score, hasScore = number(sc["scaled"])
 	}
 
+	// Activities and learners are de-duplicated through maps: a statement
+	// may name thousands of them, and the projection runs inside the
+	// write transaction.
 	activities := []string{objID}
 	var registration uuid.UUID
 	if ctx, ok := stmt["context"].(map[string]any); ok {
@@ -194,9 +197,13 @@ func Project(rec *statements.Record, stmt map[string]any) []Fact {
 			registration, _ = uuid.Parse(r)
 		}
 		if ca, ok := ctx["contextActivities"].(map[string]any); ok && profileStatement(ca["category"]) {
+			seen := map[string]bool{objID: true}
 			for _, kind := range []string{"parent", "grouping"} {
 				for _, id := range activityIDs(ca[kind]) {
-					activities = appendNew(activities, id)
+					if !seen[id] {
+						seen[id] = true
+						activities = append(activities, id)
+					}
 				}
 			}
 		}
@@ -210,16 +217,13 @@ func Project(rec *statements.Record, stmt map[string]any) []Fact {
 		HasScore: hasScore, Score: score, Registration: registration, Timestamp: rec.Timestamp, Stored: rec.Stored,
 	}
 	var facts []Fact
+	learners := map[string]bool{}
 	add := func(a map[string]any) {
 		k := MatchKey(statements.AgentKey(a))
-		if k == "" {
+		if k == "" || learners[k] {
 			return
 		}
-		for _, f := range facts {
-			if f.Agent == k {
-				return
-			}
-		}
+		learners[k] = true
 		f := base
 		f.Agent = k
 		if n, ok := a["name"].(string); ok {

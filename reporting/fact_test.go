@@ -1,12 +1,15 @@
 package reporting
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/xapi-lrs/lrs/internal/lineartest"
 	"github.com/xapi-lrs/lrs/statements"
 )
 
@@ -143,4 +146,27 @@ func TestCounts(t *testing.T) {
 			t.Errorf("Counts(%v, %v) = %v", tc.asOf, tc.knownAt, got)
 		}
 	}
+}
+
+// TestProjectCostIsLinear: projecting the completion of a Group of 16 times
+// as many members (the limit is statements.MaxGroupMembers) costs about 16
+// times as much, not 256 times: learners are de-duplicated through a map.
+func TestProjectCostIsLinear(t *testing.T) {
+	lineartest.Check(t, "Project", 500, func(n int) func() {
+		var b strings.Builder
+		b.WriteString(`{"actor":{"objectType":"Group","member":[`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"mbox":"mailto:m%d@example.com"}`, i)
+		}
+		b.WriteString(`]},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"https://lms.example/c"}}`)
+		rec, tree := record(t, b.String())
+		return func() {
+			if facts := Project(rec, tree); len(facts) != n {
+				t.Fatalf("%d facts for %d members", len(facts), n)
+			}
+		}
+	})
 }

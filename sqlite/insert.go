@@ -56,23 +56,37 @@ type facets []facet
 
 func (fs facets) has(f facet) bool { return slices.Contains(fs, f) }
 
-func (fs *facets) add(kind int, value string) {
-	if value != "" && !fs.has(facet{kind, value}) {
-		*fs = append(*fs, facet{kind, value})
+// facetSet holds facets for O(1) membership tests: the facet lists of a
+// statement can be long (one per person and activity it names), so they are
+// never compared pairwise.
+type facetSet map[facet]struct{}
+
+// setOf returns the set of the facets in lists.
+func setOf(lists ...facets) facetSet {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
 	}
+	set := make(facetSet, n)
+	for _, l := range lists {
+		for _, f := range l {
+			set[f] = struct{}{}
+		}
+	}
+	return set
 }
 
 // minus returns the facets of fs not in others.
 func (fs facets) minus(others ...facets) facets {
+	if len(fs) == 0 {
+		return nil
+	}
+	drop := setOf(others...)
 	var out facets
-next:
 	for _, f := range fs {
-		for _, o := range others {
-			if o.has(f) {
-				continue next
-			}
+		if _, ok := drop[f]; !ok {
+			out = append(out, f)
 		}
-		out = append(out, f)
 	}
 	return out
 }
@@ -107,30 +121,58 @@ func unmarshalFacets(s sql.NullString) (facets, error) {
 	return fs, nil
 }
 
-// ownFacets returns the facets of a statement's own fields.
+// ownFacets returns the facets of a statement's own fields, each once: an
+// agent (activity) both in the plain and the related list only as
+// kindAgent (kindActivity). Queries call it for every candidate row, so a
+// short list is searched and only a long one gets a set.
 func ownFacets(agents, related, acts, relActs []string, verb, reg, authority string) facets {
 	fs := make(facets, 0, len(agents)+len(related)+len(acts)+len(relActs)+3)
+	var seen facetSet // once fs is long
+	has := func(f facet) bool {
+		if seen != nil {
+			_, ok := seen[f]
+			return ok
+		}
+		return fs.has(f)
+	}
+	add := func(kind int, value string) {
+		f := facet{kind, value}
+		if value == "" || has(f) {
+			return
+		}
+		fs = append(fs, f)
+		switch {
+		case seen != nil:
+			seen[f] = struct{}{}
+		case len(fs) == shortFacets:
+			seen = setOf(fs)
+		}
+	}
 	for _, a := range agents {
-		fs.add(kindAgent, a)
+		add(kindAgent, a)
 	}
 	for _, a := range related {
-		if !slices.Contains(agents, a) {
-			fs.add(kindAgentRelated, a)
+		if !has(facet{kindAgent, a}) {
+			add(kindAgentRelated, a)
 		}
 	}
 	for _, a := range acts {
-		fs.add(kindActivity, a)
+		add(kindActivity, a)
 	}
 	for _, a := range relActs {
-		if !slices.Contains(acts, a) {
-			fs.add(kindActivityRelated, a)
+		if !has(facet{kindActivity, a}) {
+			add(kindActivityRelated, a)
 		}
 	}
-	fs.add(kindVerb, verb)
-	fs.add(kindReg, reg)
-	fs.add(kindAuthority, authority)
+	add(kindVerb, verb)
+	add(kindReg, reg)
+	add(kindAuthority, authority)
 	return fs
 }
+
+// shortFacets is the length up to which a facet list is searched rather
+// than put in a set.
+const shortFacets = 16
 
 // heritable returns the facets a statement passes to the statements
 // referring to it: all but the authority.

@@ -67,6 +67,7 @@ func ReadMultipart(contentType string, body io.Reader, maxBytes int64) (statemen
 		return nil, nil, multipartError(err, "reading the statement part")
 	}
 
+	seen := map[string]bool{}
 	for n := 1; ; n++ {
 		p, err := mr.NextRawPart()
 		if err == io.EOF {
@@ -79,14 +80,8 @@ func ReadMultipart(contentType string, body io.Reader, maxBytes int64) (statemen
 		if err != nil {
 			return nil, nil, err
 		}
-		dup := false
-		for _, b := range parts {
-			if b.SHA2 == a.SHA2 {
-				dup = true
-				break
-			}
-		}
-		if !dup {
+		if !seen[a.SHA2] {
+			seen[a.SHA2] = true
 			parts = append(parts, a)
 		}
 	}

@@ -1,7 +1,19 @@
 package statements
 
-// ValidDuration reports whether s is an ISO 8601:2004 duration in the format
-// of section 4.4.3.2, the only one xAPI allows:
+import "strconv"
+
+// Duration is an ISO 8601 duration as ParseDuration reads it: the value of
+// each component (0 when absent).
+type Duration struct {
+	Years, Months, Weeks, Days, Hours, Minutes, Seconds float64
+	// Time is set when the duration has a time part ("T").
+	Time bool
+	// Fraction is set when its last component has a decimal fraction.
+	Fraction bool
+}
+
+// ParseDuration parses an ISO 8601:2004 duration in the format of section
+// 4.4.3.2, the only one xAPI allows (Data 4.6, "ISO 8601 Durations"):
 //
 //	PnYnMnDTnHnMnS  (each component optional, at least one present, in this
 //	                 order; "T" only when an hour, minute or second follows)
@@ -11,64 +23,82 @@ package statements
 // fraction ("PT4H35M59.14S", "P0.5D"), written with "." or ",". The
 // alternative format (P0003-01-01T...) and signs are rejected, as are "P",
 // "PT" and "P1DT".
-func ValidDuration(s string) bool {
+//
+// Weeks combined with other components ("P1Y2W", "P4W1D") are rejected:
+// ISO 8601:2004, which xAPI cites, allows the week form only alone, and
+// the ADL conformance suite expects an LRS to refuse "P4W1D". (ISO
+// 8601-1:2019 allows the combination; xAPI has not adopted it.) This is the
+// one duration grammar of the LRS: result.duration (ValidDuration) and the
+// periods of compliance reporting (reporting.ParsePeriod) both use it.
+func ParseDuration(s string) (Duration, bool) {
+	var d Duration
 	if len(s) < 3 || s[0] != 'P' {
-		return false
+		return d, false
 	}
 	i := 1
 	// Weeks: PnW alone.
 	if s[len(s)-1] == 'W' {
 		j, ok := durationNumber(s, i)
-		return ok && j == len(s)-1
+		if !ok || j != len(s)-1 {
+			return d, false
+		}
+		d.Weeks, d.Fraction = durationValue(s[i:j])
+		return d, true
 	}
+	dateUnits := [...]*float64{&d.Years, &d.Months, &d.Days}
+	timeUnits := [...]*float64{&d.Hours, &d.Minutes, &d.Seconds}
 	const dateDesignators, timeDesignators = "YMD", "HMS"
-	designators := dateDesignators
+	designators, units := dateDesignators, dateUnits[:]
 	next := 0 // index in designators of the next allowed one
 	n := 0    // components seen
-	inTime := false
 	timeComponents := 0
-	fraction := false // the previous component had a fraction: nothing may follow
 	for i < len(s) {
 		if s[i] == 'T' {
-			if inTime || fraction {
-				return false
+			if d.Time || d.Fraction {
+				return d, false
 			}
-			inTime = true
-			designators = timeDesignators
+			d.Time = true
+			designators, units = timeDesignators, timeUnits[:]
 			next = 0
 			i++
 			if i == len(s) {
-				return false
+				return d, false
 			}
 			continue
 		}
-		if fraction {
-			return false
+		if d.Fraction { // only the last component may have a fraction
+			return d, false
 		}
 		j, ok := durationNumber(s, i)
 		if !ok || j >= len(s) {
-			return false
+			return d, false
 		}
-		fraction = j > i && hasFraction(s[i:j])
-		d := s[j]
 		k := next
-		for k < len(designators) && designators[k] != d {
+		for k < len(designators) && designators[k] != s[j] {
 			k++
 		}
 		if k == len(designators) {
-			return false
+			return d, false
 		}
+		*units[k], d.Fraction = durationValue(s[i:j])
 		next = k + 1
 		n++
-		if inTime {
+		if d.Time {
 			timeComponents++
 		}
 		i = j + 1
 	}
-	if inTime && timeComponents == 0 {
-		return false
+	if d.Time && timeComponents == 0 {
+		return d, false
 	}
-	return n > 0
+	return d, n > 0
+}
+
+// ValidDuration reports whether s is a duration as xAPI writes them (see
+// ParseDuration).
+func ValidDuration(s string) bool {
+	_, ok := ParseDuration(s)
+	return ok
 }
 
 // durationNumber scans digits with an optional "." or "," fraction starting
@@ -94,11 +124,18 @@ func durationNumber(s string, i int) (int, bool) {
 	return i, true
 }
 
-func hasFraction(num string) bool {
+// durationValue returns the value of a number durationNumber scanned (+Inf
+// beyond float64) and whether it has a fraction.
+func durationValue(num string) (float64, bool) {
+	fraction := false
 	for i := 0; i < len(num); i++ {
-		if num[i] == '.' || num[i] == ',' {
-			return true
+		if num[i] == ',' {
+			num = num[:i] + "." + num[i+1:]
+		}
+		if num[i] == '.' {
+			fraction = true
 		}
 	}
-	return false
+	v, _ := strconv.ParseFloat(num, 64) // digits and one "." only: at worst out of range, +Inf
+	return v, fraction
 }

@@ -1,6 +1,7 @@
 package statements
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -49,11 +50,18 @@ func TestValidLanguageTag(t *testing.T) {
 		"de-CH-1901", "sl-rozaj-biske", "hy-Latn-IT-arevela", "zh-yue-HK", "zh-min-nan", "x-whatever",
 		"qaa-Qaaa-QM-x-southern", "de-Qaaa", "en-US-x-twain", "en-a-myext-b-another", "i-klingon",
 		"en-GB-oed", "art-lojban", "sgn-BE-FR", "abcde", "abcdefgh", "en-1234",
+		// well-formed though unregistered (x/text/language refuses these)
+		"xx", "xx-YY", "en-t-xx",
+		// well-formed though invalid (a repeated variant or singleton)
+		"de-1901-1901", "en-a-xx-a-yy",
+		"und", "en-u-ca-gregory", "aaa-bbb-ccc-ddd", "x-a-b-c-d", "X-A",
 	}
 	bad := []string{
 		"", "e", "en_US", "en-", "-en", "en--US", "a12345678", "abcdefghi", "123", "en-US-",
 		"en-a", "en-x", "x", "en-a-b-c", "en US", "en-US!", "é", "en-abcdefghi", "12-US",
 		"en-x-123456789", "zh-Hant-abc",
+		// ill-formed, though x/text/language takes some of them
+		"en-Latn-Latn", "en-US-US", "i-foo", "en-GB-oed-x", "en_GB", "zh_Hant_TW", "s-something",
 	}
 	for _, s := range good {
 		if !ValidLanguageTag(s) {
@@ -77,6 +85,7 @@ func TestValidDuration(t *testing.T) {
 		"", "P", "PT", "P1DT", "T1H", "1H", "PT1S1M", "PT1H2H", "P1D1Y", "P4W1D", "P1DW", "PW",
 		"P-1D", "P+1D", "-P1D", "P1.D", "P.5D", "PT1.5H2M", "P1.5DT1H", "P0003-01-01T00:00:00", "pt1h",
 		"P1H", "PT1D", "P1Y1Y", "P 1D", "PT1S ", "P1TT1S", "PT1HT1M", "P1W2W", "PTW",
+		"P1Y2W", "P2WT1H", "P1.5W2D", "P1W,5",
 	}
 	for _, s := range good {
 		if !ValidDuration(s) {
@@ -87,6 +96,32 @@ func TestValidDuration(t *testing.T) {
 		if ValidDuration(s) {
 			t.Errorf("ValidDuration(%q) = true", s)
 		}
+	}
+}
+
+// TestParseDuration checks the components ParseDuration reads, which
+// reporting.ParsePeriod builds on.
+func TestParseDuration(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Duration
+	}{
+		{"P3Y1M29DT4H35M59.14S", Duration{Years: 3, Months: 1, Days: 29, Hours: 4, Minutes: 35, Seconds: 59.14, Time: true, Fraction: true}},
+		{"P4W", Duration{Weeks: 4}},
+		{"P1.5W", Duration{Weeks: 1.5, Fraction: true}},
+		{"P1Y6M", Duration{Years: 1, Months: 6}},
+		{"P0,5D", Duration{Days: 0.5, Fraction: true}},
+		{"PT16559.14S", Duration{Seconds: 16559.14, Time: true, Fraction: true}},
+		{"P1DT1S", Duration{Days: 1, Seconds: 1, Time: true}},
+		{"P0D", Duration{}},
+	} {
+		got, ok := ParseDuration(tc.in)
+		if !ok || got != tc.want {
+			t.Errorf("ParseDuration(%q) = %+v, %v; want %+v", tc.in, got, ok, tc.want)
+		}
+	}
+	if d, ok := ParseDuration("P" + strings.Repeat("9", 400) + "D"); !ok || !math.IsInf(d.Days, 1) {
+		t.Errorf("a huge number of days: %+v, %v", d, ok)
 	}
 }
 

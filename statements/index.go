@@ -1,6 +1,7 @@
 package statements
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -103,7 +104,7 @@ func Index(s map[string]any, rec *Record) {
 	switch objectTypeOf(obj) {
 	case "Activity":
 		if id, ok := obj["id"].(string); ok {
-			x.activities = appendUnique(x.activities, id)
+			x.activities.add(id)
 		}
 	case "Agent", "Group":
 		x.agent(&x.agents, obj)
@@ -129,7 +130,7 @@ func Index(s map[string]any, rec *Record) {
 		switch objectTypeOf(sub) {
 		case "Activity":
 			if id, ok := sub["id"].(string); ok {
-				x.relatedActs = appendUnique(x.relatedActs, id)
+				x.relatedActs.add(id)
 			}
 		case "Agent", "Group":
 			x.agent(&x.related, sub)
@@ -137,29 +138,80 @@ func Index(s map[string]any, rec *Record) {
 		x.context(obj["context"])
 	}
 
-	rec.Agents = x.agents
-	rec.RelatedAgents = without(x.related, x.agents)
-	rec.Activities = x.activities
-	rec.RelatedActivities = without(x.relatedActs, x.activities)
+	rec.Agents = x.agents.list
+	rec.RelatedAgents = x.related.without(&x.agents)
+	rec.Activities = x.activities.list
+	rec.RelatedActivities = x.relatedActs.without(&x.activities)
 }
 
 // indexer collects the lists of Index.
 type indexer struct {
-	agents, related         []string
-	activities, relatedActs []string
+	agents, related         orderedSet
+	activities, relatedActs orderedSet
+}
+
+// orderedSet is a list of distinct strings in the order they were first
+// added. A short list is searched; from setIndexAt elements on, a map
+// answers, so that indexing costs time linear in the size of the statement
+// however many people or activities it names.
+type orderedSet struct {
+	list []string
+	has  map[string]struct{} // nil while the list is short
+}
+
+// setIndexAt is the length from which an orderedSet keeps a map.
+const setIndexAt = 16
+
+func (o *orderedSet) contains(s string) bool {
+	if o.has != nil {
+		_, ok := o.has[s]
+		return ok
+	}
+	return slices.Contains(o.list, s)
+}
+
+func (o *orderedSet) add(s string) {
+	if o.contains(s) {
+		return
+	}
+	o.list = append(o.list, s)
+	switch {
+	case o.has != nil:
+		o.has[s] = struct{}{}
+	case len(o.list) == setIndexAt:
+		o.has = make(map[string]struct{}, 2*setIndexAt)
+		for _, e := range o.list {
+			o.has[e] = struct{}{}
+		}
+	}
+}
+
+// without returns the elements of o not in drop (o's list itself when none
+// is dropped).
+func (o *orderedSet) without(drop *orderedSet) []string {
+	if len(drop.list) == 0 {
+		return o.list
+	}
+	out := o.list[:0:0]
+	for _, s := range o.list {
+		if !drop.contains(s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // agent adds the key of an Agent or Group and the keys of its members to
-// *list.
-func (x *indexer) agent(list *[]string, a map[string]any) {
+// set.
+func (x *indexer) agent(set *orderedSet, a map[string]any) {
 	if k := AgentKey(a); k != "" {
-		*list = appendUnique(*list, k)
+		set.add(k)
 	}
 	members, _ := a["member"].([]any)
 	for _, m := range members {
 		if mm, ok := m.(map[string]any); ok {
 			if k := AgentKey(mm); k != "" {
-				*list = appendUnique(*list, k)
+				set.add(k)
 			}
 		}
 	}
@@ -190,13 +242,13 @@ func (x *indexer) context(v any) {
 		switch v := ca[key].(type) {
 		case map[string]any:
 			if id, ok := v["id"].(string); ok {
-				x.relatedActs = appendUnique(x.relatedActs, id)
+				x.relatedActs.add(id)
 			}
 		case []any:
 			for _, e := range v {
 				if m, ok := e.(map[string]any); ok {
 					if id, ok := m["id"].(string); ok {
-						x.relatedActs = appendUnique(x.relatedActs, id)
+						x.relatedActs.add(id)
 					}
 				}
 			}
@@ -217,35 +269,4 @@ func objectTypeOf(obj map[string]any) string {
 		return t
 	}
 	return "Activity"
-}
-
-func appendUnique(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
-	}
-	return append(list, s)
-}
-
-// without returns the elements of list not in drop (list itself when none
-// is dropped).
-func without(list, drop []string) []string {
-	if len(drop) == 0 {
-		return list
-	}
-	out := list[:0:0]
-	for _, s := range list {
-		keep := true
-		for _, d := range drop {
-			if s == d {
-				keep = false
-				break
-			}
-		}
-		if keep {
-			out = append(out, s)
-		}
-	}
-	return out
 }

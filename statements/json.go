@@ -253,9 +253,17 @@ func (d *decoder) number() (any, *decodeErr) {
 }
 
 // str scans a string starting at the opening quote. Strings without escapes
-// are sliced from the input; others are unescaped. Invalid UTF-8 and raw
-// control characters are errors; lone UTF-16 surrogates in \u escapes become
-// U+FFFD, as in encoding/json.
+// are sliced from the input; others are unescaped. Invalid UTF-8, raw
+// control characters and lone UTF-16 surrogates in \u escapes are errors.
+//
+// Lone surrogates ("\ud800" not followed by a low surrogate, or "\udc00"
+// alone) are refused rather than replaced with U+FFFD as encoding/json
+// does: RFC 8259 (section 8.2) leaves the behaviour of software receiving
+// them unpredictable, and RFC 7493 (I-JSON, section 2.1) forbids them, as
+// they name no Unicode character. The LRS stores and returns statements as
+// UTF-8, so it could keep such a string only by changing it, and a
+// statement must come back as it was sent (its signature, its
+// equivalence); a 400 tells the client at once.
 func (d *decoder) str() (string, *decodeErr) {
 	b := d.data
 	start := d.pos + 1
@@ -325,18 +333,20 @@ func (d *decoder) str() (string, *decodeErr) {
 				if !ok {
 					return "", d.fail("json-syntax", "invalid \\u escape at byte %d", i)
 				}
+				at := i
 				i += 6
 				if utf16.IsSurrogate(r) {
 					r2, ok2 := rune(-1), false
 					if i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' {
 						r2, ok2 = hex4(b, i+2)
 					}
-					if dec := utf16.DecodeRune(r, r2); ok2 && dec != utf8.RuneError {
-						r = dec
-						i += 6
-					} else {
-						r = utf8.RuneError
+					dec := utf16.DecodeRune(r, r2)
+					if !ok2 || dec == utf8.RuneError {
+						return "", d.fail("json-surrogate", "the escape %s at byte %d is a lone UTF-16 surrogate, which is no character (RFC 7493 section 2.1): "+
+							"escape a character outside the Basic Multilingual Plane as a pair such as \\ud83d\\ude00, or send it as UTF-8", b[at:at+6], at)
 					}
+					r = dec
+					i += 6
 				}
 				out = utf8.AppendRune(out, r)
 			default:

@@ -30,8 +30,16 @@ func ParseStatement(data []byte, v Version) (map[string]any, error) {
 
 // ParseStatements parses a POST body: one statement object or an array of
 // them. Paths in errors of a batch start with the index, e.g. "[3].verb.id".
-// An empty array yields no statements and no error. Two statements of a batch
-// with the same id are rejected (rule "duplicate-id").
+// Two statements of a batch with the same id are rejected (rule
+// "duplicate-id").
+//
+// An empty array yields no statements and no error, so POST [] stores
+// nothing and answers 200 with the empty array of ids. xAPI (Communication
+// 2.1.2) takes "an array of Statements or a single Statement" and returns
+// the array of their ids, with no minimum length; the ADL conformance suite
+// does not test it; lrsql accepts it too (yetanalytics/xapi-schema PR 86,
+// "Allow empty statement batches"). A client that flushes an empty queue
+// thus gets a success that changes nothing.
 func ParseStatements(data []byte, v Version) ([]map[string]any, error) {
 	tree, err := DecodeJSON(data)
 	if err != nil {

@@ -299,7 +299,7 @@ func (c *checker) definition(p *jpath, v any) error {
 		if it == "" {
 			return invalidAt(&q, "interaction-type-required", `"correctResponsesPattern" is only allowed in an interaction Activity: add "interactionType"`)
 		}
-		a, err := arrayAt(&q, v)
+		a, err := listAt(&q, v, MaxListEntries, "patterns")
 		if err != nil {
 			return err
 		}
@@ -326,7 +326,7 @@ func (c *checker) definition(p *jpath, v any) error {
 		if !componentListAllowed(it, key) {
 			return invalidAt(&q, "interaction-components", "%q is not allowed with interactionType %q (%s)", key, it, componentListsFor(it))
 		}
-		a, err := arrayAt(&q, v)
+		a, err := listAt(&q, v, MaxListEntries, "components")
 		if err != nil {
 			return err
 		}
@@ -636,7 +636,7 @@ func (c *checker) contextPeople(p *jpath, m map[string]any, key, objType, kind s
 		return err
 	}
 	q := p.k(key)
-	a, err := arrayAt(&q, v)
+	a, err := listAt(&q, v, MaxListEntries, key)
 	if err != nil {
 		return err
 	}
@@ -697,7 +697,7 @@ func (c *checker) contextPeople(p *jpath, m map[string]any, key, objType, kind s
 			return err
 		} else if ok {
 			s := r.k("relevantTypes")
-			ra, err := arrayAt(&s, rv)
+			ra, err := listAt(&s, rv, MaxListEntries, "IRIs")
 			if err != nil {
 				return err
 			}
@@ -738,6 +738,9 @@ func (c *checker) contextActivities(p *jpath, v any) error {
 				return err
 			}
 		case []any:
+			if _, err := listAt(&q, x, MaxListEntries, "Activities"); err != nil {
+				return err
+			}
 			for n, e := range x {
 				r := q.i(n)
 				am, err := objectAt(&r, e)
@@ -756,7 +759,7 @@ func (c *checker) contextActivities(p *jpath, v any) error {
 }
 
 func (c *checker) attachments(p *jpath, v any) error {
-	a, err := arrayAt(p, v)
+	a, err := listAt(p, v, MaxListEntries, "attachments")
 	if err != nil {
 		return err
 	}

@@ -84,7 +84,7 @@ func (c *checker) group(p *jpath, m map[string]any) error {
 		return nil
 	}
 	q := p.k("member")
-	a, err := arrayAt(&q, v)
+	a, err := listAt(&q, v, MaxGroupMembers, "members")
 	if err != nil {
 		return err
 	}

@@ -345,6 +345,7 @@ func invalidCases(t *testing.T) []invalidCase {
 		{"duration order", b("result.duration", "PT1S1M"), "result.duration", "duration", ""},
 		{"duration repeated", b("result.duration", "PT1H2H"), "result.duration", "duration", ""},
 		{"duration weeks mixed", b("result.duration", "P4W1D"), "result.duration", "duration", ""},
+		{"duration years and weeks", b("result.duration", "P1Y2W"), "result.duration", "duration", ""},
 		{"duration alternative format", b("result.duration", "P0003-01-01T00:00:00"), "result.duration", "duration", ""},
 		{"duration fraction not last", b("result.duration", "PT1.5H2M"), "result.duration", "duration", ""},
 		{"duration number", b("result.duration", 60), "result.duration", "type", ""},
