@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v5"
+	"golang.org/x/time/rate"
 
 	"github.com/xapi-lrs/lrs/errs"
 )
@@ -19,32 +20,26 @@ const (
 	DefaultRequestTimeout = 2 * time.Minute
 )
 
-// rateLimiter keeps a token bucket per credential key: each request takes a
-// token; tokens come back at rate per second up to burst. A client over its
-// rate gets 429 with Retry-After.
+// rateLimiter limits the requests of each credential: a token bucket
+// (golang.org/x/time/rate) per credential key holding burst requests and
+// refilled at rate per second. A client over its rate gets 429 with
+// Retry-After.
+//
+// A clock that steps back neither refills nor drains a bucket: rate.Limiter
+// measures no time across a backward step. After one, it measures from the
+// earlier time, so when the clock comes forward again a bucket may refill
+// by up to one burst more than it would have; the hand-written bucket this
+// replaces kept the later time instead. Erring that way lets clients in.
 type rateLimiter struct {
-	rate  float64 // tokens per second; <= 0: no limit
-	burst float64
-	now   func() time.Time
-
-	mu      sync.Mutex
-	buckets map[string]*bucket
+	rate float64 // requests per second; <= 0: no limit
+	set  *limiters
 }
 
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-// maxBuckets bounds the limiter's memory; when full it starts afresh (a
-// full bucket for everyone), which errs on the side of letting clients in.
-const maxBuckets = 100000
-
-func newRateLimiter(rate float64, burst int, now func() time.Time) *rateLimiter {
+func newRateLimiter(rps float64, burst int, now func() time.Time) *rateLimiter {
 	if burst <= 0 {
-		burst = int(math.Max(1, 2*rate))
+		burst = int(math.Max(1, 2*rps))
 	}
-	return &rateLimiter{rate: rate, burst: float64(burst), now: now, buckets: make(map[string]*bucket)}
+	return &rateLimiter{rate: rps, set: newLimiters(rate.Limit(rps), burst, now)}
 }
 
 // allow takes a token for key, or returns an errs.TooManyRequests error and
@@ -53,30 +48,89 @@ func (l *rateLimiter) allow(c *echo.Context, key string) error {
 	if l == nil || l.rate <= 0 {
 		return nil
 	}
-	now := l.now()
-	l.mu.Lock()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= maxBuckets {
-			l.buckets = make(map[string]*bucket)
-		}
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[key] = b
-	}
-	// A clock that steps back must not drain the bucket.
-	if elapsed := now.Sub(b.last); elapsed > 0 {
-		b.tokens = math.Min(l.burst, b.tokens+elapsed.Seconds()*l.rate)
-		b.last = now
-	}
-	if b.tokens >= 1 {
-		b.tokens--
-		l.mu.Unlock()
+	now := l.set.now()
+	lim := l.set.get(key)
+	if lim.AllowN(now, 1) {
 		return nil
 	}
-	wait := (1 - b.tokens) / l.rate
-	l.mu.Unlock()
-	c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait))))
+	setRetryAfter(c, lim, now)
 	return errs.E(errs.TooManyRequests, "this credential is over its rate limit of %g requests per second; retry after the Retry-After seconds", l.rate)
+}
+
+// setRetryAfter sets the Retry-After header to the whole seconds until lim
+// has a token again, at least 1.
+func setRetryAfter(c *echo.Context, lim *rate.Limiter, now time.Time) {
+	wait := (1 - lim.TokensAt(now)) / float64(lim.Limit())
+	c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait)))))
+}
+
+// limiters keeps a rate.Limiter per key (a credential key, a client
+// address), made on first use. A limiter left alone until it has refilled
+// is the same as a new one, so such idle limiters are dropped, once a
+// minute and whenever the set is full: memory is bounded by the keys
+// active within one refill time, and by maxLimiters.
+type limiters struct {
+	limit rate.Limit
+	burst int
+	now   func() time.Time
+
+	mu    sync.RWMutex
+	m     map[string]*rate.Limiter
+	swept time.Time
+}
+
+// maxLimiters bounds a set of limiters. When it is full of busy ones, a
+// tenth of them, arbitrary ones, are dropped (they start afresh, with a full
+// bucket), which errs on the side of letting clients in.
+const maxLimiters = 100000
+
+func newLimiters(limit rate.Limit, burst int, now func() time.Time) *limiters {
+	return &limiters{limit: limit, burst: burst, now: now, m: make(map[string]*rate.Limiter)}
+}
+
+// peek returns key's limiter, or nil when it has none (a full bucket).
+func (ls *limiters) peek(key string) *rate.Limiter {
+	ls.mu.RLock()
+	defer ls.mu.RUnlock()
+	return ls.m[key]
+}
+
+// get returns key's limiter, making one if needed.
+func (ls *limiters) get(key string) *rate.Limiter {
+	if l := ls.peek(key); l != nil {
+		return l
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if l := ls.m[key]; l != nil {
+		return l
+	}
+	if now := ls.now(); len(ls.m) >= maxLimiters || now.Sub(ls.swept).Abs() >= time.Minute {
+		ls.sweep(now)
+	}
+	l := rate.NewLimiter(ls.limit, ls.burst)
+	ls.m[key] = l
+	return l
+}
+
+// sweep drops the limiters that have refilled, then, if the set is still
+// full, arbitrary ones (map order is random) down to nine tenths.
+func (ls *limiters) sweep(now time.Time) {
+	ls.swept = now
+	for k, l := range ls.m {
+		if l.TokensAt(now) >= float64(ls.burst) {
+			delete(ls.m, k)
+		}
+	}
+	if len(ls.m) < maxLimiters {
+		return
+	}
+	for k := range ls.m {
+		if len(ls.m) < maxLimiters*9/10 {
+			break
+		}
+		delete(ls.m, k)
+	}
 }
 
 // secure sets the security headers every response carries, and bounds the
