@@ -3,6 +3,7 @@ package lrs
 import (
 	"context"
 	"math"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -131,6 +132,152 @@ func (ls *limiters) sweep(now time.Time) {
 		}
 		delete(ls.m, k)
 	}
+}
+
+// Failed logins are throttled (failureThrottle), so that guessing secrets
+// is slow and cheap to refuse. Only guesses count: a wrong secret or an
+// unknown key, of HTTP Basic (on any route, also in the form of the
+// alternate request syntax) or of the token endpoint. Requests without
+// credentials, with a revoked credential or one of a disabled tenant guess
+// nothing and are not counted; neither are bad bearer tokens, which are
+// signed and cannot be guessed. Three kinds of token buckets (rate.Limiter)
+// hold the failures allowed:
+//
+//   - per client address (an IPv6 address counts per /64):
+//     failureAddrBurst, then one more per second, whatever the keys;
+//   - per key: failureKeyBurst, then one more per second, whatever the
+//     addresses: this slows a guessing spread over many addresses;
+//   - per key and address, for a pair known to be good (below):
+//     failureAddrBurst, then one more per second.
+//
+// An attempt that an empty bucket applies to is answered 429 with
+// Retry-After (the seconds until the bucket has room, 1 at the steady
+// rate) before its secret is checked, so that a throttled client learns
+// nothing, and it empties no bucket further.
+//
+// Lockouts. Keys are not secret (a statement's authority names its key),
+// so anyone could keep a key's bucket empty and lock out the client that
+// owns it. A key and address pair that authenticated within goodFor is
+// therefore known to be good: the per-address and per-key buckets do not
+// apply to it, only its own pair bucket, which only wrong secrets sent with
+// that key from that very address empty. An LMS that works keeps working
+// whatever is sent from other addresses, and whatever other keys are tried
+// from its own. A client new to a key waits (Retry-After: 1) only while a
+// guessing of that key spread over many addresses lasts; one address alone
+// cannot hold a key's bucket empty, as its own empties first
+// (failureAddrBurst < failureKeyBurst) and then it gets no more guesses
+// than the key's bucket refills. Only someone sending wrong secrets for the
+// very key from the very address of a client can lock that client out:
+// from there, nothing tells them apart.
+//
+// Behind a reverse proxy every client has the proxy's address unless echo
+// is told where to find the client's (Echo.IPExtractor, trusting the
+// proxy's X-Forwarded-For); then the per-address bucket is shared by all,
+// and clients known to be good still get in.
+type failureThrottle struct {
+	now    func() time.Time
+	byAddr *limiters
+	byKey  *limiters
+	byPair *limiters // only for pairs known to be good
+
+	mu        sync.RWMutex
+	good      map[string]time.Time // pair -> last success
+	goodSwept time.Time
+}
+
+// The failure throttle's budgets.
+const (
+	failureAddrBurst = 20
+	failureKeyBurst  = 50
+	failureRate      = 1 // failures per second, once a bucket is empty
+	// goodFor is how long a pair that authenticated stays known to be good.
+	goodFor = 24 * time.Hour
+)
+
+func newFailureThrottle(now func() time.Time) *failureThrottle {
+	return &failureThrottle{now: now,
+		byAddr: newLimiters(failureRate, failureAddrBurst, now),
+		byKey:  newLimiters(failureRate, failureKeyBurst, now),
+		byPair: newLimiters(failureRate, failureAddrBurst, now),
+		good:   make(map[string]time.Time)}
+}
+
+// pairOf names a key and address pair (an address has no NUL).
+func pairOf(key, addr string) string { return key + "\x00" + addr }
+
+// check returns an errs.TooManyRequests error, and sets Retry-After, when
+// attempts with key from addr are throttled.
+func (ft *failureThrottle) check(c *echo.Context, key, addr string) error {
+	now := ft.now()
+	pair := pairOf(key, addr)
+	buckets := []*rate.Limiter{ft.byPair.peek(pair)}
+	if !ft.isGood(pair, now) {
+		buckets = []*rate.Limiter{ft.byAddr.peek(addr), ft.byKey.peek(key)}
+	}
+	for _, lim := range buckets {
+		if lim != nil && lim.TokensAt(now) < 1 {
+			setRetryAfter(c, lim, now)
+			return errs.E(errs.TooManyRequests,
+				"too many failed authentications with this key or from this address; retry after the Retry-After seconds")
+		}
+	}
+	return nil
+}
+
+// failed counts a wrong key or secret sent with key from addr.
+func (ft *failureThrottle) failed(key, addr string) {
+	now := ft.now()
+	ft.byAddr.get(addr).AllowN(now, 1)
+	ft.byKey.get(key).AllowN(now, 1)
+	if pair := pairOf(key, addr); ft.isGood(pair, now) {
+		ft.byPair.get(pair).AllowN(now, 1)
+	}
+}
+
+func (ft *failureThrottle) isGood(pair string, now time.Time) bool {
+	ft.mu.RLock()
+	last, ok := ft.good[pair]
+	ft.mu.RUnlock()
+	return ok && now.Sub(last) < goodFor
+}
+
+// succeeded records that key authenticated from addr. The record is
+// renewed at most once a minute, so that most requests only read it.
+func (ft *failureThrottle) succeeded(key, addr string) {
+	now := ft.now()
+	pair := pairOf(key, addr)
+	ft.mu.RLock()
+	last, ok := ft.good[pair]
+	ft.mu.RUnlock()
+	if ok && now.Sub(last).Abs() < time.Minute {
+		return
+	}
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	if full := len(ft.good) >= maxLimiters; full || now.Sub(ft.goodSwept).Abs() >= time.Hour {
+		// Drop the expired records and, when full, arbitrary ones down to
+		// nine tenths, as limiters.sweep does.
+		ft.goodSwept = now
+		for p, last := range ft.good {
+			if now.Sub(last) >= goodFor || full && len(ft.good) >= maxLimiters*9/10 {
+				delete(ft.good, p)
+			}
+		}
+	}
+	ft.good[pair] = now
+}
+
+// clientAddr is the address the failure throttle counts a request's
+// failures by: the client's IP address (echo's RealIP), an IPv6 address
+// cut to its /64, as one host commonly holds all of a /64.
+func clientAddr(c *echo.Context) string {
+	ip := c.RealIP()
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Is4() || a.Is4In6() {
+		return ip
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }
 
 // secure sets the security headers every response carries, and bounds the

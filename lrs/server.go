@@ -106,6 +106,7 @@ type Server struct {
 	creds *credCache
 
 	limiter      *rateLimiter
+	failures     *failureThrottle // guard.go
 	authFailures atomic.Uint64
 	echo         *echo.Echo
 
@@ -159,6 +160,7 @@ func New(cfg Config) *Server {
 		now:            cfg.Now,
 		creds:          newCredCache(cfg.Credentials, cfg.Tenants, cfg.CredentialTTL, cfg.Now),
 		limiter:        newRateLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
+		failures:       newFailureThrottle(cfg.Now),
 		defaultVersion: statements.V200,
 	}
 	s.initOps()
