@@ -110,6 +110,8 @@ type Server struct {
 	authFailures atomic.Uint64
 	echo         *echo.Echo
 
+	anonymousForms atomic.Int64 // bytes of forms read before their sender is known (protocol.go)
+
 	defaultVersion statements.Version
 
 	metrics *metrics   // metrics.go
