@@ -14,11 +14,51 @@ import (
 // Admin carries out the administrative actions on tenants and credentials,
 // for the command line and the admin API alike, and records each in the
 // audit log.
+//
+// Caller is the credential the admin API acts for; nil means the command
+// line, which is the operator's own tool and may do anything. A caller may:
+//
+//   - create, rotate or revoke only credentials whose every scope it holds
+//     itself or implies (see Implies): no one hands out, takes over (a
+//     rotation shows the new secret) or locks out a credential that can do
+//     more than they can; so a credential holding only admin cannot touch
+//     one holding tenants/admin, or all;
+//   - act only on credentials of its own tenant, unless it is an operator
+//     (IsOperator);
+//   - create, disable and enable tenants only with tenants/admin.
 type Admin struct {
 	Credentials CredentialStore
 	Tenants     TenantStore
 	Audit       AuditLog
 	Now         func() time.Time // nil: time.Now
+	Caller      *Credential      // nil: the command line
+}
+
+// mayManage returns an errs.Forbidden error unless the caller may create,
+// rotate or revoke (verb) a credential of tenant with scopes.
+func (a *Admin) mayManage(verb, tenant string, scopes []string) error {
+	if a.Caller == nil {
+		return nil
+	}
+	if tenant != a.Caller.TenantName() && !a.Caller.IsOperator() {
+		return errs.E(errs.Forbidden, "only an operator credential (scope %s of the default tenant) may act on another tenant",
+			ScopeTenantsAdmin)
+	}
+	if lacks := Lacks(a.Caller.Scopes, scopes); len(lacks) > 0 {
+		return errs.E(errs.Forbidden,
+			"a credential may %s only credentials whose scopes it holds itself; this one does not hold %s",
+			verb, strings.Join(lacks, ", "))
+	}
+	return nil
+}
+
+// mayManageTenants returns an errs.Forbidden error unless the caller may
+// create, disable or enable tenants.
+func (a *Admin) mayManageTenants() error {
+	if a.Caller != nil && !a.Caller.IsOperator() {
+		return errs.E(errs.Forbidden, "only an operator credential (scope %s of the default tenant) manages tenants", ScopeTenantsAdmin)
+	}
+	return nil
 }
 
 func (a *Admin) now() time.Time {
@@ -35,6 +75,9 @@ func (a *Admin) record(ctx context.Context, tenant, actor, action, target, detai
 
 // CreateTenant creates a tenant.
 func (a *Admin) CreateTenant(ctx context.Context, actor, name string) (*Tenant, error) {
+	if err := a.mayManageTenants(); err != nil {
+		return nil, err
+	}
 	if !ValidTenantName(name) {
 		return nil, errs.Invalidf("name", "tenant-name",
 			"a tenant name is 1 to 63 lowercase letters, digits and inner hyphens, like oslo or bergen-kommune; got %q", name)
@@ -50,6 +93,9 @@ func (a *Admin) CreateTenant(ctx context.Context, actor, name string) (*Tenant, 
 // credentials and tokens are refused; its data stays. The default tenant
 // cannot be disabled (it holds the operators' credentials).
 func (a *Admin) SetTenantDisabled(ctx context.Context, actor, name string, disabled bool) (*Tenant, error) {
+	if err := a.mayManageTenants(); err != nil {
+		return nil, err
+	}
 	if name == DefaultTenant && disabled {
 		return nil, errs.Invalidf("name", "tenant-default", "the default tenant cannot be disabled")
 	}
@@ -94,6 +140,9 @@ func (a *Admin) CreateCredential(ctx context.Context, actor string, n NewCredent
 			return nil, "", errs.Invalidf("scopes", "scope-unknown", "unknown scope %q (known: %s)", s, strings.Join(KnownScopes, ", "))
 		}
 	}
+	if err := a.mayManage("create", n.Tenant, n.Scopes); err != nil {
+		return nil, "", err
+	}
 	if n.Tenant != DefaultTenant && slices.Contains(n.Scopes, ScopeTenantsAdmin) {
 		return nil, "", errs.Invalidf("scopes", "scope-tenants-admin",
 			"the %s scope manages every tenant; only credentials of the default tenant may hold it", ScopeTenantsAdmin)
@@ -128,6 +177,9 @@ func (a *Admin) CreateCredential(ctx context.Context, actor string, n NewCredent
 // RotateCredential gives a credential a new random secret; the old one
 // keeps working for grace (0: not at all).
 func (a *Admin) RotateCredential(ctx context.Context, actor string, c *Credential, grace time.Duration) (*Credential, string, error) {
+	if err := a.mayManage("rotate", c.Tenant, c.Scopes); err != nil {
+		return nil, "", err
+	}
 	if c.Revoked {
 		return nil, "", errs.Invalidf("key", "credential-revoked", "credential %q is revoked; create a new one", c.Key)
 	}
@@ -146,6 +198,9 @@ func (a *Admin) RotateCredential(ctx context.Context, actor string, c *Credentia
 
 // RevokeCredential revokes a credential for good.
 func (a *Admin) RevokeCredential(ctx context.Context, actor string, c *Credential) (*Credential, error) {
+	if err := a.mayManage("revoke", c.Tenant, c.Scopes); err != nil {
+		return nil, err
+	}
 	u := *c
 	u.Revoked = true
 	u.PreviousSecretHash, u.PreviousUntil = "", time.Time{}

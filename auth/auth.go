@@ -184,3 +184,51 @@ func (c *Credential) Has(scopes ...string) bool {
 	}
 	return false
 }
+
+// TenantName is c's tenant; an empty Tenant is the default tenant.
+func (c *Credential) TenantName() string {
+	if c.Tenant == "" {
+		return DefaultTenant
+	}
+	return c.Tenant
+}
+
+// IsOperator reports whether c may act on every tenant: a credential of the
+// default tenant holding tenants/admin.
+func (c *Credential) IsOperator() bool {
+	return c.TenantName() == DefaultTenant && c.Has(ScopeTenantsAdmin)
+}
+
+// impliedScopes lists the xAPI scopes that a broader one grants all of. The
+// project's own scopes (admin, tenants/admin, reports/read, roster/write)
+// imply nothing and are implied by nothing but themselves.
+var impliedScopes = map[string][]string{
+	ScopeAll: {ScopeAllRead, ScopeStatementsWrite, ScopeStatementsRead,
+		ScopeStatementsReadMine, ScopeState, ScopeDefine, ScopeProfile},
+	ScopeAllRead:        {ScopeStatementsRead, ScopeStatementsReadMine},
+	ScopeStatementsRead: {ScopeStatementsReadMine},
+}
+
+// Implies reports whether holding the scopes held grants scope: each scope
+// grants itself, all grants every xAPI scope, all/read and statements/read
+// the narrower read scopes.
+func Implies(held []string, scope string) bool {
+	for _, h := range held {
+		if h == scope || slices.Contains(impliedScopes[h], scope) {
+			return true
+		}
+	}
+	return false
+}
+
+// Lacks returns the scopes of wanted that held does not grant, in order;
+// none when held grants them all.
+func Lacks(held, wanted []string) []string {
+	var out []string
+	for _, s := range wanted {
+		if !Implies(held, s) && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -76,6 +77,27 @@ func BenchmarkCheckSecret(b *testing.B) {
 	for b.Loop() {
 		if !c.CheckSecret("0123456789abcdef0123456789abcdef0123456789abcdef", time.Time{}) {
 			b.Fatal("rejected")
+		}
+	}
+}
+
+func TestImpliesAndLacks(t *testing.T) {
+	tests := []struct {
+		held, wanted, lacks []string
+	}{
+		{held: []string{ScopeAll}, wanted: []string{ScopeStatementsWrite, ScopeState, ScopeStatementsReadMine}},
+		{held: []string{ScopeAllRead}, wanted: []string{ScopeStatementsRead}},
+		{held: []string{ScopeAllRead}, wanted: []string{ScopeAll, ScopeStatementsWrite}, lacks: []string{ScopeAll, ScopeStatementsWrite}},
+		{held: []string{ScopeAdmin}, wanted: []string{ScopeAdmin}},
+		{held: []string{ScopeAdmin}, wanted: []string{ScopeTenantsAdmin, ScopeAdmin}, lacks: []string{ScopeTenantsAdmin}},
+		// The project's scopes are implied by nothing else, not even all.
+		{held: []string{ScopeAll}, wanted: []string{ScopeAdmin, ScopeReportsRead, ScopeRosterWrite},
+			lacks: []string{ScopeAdmin, ScopeReportsRead, ScopeRosterWrite}},
+		{held: []string{ScopeTenantsAdmin}, wanted: []string{ScopeAdmin, ScopeAll}, lacks: []string{ScopeAdmin, ScopeAll}},
+	}
+	for _, tt := range tests {
+		if got := Lacks(tt.held, tt.wanted); !slices.Equal(got, tt.lacks) {
+			t.Errorf("Lacks(%v, %v) = %v, want %v", tt.held, tt.wanted, got, tt.lacks)
 		}
 	}
 }

@@ -36,13 +36,11 @@ func (s *Server) adminRoutes(g *echo.Group) {
 	g.GET("/audit", s.listAudit, admin...)
 }
 
-func (s *Server) admin() *auth.Admin {
-	return &auth.Admin{Credentials: s.cfg.Credentials, Tenants: s.cfg.Tenants, Audit: s.cfg.Audit, Now: s.now}
-}
-
-// isOperator reports whether the caller may act across tenants.
-func isOperator(c *auth.Credential) bool {
-	return c.Tenant == auth.DefaultTenant && c.Has(auth.ScopeTenantsAdmin)
+// admin returns the administrative actions on behalf of the request's
+// credential: the domain decides what it may do (auth.Admin.Caller).
+func (s *Server) admin(c *echo.Context) *auth.Admin {
+	return &auth.Admin{Credentials: s.cfg.Credentials, Tenants: s.cfg.Tenants, Audit: s.cfg.Audit, Now: s.now,
+		Caller: state(c).cred}
 }
 
 type tenantJSON struct {
@@ -139,7 +137,7 @@ func (s *Server) createTenant(c *echo.Context) error {
 	if err := readJSON(c, &req); err != nil {
 		return err
 	}
-	t, err := s.admin().CreateTenant(c.Request().Context(), state(c).cred.Key, req.Name)
+	t, err := s.admin(c).CreateTenant(c.Request().Context(), state(c).cred.Key, req.Name)
 	if err != nil {
 		return err
 	}
@@ -148,7 +146,7 @@ func (s *Server) createTenant(c *echo.Context) error {
 
 func (s *Server) setTenantDisabled(disabled bool) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		t, err := s.admin().SetTenantDisabled(c.Request().Context(), state(c).cred.Key, c.Param("name"), disabled)
+		t, err := s.admin(c).SetTenantDisabled(c.Request().Context(), state(c).cred.Key, c.Param("name"), disabled)
 		if err != nil {
 			return err
 		}
@@ -164,7 +162,7 @@ func tenantParam(c *echo.Context, given string) (string, error) {
 	if given == "" || given == caller.Tenant {
 		return tenantOf(caller), nil
 	}
-	if !isOperator(caller) {
+	if !caller.IsOperator() {
 		return "", errs.E(errs.Forbidden, "only an operator credential (scope %s) may act on another tenant", auth.ScopeTenantsAdmin)
 	}
 	return given, nil
@@ -206,17 +204,12 @@ func (s *Server) createCredential(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	caller := state(c).cred
-	for _, sc := range req.Scopes {
-		if sc == auth.ScopeTenantsAdmin && !isOperator(caller) {
-			return errs.E(errs.Forbidden, "only an operator credential may grant %s", auth.ScopeTenantsAdmin)
-		}
-	}
-	cr, secret, err := s.admin().CreateCredential(c.Request().Context(), caller.Key,
+	cr, secret, err := s.admin(c).CreateCredential(c.Request().Context(), state(c).cred.Key,
 		auth.NewCredential{Tenant: tenant, Name: req.Name, Scopes: req.Scopes})
 	if err != nil {
 		return err
 	}
+	s.creds.forget(cr.Key) // a key tried before it existed works at once
 	return writeJSON(c, http.StatusCreated, s.toCredentialJSON(cr, secret))
 }
 
@@ -233,7 +226,7 @@ func (s *Server) targetCredential(c *echo.Context) (*auth.Credential, error) {
 		return nil, err
 	}
 	caller := state(c).cred
-	if cr.Tenant != caller.Tenant && !isOperator(caller) {
+	if cr.Tenant != caller.Tenant && !caller.IsOperator() {
 		return nil, notFound
 	}
 	return cr, nil
@@ -264,7 +257,7 @@ func (s *Server) rotateCredential(c *echo.Context) error {
 			return errs.Invalidf("grace", "grace", "grace is how long the old secret keeps working, like \"24h\", at most 720h; got %q", req.Grace)
 		}
 	}
-	u, secret, err := s.admin().RotateCredential(c.Request().Context(), state(c).cred.Key, cr, grace)
+	u, secret, err := s.admin(c).RotateCredential(c.Request().Context(), state(c).cred.Key, cr, grace)
 	if err != nil {
 		return err
 	}
@@ -277,7 +270,7 @@ func (s *Server) revokeCredential(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err := s.admin().RevokeCredential(c.Request().Context(), state(c).cred.Key, cr)
+	u, err := s.admin(c).RevokeCredential(c.Request().Context(), state(c).cred.Key, cr)
 	if err != nil {
 		return err
 	}

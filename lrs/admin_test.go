@@ -9,14 +9,15 @@ import (
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/lrs"
+	"github.com/xapi-lrs/lrs/tokens"
 )
 
 // adminServer is a test server with an operator credential "op" (scopes
-// tenants/admin and admin in the default tenant).
+// tenants/admin, admin and all in the default tenant).
 func adminServer(t *testing.T, edit ...func(*lrs.Config)) *testServer {
 	s := newServer(t, edit...)
 	if err := s.db.CreateCredential(context.Background(), &auth.Credential{Key: "op", SecretHash: auth.HashSecret("op-secret"),
-		Tenant: auth.DefaultTenant, Scopes: []string{auth.ScopeTenantsAdmin, auth.ScopeAdmin}, Created: time.Now().UTC()}); err != nil {
+		Tenant: auth.DefaultTenant, Scopes: []string{auth.ScopeTenantsAdmin, auth.ScopeAdmin, auth.ScopeAll}, Created: time.Now().UTC()}); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -48,13 +49,14 @@ func TestAdminAPI(t *testing.T) {
 		t.Errorf("tenants: %s", r.body)
 	}
 
-	// The operator creates oslo's admin credential; oslo's admin creates an LMS credential.
+	// The operator creates oslo's admin credential; oslo's admin creates an
+	// LMS credential (with scopes it holds itself, through all).
 	var osloAdmin, lms struct {
 		Key, Secret, Tenant string
 		Scopes              []string
 	}
 	r = s.do(req{method: "POST", path: "/api/v1/admin/credentials", key: "op",
-		body: `{"name":"oslo it","scopes":["admin"],"tenant":"oslo"}`})
+		body: `{"name":"oslo it","scopes":["admin","all"],"tenant":"oslo"}`})
 	expect(t, r, http.StatusCreated)
 	r.json(t, &osloAdmin)
 	if osloAdmin.Tenant != "oslo" || len(osloAdmin.Secret) < 32 {
@@ -185,5 +187,103 @@ func TestSecurityHeaders(t *testing.T) {
 				t.Errorf("status %d: %s = %q, want %q", r.status, h, got, want)
 			}
 		}
+	}
+}
+
+// TestAdminCannotExceedItsScopes checks that a credential cannot create,
+// rotate (and so take over) or revoke a credential that can do more than it
+// can: an admin of the default tenant holding only admin cannot touch the
+// operator's credential or one holding all, and a token narrowed to admin
+// is no broader than its scope.
+func TestAdminCannotExceedItsScopes(t *testing.T) {
+	s, _ := tokenServer(t, tokens.Config{})
+	ctx := context.Background()
+	for key, scopes := range map[string][]string{
+		"op":         {auth.ScopeTenantsAdmin, auth.ScopeAdmin, auth.ScopeAll},
+		"adminonly":  {auth.ScopeAdmin},
+		"adminall":   {auth.ScopeAdmin, auth.ScopeAll},
+		"peer-admin": {auth.ScopeAdmin},
+	} {
+		if err := s.db.CreateCredential(ctx, &auth.Credential{Key: key, SecretHash: auth.HashSecret(key + "-secret"),
+			Name: key + " app", Tenant: auth.DefaultTenant, Scopes: scopes, Created: time.Now().UTC()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := func(as, method, path, body string) *response {
+		return s.do(req{method: method, path: "/api/v1/admin/" + path, key: as, body: body})
+	}
+	refused := func(what string, r *response, lacking string) {
+		t.Helper()
+		expect(t, r, http.StatusForbidden)
+		if msg := errorMessage(t, r); !strings.Contains(msg, "holds itself") || !strings.Contains(msg, lacking) {
+			t.Errorf("%s: message %q does not say that the caller lacks %s", what, msg, lacking)
+		}
+	}
+	// stillWorks checks that a credential the refused calls aimed at still
+	// authenticates with its old secret: it is neither rotated nor revoked.
+	stillWorks := func(key string) {
+		t.Helper()
+		if r := s.do(req{method: "GET", path: "/xapi/statements", key: key}); r.status == http.StatusUnauthorized {
+			t.Errorf("%s no longer works with its old secret: %d %s", key, r.status, r.body)
+		}
+	}
+
+	// A credential holding only admin.
+	refused("rotate the operator", admin("adminonly", "POST", "credentials/op/rotate", ""), auth.ScopeTenantsAdmin)
+	refused("revoke the operator", admin("adminonly", "POST", "credentials/op/revoke", ""), auth.ScopeTenantsAdmin)
+	refused("rotate all", admin("adminonly", "POST", "credentials/admin/rotate", `{"grace":"1h"}`), auth.ScopeAll)
+	refused("revoke all", admin("adminonly", "POST", "credentials/admin/revoke", ""), auth.ScopeAll)
+	refused("rotate admin+all", admin("adminonly", "POST", "credentials/adminall/rotate", ""), auth.ScopeAll)
+	refused("revoke a writer", admin("adminonly", "POST", "credentials/writer/revoke", ""), auth.ScopeStatementsWrite)
+	refused("create tenants/admin", admin("adminonly", "POST", "credentials", `{"name":"x","scopes":["tenants/admin"]}`),
+		auth.ScopeTenantsAdmin)
+	refused("create all", admin("adminonly", "POST", "credentials", `{"name":"x","scopes":["admin","all"]}`), auth.ScopeAll)
+	refused("create a reader", admin("adminonly", "POST", "credentials", `{"name":"x","scopes":["statements/read"]}`),
+		auth.ScopeStatementsRead)
+	for _, key := range []string{"op", "admin", "adminall", "writer"} {
+		stillWorks(key)
+	}
+	// ... and it may still manage its peers and what it creates.
+	r := admin("adminonly", "POST", "credentials", `{"name":"helpdesk","scopes":["admin"]}`)
+	expect(t, r, http.StatusCreated)
+	var created struct{ Key, Secret string }
+	r.json(t, &created)
+	expect(t, admin("adminonly", "POST", "credentials/"+created.Key+"/rotate", ""), http.StatusOK)
+	expect(t, admin("adminonly", "POST", "credentials/peer-admin/revoke", ""), http.StatusOK)
+
+	// A credential holding admin and all manages the xAPI scopes, not the
+	// operator.
+	expect(t, admin("adminall", "POST", "credentials", `{"name":"lms","scopes":["statements/write","state","all/read"]}`),
+		http.StatusCreated)
+	expect(t, admin("adminall", "POST", "credentials/reader/rotate", ""), http.StatusOK)
+	refused("rotate the operator", admin("adminall", "POST", "credentials/op/rotate", ""), auth.ScopeTenantsAdmin)
+	stillWorks("op")
+
+	// A token narrowed to admin acts with that scope only.
+	tok := s.token("adminall", "admin")
+	r = s.bearer(tok, req{method: "POST", path: "/api/v1/admin/credentials/writer/rotate"})
+	refused("token narrowed to admin rotates a writer", r, auth.ScopeStatementsWrite)
+	stillWorks("writer")
+
+	// The operator may do it all.
+	expect(t, admin("op", "POST", "credentials/adminall/rotate", ""), http.StatusOK)
+	expect(t, admin("op", "POST", "credentials", `{"name":"op2","scopes":["tenants/admin","admin"]}`), http.StatusCreated)
+
+	// The refusals are not in the audit log; the allowed actions are.
+	r = admin("op", "GET", "audit", "")
+	expect(t, r, http.StatusOK)
+	var audit struct {
+		Entries []struct{ Actor, Action, Target string }
+	}
+	r.json(t, &audit)
+	var got []string
+	for _, e := range audit.Entries {
+		got = append(got, e.Actor+" "+e.Action+" "+e.Target)
+		if e.Target == "op" || e.Target == "admin" || e.Target == "writer" {
+			t.Errorf("a refused action reached the audit log: %s %s %s", e.Actor, e.Action, e.Target)
+		}
+	}
+	if len(got) != 7 { // helpdesk created and rotated, peer-admin revoked, lms created, reader, adminall rotated, op2 created
+		t.Errorf("audit log: %q, want 7 entries", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -174,6 +175,7 @@ type req struct {
 	version string // "-" for none
 	ctype   string
 	header  map[string]string
+	from    string // the client's address, e.g. "127.0.0.2"; "": 127.0.0.1
 }
 
 func (s *testServer) do(r req) *response {
@@ -225,7 +227,7 @@ func (s *testServer) do(r req) *response {
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
 	}
-	res, err := testClient.Do(hr)
+	res, err := clientFrom(r.from).Do(hr)
 	if err != nil {
 		s.t.Fatalf("%s %s: %v", r.method, r.path, err)
 	}
@@ -313,3 +315,22 @@ func ids(stmts []map[string]any) []string {
 
 // testClient gives up on a request that hangs, so that a hang fails the test.
 var testClient = &http.Client{Timeout: 20 * time.Second}
+
+// clients are test clients by their local address (clientFrom).
+var clients sync.Map
+
+// clientFrom returns a test client whose requests come from the loopback
+// address addr (any of 127.0.0.0/8 on Linux), so that the server sees
+// several clients; "" is testClient.
+func clientFrom(addr string) *http.Client {
+	if addr == "" {
+		return testClient
+	}
+	if c, ok := clients.Load(addr); ok {
+		return c.(*http.Client)
+	}
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(addr)}}
+	c, _ := clients.LoadOrStore(addr, &http.Client{Timeout: testClient.Timeout,
+		Transport: &http.Transport{DialContext: d.DialContext}})
+	return c.(*http.Client)
+}

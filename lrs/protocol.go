@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/statements"
 )
@@ -53,6 +54,26 @@ func (s *Server) cors(next echo.HandlerFunc) echo.HandlerFunc {
 var altHeaders = []string{"Authorization", "X-Experience-API-Version", "Content-Type",
 	"Content-Length", "If-Match", "If-None-Match"}
 
+// Bodies read before their sender is known. The alternate request syntax
+// must read its form to learn the request, before routing and so before
+// the authentication of the route; and the form may hold the credentials
+// (its Authorization field, which the ADL conformance suite uses, after the
+// content). So:
+//
+//   - with an Authorization header, the request is authenticated first, and
+//     only then its form read, up to Config.MaxBodyBytes;
+//   - without one, the form is read only up to maxAnonymousForm (a larger
+//     one is refused with 413 before any of it is read, when its length is
+//     declared), and all such forms being read or served at once hold at
+//     most maxAnonymousForms bytes: past that, 503 with Retry-After.
+//
+// So requests without credentials cost at most maxAnonymousForms of memory
+// however many arrive.
+const (
+	maxAnonymousForm  = 64 << 10
+	maxAnonymousForms = 8 << 20
+)
+
 // alternateSyntax rewrites a request in the alternate request syntax of xAPI
 // 1.0.3 (Communication 1.3) into the request it stands for, before routing:
 // POST <resource>?method=PUT with an application/x-www-form-urlencoded body
@@ -92,14 +113,35 @@ func (s *Server) alternateSyntax(next echo.HandlerFunc) echo.HandlerFunc {
 			return errs.Invalidf("", "alternate-syntax",
 				"a request in the alternate request syntax must have Content-Type application/x-www-form-urlencoded, got %q", ct)
 		}
-		raw, err := readLimited(c, s.cfg.MaxBodyBytes,
-			fmt.Sprintf("request body is larger than the limit of %d bytes", s.cfg.MaxBodyBytes))
+		header := r.Header.Get("Authorization")
+		if header != "" {
+			cred, err := s.login(c, attemptedKey(c), func() (*auth.Credential, error) { return s.principal(c) })
+			if err != nil {
+				return err
+			}
+			state(c).cred = cred
+		} else {
+			release, err := s.reserveAnonymousForm(c)
+			if err != nil {
+				return err
+			}
+			defer release()
+		}
+		limit, tooLarge := s.cfg.MaxBodyBytes, fmt.Sprintf("request body is larger than the limit of %d bytes", s.cfg.MaxBodyBytes)
+		if header == "" {
+			limit, tooLarge = maxAnonymousForm, anonymousFormTooLarge
+		}
+		raw, err := readLimited(c, limit, tooLarge)
 		if err != nil {
 			return err
 		}
 		form, err := url.ParseQuery(string(raw))
 		if err != nil {
 			return errs.Invalidf("", "alternate-syntax", "the form body is not valid URL encoding: %v", err)
+		}
+		if f := form["Authorization"]; header != "" && len(f) > 0 && f[0] != header {
+			return errs.Invalidf("Authorization", "alternate-syntax",
+				"the Authorization form field differs from the Authorization header; send the credentials once")
 		}
 		r.Method = method
 		r.Header.Del("Content-Type")
@@ -133,6 +175,31 @@ func (s *Server) alternateSyntax(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+var anonymousFormTooLarge = fmt.Sprintf("a request in the alternate request syntax without an Authorization header "+
+	"may have a form of at most %d bytes, as it is read before its sender is known; send the credentials "+
+	"in the Authorization header to send more", maxAnonymousForm)
+
+// reserveAnonymousForm reserves room for reading the form of a request
+// without an Authorization header, or refuses it: 413 when it declares a
+// form over maxAnonymousForm, 503 when the forms of such requests already
+// hold maxAnonymousForms bytes. release gives the room back.
+func (s *Server) reserveAnonymousForm(c *echo.Context) (release func(), err error) {
+	n := c.Request().ContentLength
+	if n > maxAnonymousForm {
+		return nil, errs.E(errs.TooLarge, "%s", anonymousFormTooLarge)
+	}
+	if n < 0 {
+		n = maxAnonymousForm // not declared: the most it may be
+	}
+	if s.anonymousForms.Add(n) > maxAnonymousForms {
+		s.anonymousForms.Add(-n)
+		c.Response().Header().Set("Retry-After", "1")
+		return nil, errs.E(errs.Unavailable,
+			"the server is reading too many requests without an Authorization header; retry, or send the credentials in the header")
+	}
+	return func() { s.anonymousForms.Add(-n) }, nil
 }
 
 func isAltHeader(name string) bool {

@@ -1,10 +1,15 @@
 package lrs_test
 
 import (
+	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestCORS checks the CORS headers on responses to cross-origin requests,
@@ -233,4 +238,170 @@ func TestAlternateSyntax(t *testing.T) {
 	// A parameter whose name merely contains "method" is an unknown one.
 	r = s.do(req{method: "GET", path: docResources[2].url("alt") + "&methods=1"})
 	expectError(t, "methods parameter", r, http.StatusBadRequest, "methods")
+}
+
+// filler is an endless body of 'a's that allocates nothing and counts what
+// was read of it.
+type filler struct{ read atomic.Int64 }
+
+func (f *filler) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	f.read.Add(int64(len(p)))
+	return len(p), nil
+}
+
+// TestAlternateSyntaxAnonymousBody checks that the alternate request syntax
+// reads no large body before it knows who sends it: 24 concurrent 20 MiB
+// forms, without credentials or with wrong ones in the header, are refused
+// without being read (the process allocates a small fraction of what they
+// hold); forms without an Authorization header together hold a bounded
+// amount; and with the header, large forms still work.
+func TestAlternateSyntaxAnonymousBody(t *testing.T) {
+	s := newServer(t)
+	const huge = 20 << 20
+	send := func(auth string, length int64) (status int, read int64) {
+		body := &filler{}
+		hr, _ := http.NewRequest("POST", s.URL+statePath+"?method=PUT", io.LimitReader(body, huge))
+		hr.ContentLength = length
+		hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if auth != "" {
+			hr.Header.Set("Authorization", auth)
+		}
+		res, err := testClient.Do(hr)
+		if err != nil { // the server may close the connection while the client still writes
+			return 0, body.read.Load()
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode, body.read.Load()
+	}
+
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var sent int64
+	for i := range 24 {
+		wg.Go(func() {
+			auth, length := "", int64(huge)
+			switch i % 3 {
+			case 1:
+				length = -1 // chunked: the length is not declared
+			case 2:
+				auth = "Basic " + b64("admin:wrong-secret")
+			}
+			st, n := send(auth, length)
+			mu.Lock()
+			statuses[st]++
+			sent += n
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	runtime.ReadMemStats(&after)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("24 requests of 20 MiB: statuses %v, %d MiB sent, %.1f MiB allocated", statuses, sent>>20, float64(alloc)/(1<<20))
+	if statuses[http.StatusRequestEntityTooLarge]+statuses[0] != 16 || statuses[http.StatusUnauthorized] != 8 {
+		t.Errorf("statuses %v, want 16 413 (or a connection closed early) and 8 401", statuses)
+	}
+	if alloc > 32<<20 {
+		t.Errorf("the process allocated %d MiB for 24 requests it refused", alloc>>20)
+	}
+	if sent > 24*huge/2 {
+		t.Errorf("the clients sent %d MiB of 480: the server read the bodies", sent>>20)
+	}
+
+	// Forms without an Authorization header may hold 8 MiB together: of
+	// 140 stalled forms of undeclared length (each may be 64 KiB), 128 take
+	// it all and the others are refused (answered once they end, as the
+	// server reads a little of a refused body to keep the connection).
+	const fit, stalled = 128, 140
+	var writers []*io.PipeWriter
+	t.Cleanup(func() { // also when the test fails half-way, so that the server can stop
+		for _, pw := range writers {
+			pw.Close()
+		}
+	})
+	done := make(chan int, stalled)
+	// A client of its own, with no idle connection that the server closed
+	// after the refusals above: a request with a streamed body cannot be
+	// retried on another.
+	stalling := &http.Client{Timeout: testClient.Timeout, Transport: &http.Transport{}}
+	for range stalled {
+		pr, pw := io.Pipe()
+		writers = append(writers, pw)
+		go func() {
+			hr, _ := http.NewRequest("POST", s.URL+statePath+"?method=GET", pr)
+			hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			res, err := stalling.Do(hr)
+			if err != nil {
+				done <- 0
+				return
+			}
+			res.Body.Close()
+			done <- res.StatusCode
+		}()
+		go pw.Write([]byte("stateId=x&")) // returns when read, or when the pipe is closed
+	}
+	form := url.Values{"activityId": {course}, "agent": {annAgent}, "stateId": {"x"},
+		"X-Experience-API-Version": {"1.0.3"}, "Authorization": {"Basic " + b64("admin:admin-secret")}}
+	quick := func() *response {
+		return s.do(req{method: "POST", path: statePath + "?method=GET", noAuth: true, version: "-",
+			body: form.Encode(), ctype: "application/x-www-form-urlencoded"})
+	}
+	// The stalled forms reach the server in their own time: wait until it
+	// serves 128 (and the scrape) and has refused the others.
+	arrived := func() bool {
+		fams := scrape(t, s.URL, "")
+		refused := 0.0
+		for _, m := range fams["lrs_http_requests_total"].GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "status" && l.GetValue() == "503" {
+					refused += m.GetCounter().GetValue()
+				}
+			}
+		}
+		return value(sample(t, fams, "lrs_http_requests_in_flight")) == fit+1 && refused == stalled-fit
+	}
+	for deadline := time.Now().Add(10 * time.Second); !arrived(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the stalled forms did not reach the server: ", scrape(t, s.URL, "")["lrs_http_requests_in_flight"])
+		}
+	}
+	r := quick()
+	expect(t, r, http.StatusServiceUnavailable)
+	if r.header.Get("Retry-After") == "" || r.errorKind(t) != "unavailable" {
+		t.Errorf("503: Retry-After %q, body %s", r.header.Get("Retry-After"), r.body)
+	}
+	for _, pw := range writers {
+		pw.Close()
+	}
+	got := map[int]int{}
+	for range stalled {
+		got[<-done]++
+	}
+	if got[http.StatusUnauthorized] != fit || got[http.StatusServiceUnavailable] != stalled-fit {
+		t.Errorf("stalled forms without credentials: statuses %v, want %d 401 and %d 503", got, fit, stalled-fit)
+	}
+	expect(t, quick(), http.StatusNotFound) // room again: no such state, but authenticated
+
+	// With the Authorization header a form may be large; without, it may not.
+	big := url.Values{"activityId": {course}, "agent": {annAgent}, "stateId": {"big"},
+		"content": {strings.Repeat("x", 200<<10)}, "Content-Type": {"text/plain"}}
+	expect(t, s.alt(statePath, "PUT", big, req{noAuth: true, header: basic("admin", "admin-secret")}), http.StatusNoContent)
+	r = s.alt(statePath, "PUT", big, req{})
+	expect(t, r, http.StatusRequestEntityTooLarge)
+	if !strings.Contains(errorMessage(t, r), "Authorization header") {
+		t.Errorf("413 without the header: %s", r.body)
+	}
+	// The credentials once: in the header, or in the form, or equal in both.
+	expectError(t, "different credentials in the header and the form",
+		s.alt(statePath, "GET", url.Values{"activityId": {course}, "agent": {annAgent}, "stateId": {"big"}},
+			req{header: basic("reader", "reader-secret")}), http.StatusBadRequest, "Authorization")
+	expect(t, s.alt(statePath, "GET", url.Values{"activityId": {course}, "agent": {annAgent}, "stateId": {"big"}},
+		req{header: basic("admin", "admin-secret")}), http.StatusOK)
 }

@@ -36,7 +36,7 @@ func (s *Server) initOps() {
 	reg.MustRegister(s.ready.readyGauge())
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "lrs_auth_failures_total",
-		Help: "Requests refused for missing, wrong, revoked or expired credentials or tokens, or a disabled tenant.",
+		Help: "Requests refused for missing, wrong, revoked or expired credentials or tokens, or a disabled tenant, or throttled after failed ones.",
 	}, func() float64 { return float64(s.authFailures.Load()) }))
 	s.cfg.Store = countingStore{Store: s.cfg.Store, m: s.metrics}
 }

@@ -128,8 +128,11 @@ type Server struct {
 	creds *credCache
 
 	limiter      *rateLimiter
+	failures     *failureThrottle // guard.go
 	authFailures atomic.Uint64
 	echo         *echo.Echo
+
+	anonymousForms atomic.Int64 // bytes of forms read before their sender is known (protocol.go)
 
 	defaultVersion statements.Version
 
@@ -184,6 +187,7 @@ func New(cfg Config) *Server {
 		now:            cfg.Now,
 		creds:          newCredCache(cfg.Credentials, cfg.Tenants, cfg.CredentialTTL, cfg.Now),
 		limiter:        newRateLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
+		failures:       newFailureThrottle(cfg.Now),
 		defaultVersion: statements.V200,
 	}
 	s.initOps()

@@ -219,23 +219,41 @@ func TestReadMine(t *testing.T) {
 	}
 }
 
+// TestCredentialCache checks how long the server takes up changes made
+// elsewhere (with the CLI, through another replica): a key tried before it
+// existed works within a second of its creation; a revocation takes effect
+// within the TTL.
 func TestCredentialCache(t *testing.T) {
 	s := newServer(t, func(c *lrs.Config) { c.CredentialTTL = time.Minute })
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	s.clock.Set(start)
-	newcomer := req{method: "GET", path: "/xapi/statements", key: "newcomer"}
-	expect(t, s.do(newcomer), http.StatusUnauthorized) // cached as unknown
+	newcomer := req{method: "GET", path: "/xapi/statements", noAuth: true, header: basic("newcomer", "newcomer's-secret")}
+	expect(t, s.do(newcomer), http.StatusUnauthorized) // cached as unknown, briefly
 
-	if err := s.db.CreateCredential(t.Context(), &auth.Credential{Key: "newcomer", SecretHash: auth.HashSecret("newcomer-secret"),
-		Tenant: auth.DefaultTenant, Scopes: []string{auth.ScopeAll}, Created: start}); err != nil {
+	// Created as the CLI does.
+	cli := &auth.Admin{Credentials: s.db, Tenants: s.db, Audit: s.db, Now: s.clock.Now}
+	if _, _, err := cli.CreateCredential(t.Context(), "cli:test", auth.NewCredential{Key: "newcomer",
+		Secret: "newcomer's-secret", Name: "newcomer app", Scopes: []string{auth.ScopeAll}}); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, s.do(newcomer), http.StatusUnauthorized) // still cached
-	s.clock.Set(start.Add(2 * time.Minute))
+	expect(t, s.do(newcomer), http.StatusUnauthorized) // still cached as unknown
+	s.clock.Set(start.Add(time.Second))
 	expect(t, s.do(newcomer), http.StatusOK) // looked up again
 	// A wrong secret is refused even when the key is cached.
 	r := s.do(req{method: "GET", path: "/xapi/statements", noAuth: true, header: map[string]string{"Authorization": "Basic " + b64("newcomer:nope")}})
 	expect(t, r, http.StatusUnauthorized)
+
+	// A known credential is cached for the TTL.
+	c, err := s.db.Credential(t.Context(), "newcomer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.RevokeCredential(t.Context(), "cli:test", c); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, s.do(newcomer), http.StatusOK) // still cached
+	s.clock.Set(start.Add(time.Second + time.Minute))
+	expect(t, s.do(newcomer), http.StatusUnauthorized)
 }
 
 func TestServeAndShutdown(t *testing.T) {

@@ -180,8 +180,8 @@ func (s *Server) issueToken(c *echo.Context) (*tokenResponse, error) {
 				Desc: "client authentication is required: HTTP Basic with a credential's key and secret, or client_id and client_secret"}
 		}
 	}
-	cred, err := s.creds.check(r.Context(), key, secret)
-	if cred, err = s.admit(c, key, cred, err); err != nil {
+	cred, err := s.login(c, key, func() (*auth.Credential, error) { return s.creds.check(r.Context(), key, secret) })
+	if err != nil {
 		if errs.Is(err, errs.Unauthorized) {
 			return nil, &oauthError{status: http.StatusUnauthorized, Code: "invalid_client", Desc: message(err)}
 		}
