@@ -3,6 +3,7 @@ package lrs
 import (
 	"context"
 	"math"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -170,10 +171,10 @@ func (ls *limiters) sweep(now time.Time) {
 // very key from the very address of a client can lock that client out:
 // from there, nothing tells them apart.
 //
-// Behind a reverse proxy every client has the proxy's address unless echo
-// is told where to find the client's (Echo.IPExtractor, trusting the
-// proxy's X-Forwarded-For); then the per-address bucket is shared by all,
-// and clients known to be good still get in.
+// Behind a reverse proxy every client has the proxy's address unless the
+// proxy's range is in Config.TrustedProxies (then its X-Forwarded-For names
+// the client; see clientIP); without that, the per-address bucket is
+// shared by all, and clients known to be good still get in.
 type failureThrottle struct {
 	now    func() time.Time
 	byAddr *limiters
@@ -265,6 +266,22 @@ func (ft *failureThrottle) succeeded(key, addr string) {
 		}
 	}
 	ft.good[pair] = now
+}
+
+// clientIP returns how the service finds a request's client address: the
+// peer's, or, when the peer is one of the trusted proxies, the nearest
+// address in X-Forwarded-For that is not a trusted proxy. Nothing else is
+// trusted (not loopback, nor private ranges, which echo trusts by default):
+// X-Forwarded-For from anyone else is ignored, as anyone can send it.
+func clientIP(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // clientAddr is the address the failure throttle counts a request's

@@ -99,6 +99,12 @@ type Config struct {
 	// ReadTimeout bounds the reading of a whole request, headers and body
 	// (a body that stops arriving is answered 408); 0: DefaultReadTimeout.
 	ReadTimeout time.Duration
+	// TrustedProxies are the address ranges of the reverse proxies in front
+	// of the service: a request from one of them names its client in
+	// X-Forwarded-For, which the throttle of failed logins (guard.go) then
+	// counts by. None: the peer is the client, and X-Forwarded-For is
+	// ignored, as anyone can send it.
+	TrustedProxies []*net.IPNet
 
 	// Metrics is the registry the service registers its metrics on and
 	// serves at /metrics, with whatever else the caller registered there;
@@ -209,6 +215,7 @@ func (s *Server) routes() *echo.Echo {
 	e := echo.NewWithConfig(echo.Config{
 		Logger:           s.log,
 		HTTPErrorHandler: s.handleError,
+		IPExtractor:      clientIP(s.cfg.TrustedProxies),
 	})
 	e.Pre(s.observe) // outermost: request id, errors answered, metrics, log
 	e.Pre(s.secure, s.cors, s.negotiateVersion, s.alternateSyntax)

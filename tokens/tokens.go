@@ -459,7 +459,7 @@ func NarrowScopes(held []string, requested string) ([]string, error) {
 		if !slices.Contains(auth.KnownScopes, sc) {
 			return nil, errs.E(errs.Invalid, "unknown scope %q (known: %s)", clip(sc), strings.Join(auth.KnownScopes, " "))
 		}
-		if !Implied(held, sc) {
+		if !auth.Implies(held, sc) {
 			return nil, errs.E(errs.Forbidden, "the credential does not hold the scope %q", sc)
 		}
 		if !slices.Contains(out, sc) {
@@ -467,26 +467,6 @@ func NarrowScopes(held []string, requested string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// implies lists the xAPI scopes that a broader one grants all of: what a
-// token may be narrowed to. The project's own scopes imply nothing and are
-// implied by nothing but themselves.
-var implies = map[string][]string{
-	auth.ScopeAll: {auth.ScopeAllRead, auth.ScopeStatementsWrite, auth.ScopeStatementsRead,
-		auth.ScopeStatementsReadMine, auth.ScopeState, auth.ScopeDefine, auth.ScopeProfile},
-	auth.ScopeAllRead:        {auth.ScopeStatementsRead, auth.ScopeStatementsReadMine},
-	auth.ScopeStatementsRead: {auth.ScopeStatementsReadMine},
-}
-
-// Implied reports whether holding the scopes held grants scope.
-func Implied(held []string, scope string) bool {
-	for _, h := range held {
-		if h == scope || slices.Contains(implies[h], scope) {
-			return true
-		}
-	}
-	return false
 }
 
 // tokenCache remembers verified tokens by the SHA-256 of their text until
@@ -547,7 +527,7 @@ func CommonScopes(a, b []string) []string {
 	var out []string
 	for _, list := range [2][2][]string{{a, b}, {b, a}} {
 		for _, sc := range list[0] {
-			if Implied(list[1], sc) && !slices.Contains(out, sc) {
+			if auth.Implies(list[1], sc) && !slices.Contains(out, sc) {
 				out = append(out, sc)
 			}
 		}

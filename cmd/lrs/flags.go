@@ -6,10 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // errHelpShown is returned by a command that printed its usage because it
@@ -316,3 +319,35 @@ func (v *countValue) Set(s string) error {
 }
 
 func (v *countValue) String() string { return strconv.Itoa(int(*v)) }
+
+// prefixesValue is a list of IP address ranges: CIDR prefixes or single
+// addresses, separated by commas or spaces.
+type prefixesValue []*net.IPNet
+
+const prefixForms = "IP ranges in CIDR form or single addresses, separated by commas, such as 10.0.0.0/8,192.0.2.7"
+
+func (v *prefixesValue) Set(s string) error {
+	var out prefixesValue
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return fmt.Errorf("%q is not an address or range: want %s", f, prefixForms)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		p = p.Masked()
+		out = append(out, &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())})
+	}
+	*v = out
+	return nil
+}
+
+func (v *prefixesValue) String() string {
+	s := make([]string, len(*v))
+	for i, n := range *v {
+		s[i] = n.String()
+	}
+	return strings.Join(s, ",")
+}

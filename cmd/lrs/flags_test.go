@@ -194,6 +194,8 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		{env: "LRS_TOKENS=maybe", want: []string{"LRS_TOKENS", "true or false"}},
 		{env: "LRS_TOKEN_TTL=900", want: []string{"LRS_TOKEN_TTL", "900s"}},
 		{env: "LRS_TOKEN_KEYS_RELOAD=10", want: []string{"LRS_TOKEN_KEYS_RELOAD"}},
+		{env: "LRS_READ_TIMEOUT=30", want: []string{"LRS_READ_TIMEOUT", "30s for seconds"}},
+		{env: "LRS_TRUSTED_PROXIES=10.0.0.0/8,proxy.local", want: []string{"LRS_TRUSTED_PROXIES", `"proxy.local"`, "CIDR"}},
 		{env: "LRS_LOG_LEVEL=loud", want: []string{"LRS_LOG_LEVEL", "debug, info, warn or error"}},
 		{env: "LRS_CURSOR_KEY=CHANGE-ME", want: []string{"LRS_CURSOR_KEY", "32 hex digits"}},
 		{args: []string{"--max-body-bytes", "20 megs"}, want: []string{"-max-body-bytes", "20MiB"}},

@@ -33,6 +33,11 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 	fs.envVar(&rateBurst, "rate-burst", "LRS_RATE_BURST", "`requests` a credential may make at once (default: twice the rate)")
 	reqTimeout := fs.envDuration("request-timeout", "LRS_REQUEST_TIMEOUT", lrs.DefaultRequestTimeout, time.Millisecond, ptr(time.Duration(-1)),
 		"the longest `time` a request may work; off: none")
+	readTimeout := fs.envDuration("read-timeout", "LRS_READ_TIMEOUT", lrs.DefaultReadTimeout, time.Second, nil,
+		"the longest `time` a client may take to send a whole request; a body that stops arriving is answered 408")
+	var trusted prefixesValue
+	fs.envVar(&trusted, "trusted-proxies", "LRS_TRUSTED_PROXIES",
+		"`ranges` of the reverse proxies in front of the service, whose X-Forwarded-For names the client (CIDR or addresses, comma-separated; default: none, the peer is the client)")
 	cursorKey := fs.envString("cursor-key", "LRS_CURSOR_KEY", "",
 		"`hex` key signing statement-query 'more' links; replicas must share it (default: random per start)")
 	ops := addOpsFlags(fs)   // ops.go
@@ -90,6 +95,8 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		RateLimit:        float64(rateLimit),
 		RateBurst:        int(rateBurst),
 		RequestTimeout:   *reqTimeout,
+		ReadTimeout:      *readTimeout,
+		TrustedProxies:   trusted,
 		Metrics:          reg,
 		MetricsToken:     *ops.metricsToken,
 		Tokens:           tokenService,
