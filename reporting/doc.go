@@ -27,6 +27,13 @@
 // again changes nothing. Identifiers are time-bound too: statements count
 // for whoever held the e-mail address or account when they were made.
 //
+// Intervals are half-open everywhere ([from, to): to is the first day
+// after), except a person's start and end in an import, which are the first
+// and the last day employed as HR gives them; the import stores the end as
+// the day after. (Imports before this rule stored the end date as given, a
+// day early; the next import listing the person corrects it, recorded as a
+// change like any other.)
+//
 // # Projection
 //
 // Statements are projected as they are stored into facts (Fact, Project):

@@ -61,7 +61,9 @@ type Timeline struct {
 func (r *RosterRow) timeline() Timeline { return Timeline{r.Kind, r.Key, r.Value} }
 
 // Assignment is a unit membership or a role of a person in an import: the
-// unit or role id, and the dates HR gives for it, if any.
+// unit or role id, and the dates HR gives for it, if any, as an Interval:
+// from the first day to the first day after (half-open, like every
+// from/to in the API; a person's start and end are the days themselves).
 type Assignment struct {
 	ID string `json:"id"`
 	Interval
@@ -89,7 +91,7 @@ type UnitIn struct {
 	Name     string   `json:"name"`
 	Parent   string   `json:"parent,omitempty"`
 	Managers []string `json:"managers,omitempty"` // employee ids
-	Interval          // when the unit exists, if HR says
+	Interval          // when the unit exists, if HR says: from its first day to the first day after
 }
 
 // PersonIn is a person as an import gives them.
@@ -101,11 +103,19 @@ type PersonIn struct {
 	// Agent: {"mbox": "mailto:…"}, {"mbox_sha1sum": "…"}, {"openid": "…"},
 	// {"account": {"homePage": "https://lms.example", "name": "kari"}}.
 	Identifiers []map[string]any `json:"identifiers,omitempty"`
-	Start       Date             `json:"start,omitzero"`
-	End         Date             `json:"end,omitzero"` // the first day no longer employed
-	Units       []Assignment     `json:"units,omitempty"`
-	Roles       []Assignment     `json:"roles,omitempty"`
+	// Start and End are the first and the last day employed, as HR
+	// systems give them (both inclusive). The roster stores the
+	// employment as the interval [Start, End+1 day) (see Interval), so
+	// End must not be before Start.
+	Start Date         `json:"start,omitzero"`
+	End   Date         `json:"end,omitzero"`
+	Units []Assignment `json:"units,omitempty"`
+	Roles []Assignment `json:"roles,omitempty"`
 }
+
+// employment returns the interval of days a person listed in an import is
+// employed: End is the last day, To the first day after it.
+func (in *PersonIn) employment() Interval { return Interval{in.Start, in.End.AddDays(1)} }
 
 // Import is one roster import: a snapshot of the organisation as the HR
 // system exports it.
@@ -172,8 +182,10 @@ type Plan struct {
 // the roster as it is at that moment, and apply the plan atomically.
 //
 // Defaults for what HR does not date:
-//   - a new person is employed from Start (or the effective date) until
-//     End; their undated units and roles start with the employment;
+//   - a new person is employed from Start (or the effective date)
+//     through End, their last day (stored as the interval ending the day
+//     after: a person whose End is D counts on D and not on D+1); their
+//     undated units and roles start with the employment;
 //   - on a person already known, a unit or role not held before starts on
 //     the effective date, and one no longer listed ends on it;
 //   - a person or unit missing from a complete import ends on the
@@ -513,7 +525,7 @@ func (p *planner) people(imp *Import) {
 	listed := map[string]bool{}
 	for _, in := range imp.People {
 		listed[in.ID] = true
-		isNew := p.entity(RowPerson, in.ID, Interval{in.Start, in.End}, p.eff, in.Name, in.Email)
+		isNew := p.entity(RowPerson, in.ID, in.employment(), p.eff, in.Name, in.Email)
 		def := p.eff
 		if isNew {
 			def = p.current(RowPerson, in.ID, "")[0].From
@@ -633,8 +645,13 @@ func (p *planner) validate(imp *Import) error {
 	claimed := map[string]string{}
 	for i, in := range imp.People {
 		path := fmt.Sprintf("people[%d]", i)
-		if in.Start != 0 && in.End != 0 && in.End <= in.Start {
-			return errs.Invalidf(path+".end", "interval", "person %q ends (%s) before starting (%s)", in.ID, in.End, in.Start)
+		if in.Start != 0 && in.End != 0 && in.End < in.Start {
+			return errs.Invalidf(path+".end", "interval", "person %q ends (last day %s) before starting (%s)", in.ID, in.End, in.Start)
+		}
+		if in.Start == 0 && in.End != 0 && in.End < p.eff && len(p.current(RowPerson, in.ID, "")) == 0 {
+			// A new person starts on the effective date unless HR says.
+			return errs.Invalidf(path+".start", "interval", "person %q is new and ended (last day %s) before the effective date %s: give their start date",
+				in.ID, in.End, p.eff)
 		}
 		if err := validText(path+".name", in.Name); err != nil {
 			return err

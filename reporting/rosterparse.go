@@ -94,10 +94,12 @@ var unitColumns = map[string]string{
 }
 
 // ParsePeopleCSV parses a people CSV. Columns: id (employee id, required),
-// name, email, units and roles ("|"-separated), start and end (dates),
-// account_homepage and account_name (an LMS account). A person may span
-// several lines (one per position, as HR systems often export): their units
-// and roles are merged, the earliest start and the latest end kept.
+// name, email, units and roles ("|"-separated), start and end (dates: the
+// first and the last day employed, as in PersonIn; sluttdato is the last
+// working day), account_homepage and account_name (an LMS account). A
+// person may span several lines (one per position, as HR systems often
+// export): their units and roles are merged, the earliest start and the
+// latest end kept.
 func ParsePeopleCSV(r io.Reader) ([]PersonIn, error) {
 	header, rows, err := readCSV(r, peopleColumns, "id")
 	if err != nil {
@@ -181,7 +183,8 @@ func mergeAssignments(a, b []Assignment) []Assignment {
 }
 
 // ParseUnitsCSV parses a units CSV. Columns: id (required), name, parent,
-// managers (employee ids, "|"-separated), from and to (dates).
+// managers (employee ids, "|"-separated), from and to (dates: the unit's
+// first day, and the first day it no longer exists, as in UnitIn).
 func ParseUnitsCSV(r io.Reader) ([]UnitIn, error) {
 	header, rows, err := readCSV(r, unitColumns, "id")
 	if err != nil {

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) reporting.Store) {
 		{"CatalogReferences", testCatalogReferences},
 		{"Import", testImport},
 		{"ImportInvalid", testImportInvalid},
+		{"EndDateInclusive", testEndDateInclusive},
 		{"RosterKnownAt", testRosterKnownAt},
 		{"RosterFilters", testRosterFilters},
 		{"FactsRoundTrip", testFactsRoundTrip},
@@ -339,7 +340,10 @@ func testImportInvalid(t *testing.T, s reporting.Store) {
 		{"bad identifier", func(i *reporting.Import) {
 			i.People[0].Identifiers = []map[string]any{{"account": map[string]any{"name": "x"}, "mbox": "mailto:a@b.no"}}
 		}},
-		{"ends before start", func(i *reporting.Import) { i.People[0].End = i.People[0].Start }},
+		{"ends before start", func(i *reporting.Import) { i.People[0].End = i.People[0].Start.AddDays(-1) }},
+		{"new, ended before the effective date, no start", func(i *reporting.Import) {
+			i.People[0].Start, i.People[0].End = 0, i.Effective.AddDays(-1)
+		}},
 		{"bad id", func(i *reporting.Import) { i.People[0].ID = "a b" }},
 	} {
 		imp := baseImport()
@@ -352,6 +356,57 @@ func testImportInvalid(t *testing.T, s reporting.Store) {
 	list, _ := s.Imports(ctx, "t1")
 	if len(rows) != 0 || len(list) != 0 {
 		t.Errorf("after rejected imports: %d rows, %d imports; want none", len(rows), len(list))
+	}
+}
+
+// testEndDateInclusive: a person's end date is their last day employed,
+// as HR systems give it, in JSON and in CSV (sluttdato): someone whose end
+// date is D still counts, and still owes their modules, on D, and no longer
+// on D+1.
+func testEndDateInclusive(t *testing.T, s reporting.Store) {
+	must(t, s.PutModule(ctx, "t1", module("m1", "https://lms.example/m1")))
+	must(t, s.PutRule(ctx, "t1", &reporting.Rule{ID: "r", Role: "alle", Modules: []string{"m1"}, DueWithin: reporting.MustPeriod("P30D")}))
+	people, err := reporting.ParsePeopleCSV(strings.NewReader("Ansattnummer;Navn;Rolle;Startdato;Sluttdato\r\n" +
+		"e1;Sommervikar;alle;01.06.2025;30.06.2025\r\n" +
+		"e2;Dagsvikar;alle;15.06.2025;15.06.2025\r\n"))
+	must(t, err)
+	imp := &reporting.Import{Effective: reporting.MustDate("2025-06-01"), People: append(people,
+		reporting.PersonIn{ID: "e3", Name: "Fra JSON", Roles: []reporting.Assignment{{ID: "alle"}},
+			Start: reporting.MustDate("2025-06-01"), End: reporting.MustDate("2025-06-30")})}
+	_, err = s.ImportRoster(ctx, "t1", imp, time.Date(2025, 6, 1, 8, 0, 0, 0, time.UTC))
+	must(t, err)
+	rows, err := s.RosterRows(ctx, "t1", reporting.RosterFilter{})
+	must(t, err)
+	var got []string
+	for _, r := range rows {
+		if r.Kind == reporting.RowPerson || r.Kind == reporting.RowRole {
+			got = append(got, fmt.Sprintf("%s %s %s %s", r.Kind, r.Key, r.Value, r.Interval))
+		}
+	}
+	sort.Strings(got)
+	// Stored half-open: the employment ends the day after the last day
+	// (the roles hold while the person is employed).
+	checkEqual(t, "employment and role intervals", got, []string{
+		"person e1  [2025-06-01, 2025-07-01)", "person e2  [2025-06-15, 2025-06-16)", "person e3  [2025-06-01, 2025-07-01)",
+		"role e1 alle [2025-06-01, …)", "role e2 alle [2025-06-15, …)", "role e3 alle [2025-06-01, …)",
+	})
+	required := func(day string) []string {
+		t.Helper()
+		var out []string
+		_, err := reporting.Report(ctx, s, "t1", reporting.Query{Options: reporting.Options{AsOf: at(day + "T23:00:00Z")}},
+			func(r *reporting.Row) error {
+				out = append(out, r.Person+" "+r.Module)
+				return nil
+			})
+		must(t, err)
+		return out
+	}
+	checkEqual(t, "required on 14 June", required("2025-06-14"), []string{"e1 m1", "e3 m1"})
+	checkEqual(t, "required on 15 June, e2's one day", required("2025-06-15"), []string{"e1 m1", "e2 m1", "e3 m1"})
+	checkEqual(t, "required on 16 June", required("2025-06-16"), []string{"e1 m1", "e3 m1"})
+	checkEqual(t, "required on 30 June, the last day", required("2025-06-30"), []string{"e1 m1", "e3 m1"})
+	if got := required("2025-07-01"); len(got) != 0 {
+		t.Errorf("required on 1 July, after the last day: %v", got)
 	}
 }
 
