@@ -176,10 +176,46 @@ type Plan struct {
 	Changes   []Change
 }
 
+// RowScope is the part of the current roster that planning a partial
+// import reads: every unit, parent and manager row (units are few); the
+// person, member, role and ident rows of People; and the ident rows of
+// anyone whose value is one of Idents. A store gives PlanImport only these
+// rows for a partial import, so that a daily delta from HR costs in
+// proportion to its size rather than to the roster's.
+type RowScope struct {
+	People []string // employee ids, sorted
+	Idents []string // identifier match keys, sorted
+}
+
+// Scope returns the rows of the current roster PlanImport needs to plan
+// imp, or nil when it needs them all: a complete import ends whoever it
+// does not list. A partial import needs the people it lists and the
+// managers its units name, and the holders of the identifiers it lists.
+func (imp *Import) Scope() *RowScope {
+	if !imp.Partial {
+		return nil
+	}
+	sc := &RowScope{People: []string{}, Idents: []string{}}
+	for _, u := range imp.Units {
+		sc.People = append(sc.People, u.Managers...)
+	}
+	for i := range imp.People {
+		in := &imp.People[i]
+		sc.People = append(sc.People, in.ID)
+		keys, _ := identKeys(in, "") // a bad identifier fails the plan
+		sc.Idents = append(sc.Idents, keys...)
+	}
+	slices.Sort(sc.People)
+	slices.Sort(sc.Idents)
+	sc.People, sc.Idents = slices.Compact(sc.People), slices.Compact(sc.Idents)
+	return sc
+}
+
 // PlanImport computes what imp changes in the current roster cur (the rows
-// not superseded). today is the day of the import, the default effective
-// date. It is a pure function; stores call it inside their write, against
-// the roster as it is at that moment, and apply the plan atomically.
+// not superseded: all of them, or at least those imp.Scope() selects).
+// today is the day of the import, the default effective date. It is a
+// pure function; stores call it inside their write, against the roster as
+// it is at that moment, and apply the plan atomically.
 //
 // Defaults for what HR does not date:
 //   - a new person is employed from Start (or the effective date)
@@ -677,25 +713,9 @@ func (p *planner) validate(imp *Import) error {
 				return err
 			}
 		}
-		var keys []string
-		if in.Email != "" {
-			k, err := emailKey(in.Email)
-			if err != nil {
-				return errs.Invalidf(path+".email", "email", "%q is not an e-mail address", in.Email)
-			}
-			keys = append(keys, k)
-		}
-		for j, ident := range in.Identifiers {
-			k := MatchKey(statements.AgentKey(ident))
-			ipath := fmt.Sprintf("%s.identifiers[%d]", path, j)
-			if k == "" || len(ident) != 1 {
-				return errs.Invalidf(ipath, "identifier",
-					"an identifier has exactly one of mbox, mbox_sha1sum, openid or account {homePage, name}")
-			}
-			if err := validText(ipath, k); err != nil {
-				return err
-			}
-			keys = appendNew(keys, k)
+		keys, err := identKeys(&in, path)
+		if err != nil {
+			return err
 		}
 		for _, k := range keys {
 			if other, ok := claimed[k]; ok && other != in.ID {
@@ -706,6 +726,33 @@ func (p *planner) validate(imp *Import) error {
 		p.idents[in.ID] = keys
 	}
 	return nil
+}
+
+// identKeys returns the match keys of the identifiers of a person listed
+// in an import (path names them in errors): their e-mail address's and
+// their identifiers'.
+func identKeys(in *PersonIn, path string) ([]string, error) {
+	var keys []string
+	if in.Email != "" {
+		k, err := emailKey(in.Email)
+		if err != nil {
+			return nil, errs.Invalidf(path+".email", "email", "%q is not an e-mail address", in.Email)
+		}
+		keys = append(keys, k)
+	}
+	for j, ident := range in.Identifiers {
+		k := MatchKey(statements.AgentKey(ident))
+		ipath := fmt.Sprintf("%s.identifiers[%d]", path, j)
+		if k == "" || len(ident) != 1 {
+			return nil, errs.Invalidf(ipath, "identifier",
+				"an identifier has exactly one of mbox, mbox_sha1sum, openid or account {homePage, name}")
+		}
+		if err := validText(ipath, k); err != nil {
+			return nil, err
+		}
+		keys = appendNew(keys, k)
+	}
+	return keys, nil
 }
 
 // checkCycles rejects an import whose parent links would form a cycle.

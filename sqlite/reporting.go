@@ -8,8 +8,10 @@ package sqlite
 //     writer's transaction, so they are atomic with the write.
 //   - The roster is rp_roster, rows that are never edited except to mark
 //     them superseded: an import is one writer job that reads the current
-//     rows, plans with reporting.PlanImport and applies the plan, all in
-//     one transaction (reporting_roster.go).
+//     rows it needs (a partial import: only those of what it lists, from
+//     the cache below or through the indexes), plans with
+//     reporting.PlanImport and applies the plan, all in one transaction
+//     (reporting_roster.go).
 //   - The projection is packed per agent (reporting_facts.go): reports read
 //     a few chunk rows per person instead of one row per statement, which
 //     is what lets the whole-organisation report read millions of facts in
@@ -19,7 +21,8 @@ package sqlite
 // Beside the database, each DB keeps in memory what every report needs and
 // only this process changes (SQLite has one writer process): the current
 // roster of each tenant (checked against the latest import id on each
-// read, advanced by each import's plan), the agents with facts, the
+// read, advanced by each import's plan, copying only what the import
+// touched), the agents with facts, the
 // retractions and the activity sets. They load on first use (WarmReporting
 // loads them ahead). The roster cache notices imports by other processes
 // (the CLI's); the others assume that while a process serves reports, no

@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,16 +28,17 @@ func scanRosterRow(rows *sql.Rows) (reporting.RosterRow, error) {
 	return r, err
 }
 
-// ImportRoster applies imp in one writer job: the current rows are read,
-// the import planned and applied, and its record written, in one
-// transaction. Import errors (reporting.PlanImport's) fail the call alone.
+// ImportRoster applies imp in one writer job: the current rows it needs
+// are read (planRows), the import planned and applied, and its record
+// written, in one transaction. Import errors (reporting.PlanImport's) fail
+// the call alone.
 func (db *DB) ImportRoster(ctx context.Context, tenant string, imp *reporting.Import, now time.Time) (*reporting.ImportRecord, error) {
 	now = now.UTC()
 	var plan *reporting.Plan
 	var rec *reporting.ImportRecord
 	err := db.w.do(ctx, 1+len(imp.People),
 		func(tx *wtx) error {
-			cur, err := currentRoster(tx.conn, tenant)
+			cur, err := db.planRows(tx.conn, tenant, imp.Scope())
 			if err != nil {
 				return err
 			}
@@ -55,7 +58,7 @@ func (db *DB) ImportRoster(ctx context.Context, tenant string, imp *reporting.Im
 			rec = &reporting.ImportRecord{ID: id, Recorded: now, Effective: eff, Partial: imp.Partial, Source: imp.Source,
 				People: len(imp.People), Units: len(imp.Units), Changes: plan.Changes}
 			for _, t := range plan.Supersede {
-				if _, err := tx.conn.ExecContext(bg, `UPDATE rp_roster SET superseded = ?
+				if _, err := tx.conn.ExecContext(bg, `UPDATE rp_roster INDEXED BY rp_roster_key SET superseded = ?
 					WHERE tenant = ? AND key = ? AND kind = ? AND value = ? AND superseded = 0`,
 					id, tenant, t.Key, string(t.Kind), t.Value); err != nil {
 					return err
@@ -105,40 +108,169 @@ func (db *DB) ImportRoster(ctx context.Context, tenant string, imp *reporting.Im
 	return rec, nil
 }
 
-// rosterCache is the current roster of a tenant as of an import, with
-// indexes built on first use.
+// rosterCache is the current roster of a tenant as of an import. It never
+// changes once made: an import makes the next one (next), sharing the rows
+// of everyone the import did not touch, so that a small import costs
+// little however large the roster.
 type rosterCache struct {
 	version int64 // the id of the latest import applied
-	rows    []reporting.RosterRow
 
-	once    sync.Once
-	units   []reporting.RosterRow // unit, parent and manager rows
-	byKey   map[string][]int32    // employee id -> its person, member, role and ident rows
-	members map[string][]string   // unit id -> employee ids with a membership row
+	units   []reporting.RosterRow            // unit, parent and manager rows
+	people  map[string][]reporting.RosterRow // employee id -> its person, member, role and ident rows
+	members map[string][]string              // unit id -> employee ids with a membership row, each once
+	holders map[string][]string              // identifier match key -> employee ids with an ident row for it, each once
+	size    int                              // rows in all
+
+	all *allRows // every row, in one slice
 }
 
-func (c *rosterCache) index() {
-	c.once.Do(func() {
-		c.byKey, c.members = map[string][]int32{}, map[string][]string{}
-		for i, r := range c.rows {
-			switch r.Kind {
-			case reporting.RowUnit, reporting.RowParent, reporting.RowManager:
-				c.units = append(c.units, r)
-				continue
-			case reporting.RowMember:
-				c.members[r.Value] = append(c.members[r.Value], r.Key)
-			}
-			c.byKey[r.Key] = append(c.byKey[r.Key], int32(i))
+// allRows is every row of a roster, made on first use (a report of the
+// whole organisation needs it; imports and smaller reports do not).
+type allRows struct {
+	once sync.Once
+	rows []reporting.RosterRow
+}
+
+// newRosterCache makes the cache of rows, the roster as of import version.
+func newRosterCache(version int64, rows []reporting.RosterRow) *rosterCache {
+	c := &rosterCache{version: version, people: map[string][]reporting.RosterRow{}, members: map[string][]string{},
+		holders: map[string][]string{}, size: len(rows), all: &allRows{rows: rows}}
+	c.all.once.Do(func() {})
+	for _, r := range rows {
+		if !personKind(r.Kind) {
+			c.units = append(c.units, r)
+			continue
 		}
+		c.people[r.Key] = append(c.people[r.Key], r)
+	}
+	for key, rows := range c.people {
+		for _, v := range valuesOf(rows, reporting.RowMember) {
+			c.members[v] = append(c.members[v], key)
+		}
+		for _, v := range valuesOf(rows, reporting.RowIdent) {
+			c.holders[v] = append(c.holders[v], key)
+		}
+	}
+	return c
+}
+
+func personKind(k reporting.RowKind) bool {
+	return k == reporting.RowPerson || k == reporting.RowMember || k == reporting.RowRole || k == reporting.RowIdent
+}
+
+// reindex updates members and holders for the rows of one person, which
+// were old and are now rows. The lists it changes are copied, never edited:
+// older caches share them.
+func (c *rosterCache) reindex(key string, old, rows []reporting.RosterRow) {
+	for _, x := range []struct {
+		kind reporting.RowKind
+		m    map[string][]string
+	}{{reporting.RowMember, c.members}, {reporting.RowIdent, c.holders}} {
+		was, is := valuesOf(old, x.kind), valuesOf(rows, x.kind)
+		for _, v := range was {
+			if !slices.Contains(is, v) {
+				x.m[v] = slices.DeleteFunc(slices.Clone(x.m[v]), func(k string) bool { return k == key })
+				if len(x.m[v]) == 0 {
+					delete(x.m, v)
+				}
+			}
+		}
+		for _, v := range is {
+			if !slices.Contains(was, v) {
+				x.m[v] = append(slices.Clip(x.m[v]), key)
+			}
+		}
+	}
+}
+
+// valuesOf returns the values of the rows of kind, each once.
+func valuesOf(rows []reporting.RosterRow, kind reporting.RowKind) []string {
+	var out []string
+	for _, r := range rows {
+		if r.Kind == kind && !slices.Contains(out, r.Value) {
+			out = append(out, r.Value)
+		}
+	}
+	return out
+}
+
+// rows returns every row of the roster. The slice is shared: callers must
+// not modify it.
+func (c *rosterCache) rows() []reporting.RosterRow {
+	c.all.once.Do(func() {
+		out := make([]reporting.RosterRow, 0, c.size)
+		out = append(out, c.units...)
+		for _, rows := range c.people {
+			out = append(out, rows...)
+		}
+		c.all.rows = out
 	})
+	return c.all.rows
+}
+
+// next returns the cache as of import id, whose plan applies to this one:
+// the timelines in plan.Supersede replaced by the rows of plan.Insert. Only
+// the people the plan touches are copied (and the maps, which share their
+// lists).
+func (c *rosterCache) next(id int64, plan *reporting.Plan) *rosterCache {
+	n := *c
+	n.version = id
+	gone := make(map[reporting.Timeline]bool, len(plan.Supersede))
+	touched := map[string][]reporting.RosterRow{} // employee id -> its inserted rows
+	unitsTouched := false
+	for _, t := range plan.Supersede {
+		gone[t] = true
+		if !personKind(t.Kind) {
+			unitsTouched = true
+		} else if _, ok := touched[t.Key]; !ok {
+			touched[t.Key] = nil
+		}
+	}
+	var units []reporting.RosterRow // inserted unit, parent and manager rows
+	for _, r := range plan.Insert {
+		r.Recorded = id
+		if personKind(r.Kind) {
+			touched[r.Key] = append(touched[r.Key], r)
+		} else {
+			units = append(units, r)
+			unitsTouched = true
+		}
+	}
+	replace := func(old, inserted []reporting.RosterRow) []reporting.RosterRow {
+		rows := slices.DeleteFunc(slices.Clone(old), func(r reporting.RosterRow) bool {
+			return gone[reporting.Timeline{Kind: r.Kind, Key: r.Key, Value: r.Value}]
+		})
+		return append(rows, inserted...)
+	}
+	if unitsTouched {
+		n.units = replace(c.units, units)
+		n.size += len(n.units) - len(c.units)
+	}
+	if len(touched) > 0 {
+		n.people, n.members, n.holders = maps.Clone(c.people), maps.Clone(c.members), maps.Clone(c.holders)
+		for key, inserted := range touched {
+			old := c.people[key]
+			rows := replace(old, inserted)
+			if len(rows) == 0 {
+				delete(n.people, key)
+			} else {
+				n.people[key] = rows
+			}
+			n.reindex(key, old, rows)
+			n.size += len(rows) - len(old)
+		}
+	}
+	if unitsTouched || len(touched) > 0 {
+		n.all = &allRows{}
+	}
+	return &n
 }
 
 // filter returns the rows of the cache f selects (f.KnownAt is zero).
 func (c *rosterCache) filter(f reporting.RosterFilter) []reporting.RosterRow {
 	if f.People == nil && f.MembersOf == nil && !f.UnitsOnly {
-		return c.rows
+		return c.rows()
 	}
-	c.index()
 	if f.UnitsOnly {
 		return c.units
 	}
@@ -172,12 +304,35 @@ func (c *rosterCache) filter(f reporting.RosterFilter) []reporting.RosterRow {
 	}
 	n := 0
 	for _, key := range keys {
-		n += len(c.byKey[key])
+		n += len(c.people[key])
 	}
 	out := make([]reporting.RosterRow, 0, n)
 	for _, key := range keys {
-		for _, i := range c.byKey[key] {
-			out = append(out, c.rows[i])
+		out = append(out, c.people[key]...)
+	}
+	return out
+}
+
+// scope returns the rows of the cache sc selects (all of them when sc is
+// nil): what reporting.PlanImport needs.
+func (c *rosterCache) scope(sc *reporting.RowScope) []reporting.RosterRow {
+	if sc == nil {
+		return c.rows()
+	}
+	out := slices.Clone(c.units)
+	for _, key := range sc.People {
+		out = append(out, c.people[key]...)
+	}
+	for _, v := range sc.Idents {
+		for _, key := range c.holders[v] {
+			if _, listed := slices.BinarySearch(sc.People, key); listed {
+				continue // all their rows are in already
+			}
+			for _, r := range c.people[key] {
+				if r.Kind == reporting.RowIdent && r.Value == v {
+					out = append(out, r)
+				}
+			}
 		}
 	}
 	return out
@@ -197,21 +352,28 @@ func (s *rpState) imported(tenant string, id int64, plan *reporting.Plan) {
 		delete(s.roster, tenant)
 		return
 	}
-	gone := make(map[reporting.Timeline]bool, len(plan.Supersede))
-	for _, t := range plan.Supersede {
-		gone[t] = true
+	s.roster[tenant] = c.next(id, plan)
+}
+
+// planRows returns the current rows of tenant that reporting.PlanImport
+// needs for an import of scope sc (nil: all), inside the writer's
+// transaction on conn: from the cache when it holds the roster as of the
+// latest import (which it usually does: each import advances it), else
+// from the table.
+func (db *DB) planRows(conn *sql.Conn, tenant string, sc *reporting.RowScope) ([]reporting.RosterRow, error) {
+	var latest int64
+	if err := conn.QueryRowContext(context.Background(), `SELECT coalesce(max(id), 0) FROM rp_imports WHERE tenant = ?`,
+		tenant).Scan(&latest); err != nil {
+		return nil, err
 	}
-	rows := make([]reporting.RosterRow, 0, len(c.rows)+len(plan.Insert))
-	for _, r := range c.rows {
-		if !gone[reporting.Timeline{Kind: r.Kind, Key: r.Key, Value: r.Value}] {
-			rows = append(rows, r)
-		}
+	st := db.rp()
+	st.rmu.Lock()
+	c := st.roster[tenant]
+	st.rmu.Unlock()
+	if c != nil && c.version == latest {
+		return c.scope(sc), nil
 	}
-	for _, r := range plan.Insert {
-		r.Recorded = id
-		rows = append(rows, r)
-	}
-	s.roster[tenant] = &rosterCache{version: id, rows: rows}
+	return currentRoster(conn, tenant, sc)
 }
 
 // currentRows returns the current roster of a tenant from the cache,
@@ -280,16 +442,32 @@ func (db *DB) currentRows(ctx context.Context, tenant string) (*rosterCache, err
 	if err := rows.Err(); err != nil {
 		return nil, errs.Wrap(err, "sqlite: roster")
 	}
-	c := &rosterCache{version: latest, rows: out}
+	c := newRosterCache(latest, out)
 	st.roster[tenant] = c
 	return c, nil
 }
 
-// currentRoster reads the current rows of a tenant on the write
-// connection.
-func currentRoster(conn *sql.Conn, tenant string) ([]reporting.RosterRow, error) {
-	rows, err := conn.QueryContext(context.Background(), `SELECT `+rosterColumns+` FROM rp_roster
-		WHERE tenant = ? AND superseded = 0`, tenant)
+// currentRoster reads the current rows of tenant that sc selects (nil:
+// all) on the write connection. With a scope, three index lookups: the
+// unit rows and the holders of the identifiers named (rp_roster_current),
+// and the rows of the people named (rp_roster_key).
+func currentRoster(conn *sql.Conn, tenant string, sc *reporting.RowScope) ([]reporting.RosterRow, error) {
+	q := `SELECT ` + rosterColumns + ` FROM rp_roster NOT INDEXED WHERE tenant = ? AND superseded = 0`
+	args := []any{tenant}
+	if sc != nil {
+		people, idents := jsonList(sc.People), jsonList(sc.Idents)
+		q = `SELECT ` + rosterColumns + ` FROM rp_roster INDEXED BY rp_roster_current
+			WHERE tenant = ? AND superseded = 0 AND kind IN ('unit', 'parent', 'manager')
+		UNION ALL
+		SELECT ` + rosterColumns + ` FROM rp_roster INDEXED BY rp_roster_key
+			WHERE tenant = ? AND key IN (SELECT value FROM json_each(?)) AND kind IN ('person', 'member', 'role', 'ident') AND superseded = 0
+		UNION ALL
+		SELECT ` + rosterColumns + ` FROM rp_roster INDEXED BY rp_roster_current
+			WHERE tenant = ? AND superseded = 0 AND kind = 'ident' AND value IN (SELECT value FROM json_each(?))
+			AND key NOT IN (SELECT value FROM json_each(?))`
+		args = append(args, tenant, people, tenant, idents, people)
+	}
+	rows, err := conn.QueryContext(context.Background(), q, args...)
 	if err != nil {
 		return nil, err
 	}

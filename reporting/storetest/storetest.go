@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) reporting.Store) {
 		{"ImportInvalid", testImportInvalid},
 		{"EndDateInclusive", testEndDateInclusive},
 		{"RosterKnownAt", testRosterKnownAt},
+		{"PartialImport", testPartialImport},
 		{"RosterFilters", testRosterFilters},
 		{"FactsRoundTrip", testFactsRoundTrip},
 		{"FactsIdempotent", testFactsIdempotent},
@@ -445,6 +446,158 @@ func testRosterKnownAt(t *testing.T, s reporting.Store) {
 	if r1, r2 := v1.People["e3"].Roles, v2.People["e3"].Roles; len(r1) != 1 || r1[0].ID != "it-staff" || len(r2) != 1 || r2[0].ID != "adm" {
 		t.Errorf("e3's roles: known then %v, now %v", r1, r2)
 	}
+}
+
+// testPartialImport: a partial import changes only what it lists (a unit;
+// a person, and the identifier they take over from someone else), the
+// rest of the roster stays as it was, row for row, and the roster as known
+// before them is reconstructed exactly. The imports run twice, in two
+// tenants: reading the roster between imports in one (stores may keep it
+// cached and advance the cache) and not in the other.
+func testPartialImport(t *testing.T, s reporting.Store) {
+	t1 := time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)
+	full := baseImport()
+	for i := 4; i <= 30; i++ {
+		full.People = append(full.People, reporting.PersonIn{ID: fmt.Sprintf("e%d", i), Name: fmt.Sprintf("Ansatt %d", i),
+			Email: fmt.Sprintf("e%d@kommune.no", i), Units: []reporting.Assignment{{ID: []string{"hr", "it"}[i%2]}},
+			Roles: []reporting.Assignment{{ID: "adm"}}})
+	}
+	unitDelta := &reporting.Import{Partial: true, Effective: dMar, Source: "unit.json", Units: []reporting.UnitIn{
+		{ID: "it", Name: "Digitalisering", Parent: "k", Managers: []string{"e5"}}}}
+	// e7 moves to hr and takes over e8's address (e8 gets a new one later).
+	moved := full.People[6]
+	moved.Units, moved.Email = []reporting.Assignment{{ID: "hr"}}, "e8@kommune.no"
+	personDelta := &reporting.Import{Partial: true, Effective: reporting.MustDate("2025-04-01"), People: []reporting.PersonIn{moved}}
+
+	run := func(tenant string, warm bool) [][]string {
+		var states [][]string
+		read := func() []reporting.RosterRow {
+			rows, err := s.RosterRows(ctx, tenant, reporting.RosterFilter{})
+			must(t, err)
+			return rows
+		}
+		_, err := s.ImportRoster(ctx, tenant, full, t1)
+		must(t, err)
+		var before []reporting.RosterRow
+		if warm {
+			before = read()
+		}
+		rec, err := s.ImportRoster(ctx, tenant, unitDelta, t1.Add(24*time.Hour))
+		must(t, err)
+		var got []string
+		for _, c := range rec.Changes {
+			got = append(got, fmt.Sprintf("%s %s %s %s %s -> %s", c.Op, c.Kind, c.Key, c.Value, fmtPeriods(c.Before), fmtPeriods(c.After)))
+		}
+		checkEqual(t, tenant+": changes of the unit's import", got, []string{
+			`changed unit it  [[…, …) "IT-tjenesten" ""] -> [[…, …) "Digitalisering" ""]`,
+			"added manager it e5 [] -> [[2025-03-01, …)]",
+		})
+		if warm {
+			read()
+		}
+		rec, err = s.ImportRoster(ctx, tenant, personDelta, t1.Add(48*time.Hour))
+		must(t, err)
+		got = nil
+		for _, c := range rec.Changes {
+			got = append(got, fmt.Sprintf("%s %s %s %s %s -> %s", c.Op, c.Kind, c.Key, c.Value, fmtPeriods(c.Before), fmtPeriods(c.After)))
+		}
+		checkEqual(t, tenant+": changes of the person's import", got, []string{
+			`changed person e7  [[2025-01-01, …) "Ansatt 7" "e7@kommune.no"] -> [[2025-01-01, …) "Ansatt 7" "e8@kommune.no"]`,
+			"added member e7 hr [] -> [[2025-04-01, …)]",
+			"ended member e7 it [[2025-01-01, …)] -> [[2025-01-01, 2025-04-01)]",
+			"ended ident e7 mbox:mailto:e7@kommune.no [[…, …)] -> [[…, 2025-04-01)]",
+			"added ident e7 mbox:mailto:e8@kommune.no [] -> [[2025-04-01, …)]",
+			"ended ident e8 mbox:mailto:e8@kommune.no [[…, …)] -> [[…, 2025-04-01)]",
+		})
+		after := read()
+		known, err := s.RosterRows(ctx, tenant, reporting.RosterFilter{KnownAt: t1.Add(time.Hour)})
+		must(t, err)
+		for i := range known {
+			known[i].Superseded = 0 // by the partial imports
+		}
+		if warm {
+			checkEqual(t, tenant+": rows known before the partial imports", rowSet(known), rowSet(before))
+		}
+		before = known
+
+		// Everyone else's rows are the rows of the first import, untouched.
+		touched := func(r reporting.RosterRow) bool {
+			return r.Key == "it" || r.Key == "e7" || r.Kind == reporting.RowIdent && r.Key == "e8"
+		}
+		var untouchedBefore, untouchedAfter []reporting.RosterRow
+		for _, r := range before {
+			if !touched(r) {
+				untouchedBefore = append(untouchedBefore, r)
+			}
+		}
+		for _, r := range after {
+			if !touched(r) {
+				untouchedAfter = append(untouchedAfter, r)
+			}
+			if r.Recorded != 1 && !touched(r) {
+				t.Errorf("%s: a partial import recorded %+v", tenant, r)
+			}
+		}
+		checkEqual(t, tenant+": the rows the partial imports did not list", rowSet(untouchedAfter), rowSet(untouchedBefore))
+
+		// The roster as known now, by the two paths stores may serve it.
+		now, err := s.RosterRows(ctx, tenant, reporting.RosterFilter{KnownAt: t1.Add(72 * time.Hour)})
+		must(t, err)
+		checkEqual(t, tenant+": current rows and rows known now", rowSet(after), rowSet(now))
+		pick := func(keep func(r reporting.RosterRow) bool) []string {
+			var out []reporting.RosterRow
+			for _, r := range after {
+				if keep(r) {
+					out = append(out, r)
+				}
+			}
+			return rowSet(out)
+		}
+		personRow := func(r reporting.RosterRow) bool {
+			return r.Kind != reporting.RowUnit && r.Kind != reporting.RowParent && r.Kind != reporting.RowManager
+		}
+		for _, unit := range []string{"hr", "it"} {
+			members, err := s.RosterRows(ctx, tenant, reporting.RosterFilter{MembersOf: []string{unit}})
+			must(t, err)
+			keys := map[string]bool{}
+			for _, r := range after {
+				if r.Kind == reporting.RowMember && r.Value == unit {
+					keys[r.Key] = true
+				}
+			}
+			checkEqual(t, tenant+": members of "+unit, rowSet(members), pick(func(r reporting.RosterRow) bool { return personRow(r) && keys[r.Key] }))
+		}
+		e8, err := s.RosterRows(ctx, tenant, reporting.RosterFilter{People: []string{"e8"}})
+		must(t, err)
+		checkEqual(t, tenant+": e8's rows", rowSet(e8), pick(func(r reporting.RosterRow) bool { return personRow(r) && r.Key == "e8" }))
+		units, err := s.RosterRows(ctx, tenant, reporting.RosterFilter{UnitsOnly: true})
+		must(t, err)
+		checkEqual(t, tenant+": unit rows", rowSet(units), pick(func(r reporting.RosterRow) bool { return !personRow(r) }))
+
+		// The views of the organisation on days around the changes.
+		for _, day := range []string{"2025-02-28", "2025-03-01", "2025-03-31", "2025-04-01"} {
+			v := reporting.NewView(after, reporting.MustDate(day))
+			var lines []string
+			for _, id := range []string{"e5", "e7", "e8"} {
+				p := v.People[id]
+				lines = append(lines, fmt.Sprintf("%s in %v managed by %v", id, p.Units, v.Managers(p)))
+			}
+			lines = append(lines, fmt.Sprintf("it is %q; e8@ held by %s", v.Units["it"].Name,
+				v.Holder("mbox:mailto:e8@kommune.no", reporting.MustDate(day))))
+			states = append(states, lines)
+		}
+		return states
+	}
+	warm, cold := run("t1", true), run("t2", false)
+	checkEqual(t, "views, the roster read between imports and not", warm, cold)
+	// e5 manages it alone from March: the manager above reminds them.
+	// A unit's name has no dates: the new one is its name all along.
+	checkEqual(t, "views", warm, [][]string{
+		{"e5 in [it] managed by [e1]", "e7 in [it] managed by [e1]", "e8 in [hr] managed by [e2]", `it is "Digitalisering"; e8@ held by e8`},
+		{"e5 in [it] managed by [e1]", "e7 in [it] managed by [e5]", "e8 in [hr] managed by [e2]", `it is "Digitalisering"; e8@ held by e8`},
+		{"e5 in [it] managed by [e1]", "e7 in [it] managed by [e5]", "e8 in [hr] managed by [e2]", `it is "Digitalisering"; e8@ held by e8`},
+		{"e5 in [it] managed by [e1]", "e7 in [hr] managed by [e2]", "e8 in [hr] managed by [e2]", `it is "Digitalisering"; e8@ held by e7`},
+	})
 }
 
 func testRosterFilters(t *testing.T, s reporting.Store) {
