@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/internal/peakheap"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/reporting/storetest"
@@ -170,7 +171,9 @@ func scaleDB(b *testing.B) *sqlite.DB {
 
 // BenchmarkReminders55k measures GET /api/v1/reports/reminders for the
 // whole organisation at scale, through HTTP: time and size of the
-// response (MB/op), as HR's spreadsheet or mail merge would fetch it.
+// response (MB/op), as HR's spreadsheet or mail merge would fetch it, the
+// whole list (JSON, CSV) and the summary per manager (form=summary), and
+// the peak heap in use while it runs (client and server: one process).
 //
 //	LRS_BENCH_REPORTING_DB=/tmp/lrs-bench.db go test -run '^$' -bench Reminders55k -benchtime 3x ./lrs/
 func BenchmarkReminders55k(b *testing.B) {
@@ -183,12 +186,16 @@ func BenchmarkReminders55k(b *testing.B) {
 		{"2026/json", "asOf=2026-10-15&format=json"},
 		{"2028/json", "asOf=2028-01-15&format=json"},
 		{"2026/csv", "asOf=2026-10-15&format=csv"},
+		{"2026/summary", "asOf=2026-10-15&form=summary"},
+		{"2028/summary", "asOf=2028-01-15&form=summary"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			path := "/api/v1/reports/reminders?within=P14D&" + tc.query
 			var size int64
+			var peak uint64
 			cpu0 := processCPU()
 			for b.Loop() {
+				stop := peakheap.Start()
 				r, _ := http.NewRequest("GET", s.URL+path, nil)
 				r.SetBasicAuth("auditor", "auditor-secret")
 				res, err := s.Client().Do(r)
@@ -200,8 +207,10 @@ func BenchmarkReminders55k(b *testing.B) {
 				if err != nil || res.StatusCode != http.StatusOK {
 					b.Fatalf("GET %s: status %d, %v", path, res.StatusCode, err)
 				}
+				peak = max(peak, stop())
 			}
 			b.ReportMetric(float64(size)/1e6, "MB/op")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 			b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 		})
 	}

@@ -81,7 +81,10 @@
 //
 // Reminders groups the overdue and the soon due by the managers responsible
 // for them (the managers of their units, or of the nearest unit above with
-// someone else). PersonTranscript lists everything a person completed.
+// someone else); StreamReminders gives the same rows one by one, in group
+// order, for any size of organisation, and SummariseReminders counts them
+// per manager and module. PersonTranscript lists everything a person
+// completed.
 // Package evidence builds the signed evidence pack for auditors from
 // Report rows and AddProof.
 //

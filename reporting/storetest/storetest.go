@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) reporting.Store) {
 		{"FactsConcurrent", testFactsConcurrent},
 		{"ResetFacts", testResetFacts},
 		{"TenantIsolation", testTenantIsolation},
+		{"RemindersInBatches", testRemindersInBatches},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -815,6 +816,117 @@ func testResetFacts(t *testing.T, s reporting.Store) {
 	if got := collect(t, s, "t2", nil); len(got[alice]) != 1 {
 		t.Errorf("reset of t1 touched t2: %v", got)
 	}
+}
+
+// testRemindersInBatches: reminders of more people than a batch of the
+// report engine, some with two managers (listed once per manager, twice
+// in one batch), are the rows of the status report to remind of, grouped
+// by manager; the summary counts the same.
+func testRemindersInBatches(t *testing.T, s reporting.Store) {
+	must(t, s.PutModule(ctx, "t1", &reporting.Module{ID: "m1", Title: map[string]string{"nb": "M1"},
+		Activities: []string{"https://lms.example/m1"}, Completion: reporting.Completed, Validity: reporting.MustPeriod("P1Y")}))
+	must(t, s.PutModule(ctx, "t1", module("m2", "https://lms.example/m2")))
+	must(t, s.PutRule(ctx, "t1", &reporting.Rule{ID: "r", Role: "alle", Modules: []string{"m1", "m2"}, DueWithin: reporting.MustPeriod("P30D")}))
+	imp := &reporting.Import{Effective: d2024, Units: []reporting.UnitIn{{ID: "k", Name: "K", Managers: []string{"p0000"}},
+		{ID: "a", Name: "A", Parent: "k", Managers: []string{"p0001"}}, {ID: "b", Name: "B", Parent: "k", Managers: []string{"p0002"}},
+		{ID: "c", Name: "C", Parent: "k"}}}
+	var facts []reporting.Fact
+	const n = 1100
+	for i := range n {
+		p := reporting.PersonIn{ID: fmt.Sprintf("p%04d", i), Name: fmt.Sprintf("P %d", i), Email: fmt.Sprintf("p%d@kommune.no", i),
+			Start: reporting.MustDate("2025-01-01").AddDays(i % 300), Roles: []reporting.Assignment{{ID: "alle"}},
+			Units: []reporting.Assignment{{ID: []string{"a", "b", "c"}[i%3]}}}
+		if i%10 == 0 {
+			p.Units = append(p.Units, reporting.Assignment{ID: []string{"b", "c", "a"}[i%3]})
+		}
+		imp.People = append(imp.People, p)
+		if i%3 == 0 {
+			f := fact("mbox:mailto:"+p.Email, i, reporting.OutcomeCompleted, "https://lms.example/m1")
+			f.Timestamp = time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%60)
+			f.Stored = f.Timestamp
+			facts = append(facts, f)
+		}
+		if i%5 == 0 {
+			facts = append(facts, fact("mbox:mailto:"+p.Email, i, reporting.OutcomeCompleted, "https://lms.example/m2"))
+		}
+	}
+	_, err := s.ImportRoster(ctx, "t1", imp, time.Date(2024, 1, 2, 8, 0, 0, 0, time.UTC))
+	must(t, err)
+	must(t, s.AddFacts(ctx, "t1", facts))
+
+	q := reporting.Query{Options: reporting.Options{AsOf: time.Date(2025, 10, 10, 12, 0, 0, 0, time.UTC)}}
+	within := reporting.MustPeriod("P14D")
+	limit := reporting.MustDate("2025-10-24")
+	rows, err := s.RosterRows(ctx, "t1", reporting.RosterFilter{})
+	must(t, err)
+	view := reporting.NewView(rows, reporting.MustDate("2025-10-10"))
+	want := map[string][]string{}
+	wantSum := map[string]string{}
+	counts := map[string]*[3]int{} // manager -> people, overdue, due soon
+	lastOf := map[string]string{}
+	_, err = reporting.Report(ctx, s, "t1", q, func(r *reporting.Row) error {
+		due := r.Status == reporting.StatusOverdue || r.Status == reporting.StatusExpired ||
+			(r.Status == reporting.StatusDue || r.Status == reporting.StatusInProgress || r.Status == reporting.StatusNotStarted) && r.Due != 0 && r.Due <= limit ||
+			(r.Status == reporting.StatusExpiringSoon || r.Status == reporting.StatusCompleted) && r.Expires != 0 && r.Expires <= limit
+		if !due {
+			return nil
+		}
+		managers := view.Managers(view.People[r.Person])
+		if len(managers) == 0 {
+			managers = []string{""}
+		}
+		for _, m := range managers {
+			want[m] = append(want[m], fmt.Sprintf("%s %s %s", r.Person, r.Module, r.Status))
+			c := counts[m]
+			if c == nil {
+				c = &[3]int{}
+				counts[m] = c
+			}
+			if lastOf[m] != r.Person {
+				c[0]++
+				lastOf[m] = r.Person
+			}
+			if r.Status == reporting.StatusOverdue || r.Status == reporting.StatusExpired {
+				c[1]++
+			} else {
+				c[2]++
+			}
+		}
+		return nil
+	})
+	must(t, err)
+	for m, c := range counts {
+		wantSum[m] = fmt.Sprintf("people %d overdue %d due soon %d", c[0], c[1], c[2])
+	}
+	groups, err := reporting.Reminders(ctx, s, "t1", q, within)
+	must(t, err)
+	got := map[string][]string{}
+	var order []string
+	for _, g := range groups {
+		order = append(order, g.Manager)
+		for _, r := range g.Rows {
+			got[g.Manager] = append(got[g.Manager], fmt.Sprintf("%s %s %s", r.Person, r.Module, r.Status))
+		}
+	}
+	checkEqual(t, "reminders by manager", got, want)
+	checkEqual(t, "managers in order", order, []string{"p0000", "p0001", "p0002"})
+	if len(want["p0001"]) < 100 || len(want["p0002"]) < 100 {
+		t.Errorf("too few reminders to test batches: %d and %d", len(want["p0001"]), len(want["p0002"]))
+	}
+	sums, err := reporting.SummariseReminders(ctx, s, "t1", q, within)
+	must(t, err)
+	gotSum := map[string]string{}
+	for i, sum := range sums {
+		gotSum[sum.Manager] = fmt.Sprintf("people %d overdue %d due soon %d", sum.People, sum.Total.Overdue, sum.Total.DueSoon)
+		var mods reporting.ReminderCounts
+		for _, c := range sum.Modules {
+			mods.Overdue, mods.DueSoon = mods.Overdue+c.Overdue, mods.DueSoon+c.DueSoon
+		}
+		if mods != sum.Total || sum.Manager != groups[i].Manager || sum.Name != groups[i].Name {
+			t.Errorf("summary %+v: modules add up to %+v; group %+v", sum, mods, groups[i].Manager)
+		}
+	}
+	checkEqual(t, "summaries", gotSum, wantSum)
 }
 
 func testTenantIsolation(t *testing.T, s reporting.Store) {
