@@ -402,37 +402,26 @@ type ReminderGroup struct {
 // rows; the same *ReminderGroup for all the rows of a group), so that a
 // caller can stream reminders of any size.
 func StreamReminders(ctx context.Context, st Store, tenant string, q Query, within Period, emit func(g *ReminderGroup, row *Row) error) error {
-	r, err := prepare(ctx, st, tenant, q)
+	r, managers, err := prepareReminders(ctx, st, tenant, q)
 	if err != nil {
 		return err
 	}
 	// List each person once per manager, in the order of the output, and
-	// let the report evaluate them in that order.
+	// let the report evaluate them in that order. (Reading the facts of
+	// people in this order costs some 10 % more than in the order of
+	// their ids, which SummariseReminders keeps.)
 	type entry struct {
 		manager string
 		p       *Person
 	}
 	entries := make([]entry, 0, len(r.people))
-	for _, p := range r.people {
-		managers := r.view.Managers(p)
-		if len(managers) == 0 {
-			managers = []string{""}
-		}
-		for _, m := range managers {
+	for i, p := range r.people {
+		for _, m := range managers[i] {
 			entries = append(entries, entry{m, p})
 		}
 	}
-	slices.SortStableFunc(entries, func(a, b entry) int { // r.people is by id: stable keeps that order
-		switch {
-		case a.manager == b.manager:
-			return 0
-		case a.manager == "":
-			return 1
-		case b.manager == "":
-			return -1
-		}
-		return cmp.Compare(a.manager, b.manager)
-	})
+	// r.people is by id: a stable sort keeps that order in each group.
+	slices.SortStableFunc(entries, func(a, b entry) int { return compareManagers(a.manager, b.manager) })
 	r.people = r.people[:0]
 	for _, e := range entries {
 		r.people = append(r.people, e.p)
@@ -445,14 +434,48 @@ func StreamReminders(ctx context.Context, st Store, tenant string, q Query, with
 		}
 		if m := entries[i].manager; g == nil || g.Manager != m {
 			g = &ReminderGroup{Manager: m}
-			if p := r.view.People[m]; p != nil {
-				g.Name, g.Email = p.Name, p.Email
-			} else {
-				g.Name = r.view.Name(m)
-			}
+			g.Name, g.Email = r.contact(m)
 		}
 		return emit(g, row)
 	})
+}
+
+// prepareReminders prepares the run of a reminders report, with the
+// managers of each of its people ("" for none).
+func prepareReminders(ctx context.Context, st Store, tenant string, q Query) (*run, [][]string, error) {
+	r, err := prepare(ctx, st, tenant, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	managers := make([][]string, len(r.people))
+	for i, p := range r.people {
+		if managers[i] = r.view.Managers(p); len(managers[i]) == 0 {
+			managers[i] = []string{""}
+		}
+	}
+	return r, managers, nil
+}
+
+// compareManagers orders managers by employee id, "" (no manager) last.
+func compareManagers(a, b string) int {
+	switch {
+	case a == b:
+		return 0
+	case a == "":
+		return 1
+	case b == "":
+		return -1
+	}
+	return cmp.Compare(a, b)
+}
+
+// contact returns the name and e-mail of a manager: as of the report's
+// day, or their latest known name if they have left.
+func (r *run) contact(manager string) (name, email string) {
+	if p := r.view.People[manager]; p != nil {
+		return p.Name, p.Email
+	}
+	return r.view.Name(manager), ""
 }
 
 // remind reports whether the row is one to remind of: overdue or expired,
@@ -513,34 +536,49 @@ type ReminderSummary struct {
 }
 
 // SummariseReminders counts the reminders of StreamReminders per manager,
-// in the same order.
+// in the same order. It evaluates people in the order of their ids, once
+// each.
 func SummariseReminders(ctx context.Context, st Store, tenant string, q Query, within Period) ([]ReminderSummary, error) {
-	out := []ReminderSummary{}
-	var last string // the person of the previous row
-	err := StreamReminders(ctx, st, tenant, q, within, func(g *ReminderGroup, row *Row) error {
-		n := len(out)
-		if n == 0 || out[n-1].Manager != g.Manager {
-			out = append(out, ReminderSummary{Manager: g.Manager, Name: g.Name, Email: g.Email, Modules: map[string]*ReminderCounts{}})
-			n++
-			last = ""
+	r, managers, err := prepareReminders(ctx, st, tenant, q)
+	if err != nil {
+		return nil, err
+	}
+	limit := r.eng.day.Add(within)
+	sums := map[string]*ReminderSummary{}
+	last := -1 // the person of the previous row counted
+	err = r.rows(ctx, func(i int, row *Row) error {
+		if !row.remind(limit) {
+			return nil
 		}
-		s := &out[n-1]
-		if row.Person != last {
-			s.People++
-			last = row.Person
+		for _, m := range managers[i] {
+			s := sums[m]
+			if s == nil {
+				s = &ReminderSummary{Manager: m, Modules: map[string]*ReminderCounts{}}
+				s.Name, s.Email = r.contact(m)
+				sums[m] = s
+			}
+			if i != last {
+				s.People++
+			}
+			s.Total.add(row)
+			c := s.Modules[row.Module]
+			if c == nil {
+				c = &ReminderCounts{}
+				s.Modules[row.Module] = c
+			}
+			c.add(row)
 		}
-		s.Total.add(row)
-		c := s.Modules[row.Module]
-		if c == nil {
-			c = &ReminderCounts{}
-			s.Modules[row.Module] = c
-		}
-		c.add(row)
+		last = i
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	out := make([]ReminderSummary, 0, len(sums))
+	for _, s := range sums {
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(a, b ReminderSummary) int { return compareManagers(a.Manager, b.Manager) })
 	return out, nil
 }
 
