@@ -108,79 +108,109 @@ func (db *DB) ImportRoster(ctx context.Context, tenant string, imp *reporting.Im
 	return rec, nil
 }
 
-// rosterCache is the current roster of a tenant as of an import. It never
-// changes once made: an import makes the next one (next), sharing the rows
-// of everyone the import did not touch, so that a small import costs
-// little however large the roster.
+// rosterCache is the current roster of a tenant as of an import, in two
+// forms, each made from the other on first use: every row in one slice (a
+// report of the whole organisation reads that) and the rows by person
+// (filtered reads and imports use that). A cache never changes once made:
+// an import makes the next one (next) from the rows by person, sharing
+// those of everyone it did not touch, so that a small import costs little
+// however large the roster. One of the forms is always made.
 type rosterCache struct {
 	version int64 // the id of the latest import applied
+	all     *lazyRows
+	idx     *lazyIndex
+}
 
+type lazyRows struct {
+	once sync.Once
+	rows []reporting.RosterRow
+}
+
+type lazyIndex struct {
+	once sync.Once
+	idx  *rosterIndex
+}
+
+// newRosterCache makes the cache of rows, the roster as of import version.
+func newRosterCache(version int64, rows []reporting.RosterRow) *rosterCache {
+	c := &rosterCache{version: version, all: &lazyRows{rows: rows}, idx: &lazyIndex{}}
+	c.all.once.Do(func() {})
+	return c
+}
+
+// rows returns every row of the roster. The slice is shared: callers must
+// not modify it.
+func (c *rosterCache) rows() []reporting.RosterRow {
+	c.all.once.Do(func() { c.all.rows = c.index().flat() })
+	return c.all.rows
+}
+
+// index returns the rows by person.
+func (c *rosterCache) index() *rosterIndex {
+	c.idx.once.Do(func() { c.idx.idx = newRosterIndex(c.rows()) })
+	return c.idx.idx
+}
+
+// next returns the cache as of import id, whose plan applies to this one.
+func (c *rosterCache) next(id int64, plan *reporting.Plan) *rosterCache {
+	if len(plan.Supersede) == 0 && len(plan.Insert) == 0 {
+		return &rosterCache{version: id, all: c.all, idx: c.idx}
+	}
+	n := &rosterCache{version: id, all: &lazyRows{}, idx: &lazyIndex{idx: c.index().next(id, plan)}}
+	n.idx.once.Do(func() {})
+	return n
+}
+
+// filter returns the rows of the cache f selects (f.KnownAt is zero).
+func (c *rosterCache) filter(f reporting.RosterFilter) []reporting.RosterRow {
+	if f.People == nil && f.MembersOf == nil && !f.UnitsOnly {
+		return c.rows()
+	}
+	return c.index().filter(f)
+}
+
+// scope returns the rows of the cache sc selects (all of them when sc is
+// nil): what reporting.PlanImport needs.
+func (c *rosterCache) scope(sc *reporting.RowScope) []reporting.RosterRow {
+	if sc == nil {
+		return c.rows()
+	}
+	return c.index().scope(sc)
+}
+
+// rosterIndex is a roster by person. It never changes once made; its maps
+// and lists may be shared with other indexes.
+type rosterIndex struct {
 	units   []reporting.RosterRow            // unit, parent and manager rows
 	people  map[string][]reporting.RosterRow // employee id -> its person, member, role and ident rows
 	members map[string][]string              // unit id -> employee ids with a membership row, each once
 	holders map[string][]string              // identifier match key -> employee ids with an ident row for it, each once
 	size    int                              // rows in all
-
-	all *allRows // every row, in one slice
 }
 
-// allRows is every row of a roster, made on first use (a report of the
-// whole organisation needs it; imports and smaller reports do not).
-type allRows struct {
-	once sync.Once
-	rows []reporting.RosterRow
-}
-
-// newRosterCache makes the cache of rows, the roster as of import version.
-func newRosterCache(version int64, rows []reporting.RosterRow) *rosterCache {
-	c := &rosterCache{version: version, people: map[string][]reporting.RosterRow{}, members: map[string][]string{},
-		holders: map[string][]string{}, size: len(rows), all: &allRows{rows: rows}}
-	c.all.once.Do(func() {})
+func newRosterIndex(rows []reporting.RosterRow) *rosterIndex {
+	x := &rosterIndex{people: map[string][]reporting.RosterRow{}, members: map[string][]string{},
+		holders: map[string][]string{}, size: len(rows)}
 	for _, r := range rows {
 		if !personKind(r.Kind) {
-			c.units = append(c.units, r)
+			x.units = append(x.units, r)
 			continue
 		}
-		c.people[r.Key] = append(c.people[r.Key], r)
+		x.people[r.Key] = append(x.people[r.Key], r)
 	}
-	for key, rows := range c.people {
+	for key, rows := range x.people {
 		for _, v := range valuesOf(rows, reporting.RowMember) {
-			c.members[v] = append(c.members[v], key)
+			x.members[v] = append(x.members[v], key)
 		}
 		for _, v := range valuesOf(rows, reporting.RowIdent) {
-			c.holders[v] = append(c.holders[v], key)
+			x.holders[v] = append(x.holders[v], key)
 		}
 	}
-	return c
+	return x
 }
 
 func personKind(k reporting.RowKind) bool {
 	return k == reporting.RowPerson || k == reporting.RowMember || k == reporting.RowRole || k == reporting.RowIdent
-}
-
-// reindex updates members and holders for the rows of one person, which
-// were old and are now rows. The lists it changes are copied, never edited:
-// older caches share them.
-func (c *rosterCache) reindex(key string, old, rows []reporting.RosterRow) {
-	for _, x := range []struct {
-		kind reporting.RowKind
-		m    map[string][]string
-	}{{reporting.RowMember, c.members}, {reporting.RowIdent, c.holders}} {
-		was, is := valuesOf(old, x.kind), valuesOf(rows, x.kind)
-		for _, v := range was {
-			if !slices.Contains(is, v) {
-				x.m[v] = slices.DeleteFunc(slices.Clone(x.m[v]), func(k string) bool { return k == key })
-				if len(x.m[v]) == 0 {
-					delete(x.m, v)
-				}
-			}
-		}
-		for _, v := range is {
-			if !slices.Contains(was, v) {
-				x.m[v] = append(slices.Clip(x.m[v]), key)
-			}
-		}
-	}
 }
 
 // valuesOf returns the values of the rows of kind, each once.
@@ -194,27 +224,22 @@ func valuesOf(rows []reporting.RosterRow, kind reporting.RowKind) []string {
 	return out
 }
 
-// rows returns every row of the roster. The slice is shared: callers must
-// not modify it.
-func (c *rosterCache) rows() []reporting.RosterRow {
-	c.all.once.Do(func() {
-		out := make([]reporting.RosterRow, 0, c.size)
-		out = append(out, c.units...)
-		for _, rows := range c.people {
-			out = append(out, rows...)
-		}
-		c.all.rows = out
-	})
-	return c.all.rows
+// flat returns every row, in one slice.
+func (x *rosterIndex) flat() []reporting.RosterRow {
+	out := make([]reporting.RosterRow, 0, x.size)
+	out = append(out, x.units...)
+	for _, rows := range x.people {
+		out = append(out, rows...)
+	}
+	return out
 }
 
-// next returns the cache as of import id, whose plan applies to this one:
+// next returns the index as of import id, whose plan applies to this one:
 // the timelines in plan.Supersede replaced by the rows of plan.Insert. Only
-// the people the plan touches are copied (and the maps, which share their
-// lists).
-func (c *rosterCache) next(id int64, plan *reporting.Plan) *rosterCache {
-	n := *c
-	n.version = id
+// the rows of the people the plan touches are copied (and the maps, whose
+// lists they share).
+func (x *rosterIndex) next(id int64, plan *reporting.Plan) *rosterIndex {
+	n := *x
 	gone := make(map[reporting.Timeline]bool, len(plan.Supersede))
 	touched := map[string][]reporting.RosterRow{} // employee id -> its inserted rows
 	unitsTouched := false
@@ -243,13 +268,13 @@ func (c *rosterCache) next(id int64, plan *reporting.Plan) *rosterCache {
 		return append(rows, inserted...)
 	}
 	if unitsTouched {
-		n.units = replace(c.units, units)
-		n.size += len(n.units) - len(c.units)
+		n.units = replace(x.units, units)
+		n.size += len(n.units) - len(x.units)
 	}
 	if len(touched) > 0 {
-		n.people, n.members, n.holders = maps.Clone(c.people), maps.Clone(c.members), maps.Clone(c.holders)
+		n.people, n.members, n.holders = maps.Clone(x.people), maps.Clone(x.members), maps.Clone(x.holders)
 		for key, inserted := range touched {
-			old := c.people[key]
+			old := x.people[key]
 			rows := replace(old, inserted)
 			if len(rows) == 0 {
 				delete(n.people, key)
@@ -260,19 +285,38 @@ func (c *rosterCache) next(id int64, plan *reporting.Plan) *rosterCache {
 			n.size += len(rows) - len(old)
 		}
 	}
-	if unitsTouched || len(touched) > 0 {
-		n.all = &allRows{}
-	}
 	return &n
 }
 
-// filter returns the rows of the cache f selects (f.KnownAt is zero).
-func (c *rosterCache) filter(f reporting.RosterFilter) []reporting.RosterRow {
-	if f.People == nil && f.MembersOf == nil && !f.UnitsOnly {
-		return c.rows()
+// reindex updates members and holders for the rows of one person, which
+// were old and are now rows. The lists it changes are copied, never edited:
+// older indexes share them.
+func (x *rosterIndex) reindex(key string, old, rows []reporting.RosterRow) {
+	for _, k := range []struct {
+		kind reporting.RowKind
+		m    map[string][]string
+	}{{reporting.RowMember, x.members}, {reporting.RowIdent, x.holders}} {
+		was, is := valuesOf(old, k.kind), valuesOf(rows, k.kind)
+		for _, v := range was {
+			if !slices.Contains(is, v) {
+				k.m[v] = slices.DeleteFunc(slices.Clone(k.m[v]), func(p string) bool { return p == key })
+				if len(k.m[v]) == 0 {
+					delete(k.m, v)
+				}
+			}
+		}
+		for _, v := range is {
+			if !slices.Contains(was, v) {
+				k.m[v] = append(slices.Clip(k.m[v]), key)
+			}
+		}
 	}
+}
+
+// filter returns the rows f selects by people or units.
+func (x *rosterIndex) filter(f reporting.RosterFilter) []reporting.RosterRow {
 	if f.UnitsOnly {
-		return c.units
+		return x.units
 	}
 	var keys []string
 	seen := map[string]bool{}
@@ -295,7 +339,7 @@ func (c *rosterCache) filter(f reporting.RosterFilter) []reporting.RosterRow {
 			}
 		}
 		for _, unit := range f.MembersOf {
-			for _, key := range c.members[unit] {
+			for _, key := range x.members[unit] {
 				if people == nil || people[key] {
 					add(key)
 				}
@@ -304,31 +348,27 @@ func (c *rosterCache) filter(f reporting.RosterFilter) []reporting.RosterRow {
 	}
 	n := 0
 	for _, key := range keys {
-		n += len(c.people[key])
+		n += len(x.people[key])
 	}
 	out := make([]reporting.RosterRow, 0, n)
 	for _, key := range keys {
-		out = append(out, c.people[key]...)
+		out = append(out, x.people[key]...)
 	}
 	return out
 }
 
-// scope returns the rows of the cache sc selects (all of them when sc is
-// nil): what reporting.PlanImport needs.
-func (c *rosterCache) scope(sc *reporting.RowScope) []reporting.RosterRow {
-	if sc == nil {
-		return c.rows()
-	}
-	out := slices.Clone(c.units)
+// scope returns the rows sc selects.
+func (x *rosterIndex) scope(sc *reporting.RowScope) []reporting.RosterRow {
+	out := slices.Clone(x.units)
 	for _, key := range sc.People {
-		out = append(out, c.people[key]...)
+		out = append(out, x.people[key]...)
 	}
 	for _, v := range sc.Idents {
-		for _, key := range c.holders[v] {
+		for _, key := range x.holders[v] {
 			if _, listed := slices.BinarySearch(sc.People, key); listed {
 				continue // all their rows are in already
 			}
-			for _, r := range c.people[key] {
+			for _, r := range x.people[key] {
 				if r.Kind == reporting.RowIdent && r.Value == v {
 					out = append(out, r)
 				}
