@@ -99,7 +99,9 @@
 // takes about 1.4 seconds and that of one unit about 60 milliseconds
 // (sqlite/reporting_bench_test.go); the first report after the database is
 // opened takes about a second more, unless the service warms the store's
-// caches at start (sqlite's DB.WarmReporting).
+// caches at start (sqlite's DB.WarmReporting). A partial roster import
+// reads and plans only the rows of what it lists (Import.Scope): one change
+// at 55,000 people takes a few milliseconds.
 //
 // # Backends
 //
