@@ -308,7 +308,7 @@ func (s *Server) getReminders(c *echo.Context) error {
 			head["managers"] = sums
 			return writeJSON(c, http.StatusOK, head)
 		}
-		return writeReminderSummaryCSV(c, filename, comma, sums)
+		return s.writeReminderSummaryCSV(c, filename, comma, sums)
 	case "", "list":
 	default:
 		return errs.Invalidf("form", "form", "parameter form must be list (every row, the default) or summary (counts per manager), got %q", form)
@@ -356,7 +356,7 @@ func (s *Server) getReminders(c *echo.Context) error {
 // writeReminderSummaryCSV answers the reminder summaries in CSV: per
 // manager, the counts in all and per module (the modules with any, in
 // order of id).
-func writeReminderSummaryCSV(c *echo.Context, filename string, comma rune, sums []reporting.ReminderSummary) error {
+func (s *Server) writeReminderSummaryCSV(c *echo.Context, filename string, comma rune, sums []reporting.ReminderSummary) error {
 	var modules []string
 	for _, sum := range sums {
 		for m := range sum.Modules {
@@ -376,16 +376,19 @@ func writeReminderSummaryCSV(c *echo.Context, filename string, comma rune, sums 
 			strconv.Itoa(sum.Total.Overdue), strconv.Itoa(sum.Total.DueSoon)}
 		for _, m := range modules {
 			var n reporting.ReminderCounts
-			if c := sum.Modules[m]; c != nil {
-				n = *c
+			if mc := sum.Modules[m]; mc != nil {
+				n = *mc
 			}
 			rec = append(rec, strconv.Itoa(n.Overdue), strconv.Itoa(n.DueSoon))
 		}
 		if err := out.record(rec); err != nil {
-			return err
+			return s.streamFailed(c, out, err)
 		}
 	}
-	return out.finish(nil)
+	if err := out.finish(nil); err != nil {
+		return s.streamFailed(c, out, err)
+	}
+	return nil
 }
 
 // getUnmatched serves GET /api/v1/reports/unmatched: the learners with
