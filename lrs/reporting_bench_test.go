@@ -7,14 +7,20 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/internal/peakheap"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/reporting"
+	"github.com/xapi-lrs/lrs/reporting/storetest"
+	"github.com/xapi-lrs/lrs/sqlite"
 )
 
 // BenchmarkIngestProjection measures statement ingest through HTTP into
@@ -119,4 +125,97 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// The organisation at scale (storetest.FillScale: 55,000 people, 2 million
+// statements' facts), in a database of its own. Set
+// LRS_BENCH_REPORTING_DB to a path to keep it between runs (the sqlite
+// package's reporting benchmarks use the same variable and data); filling
+// it takes a few minutes.
+var scaleFilled struct {
+	once sync.Once
+	db   *sqlite.DB
+	err  error
+}
+
+func scaleDB(b *testing.B) *sqlite.DB {
+	scaleFilled.once.Do(func() {
+		path := os.Getenv("LRS_BENCH_REPORTING_DB")
+		if path == "" {
+			dir, err := os.MkdirTemp("", "lrs-bench-reporting-")
+			if err != nil {
+				scaleFilled.err = err
+				return
+			}
+			path = filepath.Join(dir, "lrs.db")
+		}
+		_, statErr := os.Stat(path)
+		db, err := sqlite.Open(path)
+		if err != nil {
+			scaleFilled.err = err
+			return
+		}
+		scaleFilled.db = db
+		if statErr != nil {
+			scaleFilled.err = storetest.FillScale(context.Background(), db, auth.DefaultTenant)
+		}
+		if scaleFilled.err == nil {
+			scaleFilled.err = db.WarmReporting(context.Background(), auth.DefaultTenant)
+		}
+	})
+	if scaleFilled.err != nil {
+		b.Fatal(scaleFilled.err)
+	}
+	return scaleFilled.db
+}
+
+// BenchmarkReminders55k measures GET /api/v1/reports/reminders for the
+// whole organisation at scale, through HTTP: time and size of the
+// response (MB/op), as HR's spreadsheet or mail merge would fetch it, the
+// whole list (JSON, CSV) and the summary per manager (form=summary), and
+// the peak heap in use while it runs (client and server: one process).
+//
+//	LRS_BENCH_REPORTING_DB=/tmp/lrs-bench.db go test -run '^$' -bench Reminders55k -benchtime 3x ./lrs/
+func BenchmarkReminders55k(b *testing.B) {
+	db := scaleDB(b)
+	s := newReportingServerWith(b, func(cfg *lrs.Config) { cfg.Reporting = db })
+	// On 15 October 2025 most completions are recent; a year later the
+	// one-year ones have expired, and most people are to be reminded.
+	for _, tc := range []struct{ name, query string }{
+		{"2025/json", "asOf=2025-10-15&format=json"},
+		{"2026/json", "asOf=2026-10-15&format=json"},
+		{"2028/json", "asOf=2028-01-15&format=json"},
+		{"2026/csv", "asOf=2026-10-15&format=csv"},
+		{"2026/summary", "asOf=2026-10-15&form=summary"},
+		{"2028/summary", "asOf=2028-01-15&form=summary"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			path := "/api/v1/reports/reminders?within=P14D&" + tc.query
+			var size int64
+			var peak uint64
+			var firstByte time.Duration
+			cpu0 := processCPU()
+			for b.Loop() {
+				stop := peakheap.Start()
+				r, _ := http.NewRequest("GET", s.URL+path, nil)
+				r.SetBasicAuth("auditor", "auditor-secret")
+				t0 := time.Now()
+				res, err := s.Client().Do(r) // returns with the headers: the first row, when streamed
+				if err != nil {
+					b.Fatal(err)
+				}
+				firstByte += time.Since(t0)
+				size, err = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if err != nil || res.StatusCode != http.StatusOK {
+					b.Fatalf("GET %s: status %d, %v", path, res.StatusCode, err)
+				}
+				peak = max(peak, stop())
+			}
+			b.ReportMetric(float64(size)/1e6, "MB/op")
+			b.ReportMetric(float64(firstByte.Milliseconds())/float64(b.N), "first-byte-ms/op")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+			b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+		})
+	}
 }

@@ -39,6 +39,8 @@ import (
 //	         header's choice, else JSON
 //	delimiter  comma (default), semicolon or tab, for CSV
 //	within   (reminders) how far ahead due dates and expiries count; P14D
+//	form     (reminders) list (every row, the default) or summary (counts
+//	         per manager and module)
 
 // reportFilters are the query parameters of the filters.
 var reportFilters = []string{"unit", "role", "module", "person"}
@@ -267,11 +269,15 @@ func (s *Server) getSummaryReport(c *echo.Context) error {
 
 // getReminders serves GET /api/v1/reports/reminders?within=P14D: who is
 // overdue or expired, or due or expiring within the period, grouped by the
-// manager who should remind them. JSON: {"asOf", "day", "within",
-// "managers": [{"manager", "name", "email", "rows": [Row...]}...]}; CSV:
-// the manager's id, name and e-mail before each status row.
+// manager who should remind them, streamed as it is computed. JSON:
+// {"asOf", "day", "within", "managers": [{"manager", "name", "email",
+// "rows": [Row...]}...]}; CSV: the manager's id, name and e-mail before
+// each status row. With form=summary, each manager's reminders counted
+// instead of listed (reporting.ReminderSummary: people, and overdue and
+// due soon in all and per module), a few hundred bytes a manager; in CSV
+// one line per manager, with two columns per module.
 func (s *Server) getReminders(c *echo.Context) error {
-	q, tenant, rq, err := s.reportRequest(c, "within", "format", "delimiter")
+	q, tenant, rq, err := s.reportRequest(c, "within", "format", "delimiter", "form")
 	if err != nil {
 		return err
 	}
@@ -289,23 +295,94 @@ func (s *Server) getReminders(c *echo.Context) error {
 	if within.IsZero() {
 		within = reporting.Period{Days: 14}
 	}
+	head := map[string]any{"asOf": rq.AsOf.UTC(), "day": reporting.DateOf(rq.AsOf, rq.Location), "within": within}
+	filename := "reminders-" + reportDay(rq.Options) + ".csv"
 	ctx := c.Request().Context()
-	groups, err := reporting.Reminders(ctx, s.rp.store, tenant, rq, within)
-	if err != nil {
-		return err
+	switch form := q.Get("form"); form {
+	case "summary":
+		sums, err := reporting.SummariseReminders(ctx, s.rp.store, tenant, rq, within)
+		if err != nil {
+			return err
+		}
+		if format == "json" {
+			head["managers"] = sums
+			return writeJSON(c, http.StatusOK, head)
+		}
+		return s.writeReminderSummaryCSV(c, filename, comma, sums)
+	case "", "list":
+	default:
+		return errs.Invalidf("form", "form", "parameter form must be list (every row, the default) or summary (counts per manager), got %q", form)
 	}
-	if format == "json" {
-		return writeJSON(c, http.StatusOK, map[string]any{"asOf": rq.AsOf.UTC(),
-			"day": reporting.DateOf(rq.AsOf, rq.Location), "within": within, "managers": groups})
+	out := &reportStream{c: c, csv: format == "csv", comma: comma, loc: rq.Location,
+		filename: filename, header: slices.Concat(reminderHeader, statusHeader)}
+	if !out.csv {
+		b, err := json.Marshal(head)
+		if err != nil {
+			return err
+		}
+		out.open = string(b[:len(b)-1]) + `,"managers":[`
 	}
-	out := &reportStream{c: c, csv: true, comma: comma, loc: rq.Location,
-		filename: "reminders-" + reportDay(rq.Options) + ".csv", header: slices.Concat(reminderHeader, statusHeader)}
-	for i := range groups {
-		g := &groups[i]
-		for j := range g.Rows {
-			if err := out.row(&g.Rows[j], []string{g.Manager, csvText(g.Name), csvText(g.Email)}); err != nil {
-				return s.streamFailed(c, out, err)
+	var group *reporting.ReminderGroup
+	err = reporting.StreamReminders(ctx, s.rp.store, tenant, rq, within, func(g *reporting.ReminderGroup, row *reporting.Row) error {
+		if out.csv {
+			return out.row(row, []string{g.Manager, csvText(g.Name), csvText(g.Email)})
+		}
+		if g != group {
+			b, err := json.Marshal(g) // {"manager", "name", "email", "rows": null}
+			if err != nil {
+				return err
 			}
+			open := strings.TrimSuffix(string(b), `null}`) + "["
+			if group != nil {
+				open = "]}," + open
+			}
+			out.text(open)
+			group = g
+		}
+		return out.row(row, nil)
+	})
+	if err == nil && group != nil {
+		out.text("]}")
+	}
+	if err == nil {
+		err = out.finish(nil)
+	}
+	if err != nil {
+		return s.streamFailed(c, out, err)
+	}
+	return nil
+}
+
+// writeReminderSummaryCSV answers the reminder summaries in CSV: per
+// manager, the counts in all and per module (the modules with any, in
+// order of id).
+func (s *Server) writeReminderSummaryCSV(c *echo.Context, filename string, comma rune, sums []reporting.ReminderSummary) error {
+	var modules []string
+	for _, sum := range sums {
+		for m := range sum.Modules {
+			if !slices.Contains(modules, m) {
+				modules = append(modules, m)
+			}
+		}
+	}
+	slices.Sort(modules)
+	header := []string{"manager", "manager_name", "manager_email", "people", "overdue", "due_soon"}
+	for _, m := range modules {
+		header = append(header, m+" overdue", m+" due_soon")
+	}
+	out := &reportStream{c: c, csv: true, comma: comma, filename: filename, header: header}
+	for _, sum := range sums {
+		rec := []string{sum.Manager, csvText(sum.Name), csvText(sum.Email), strconv.Itoa(sum.People),
+			strconv.Itoa(sum.Total.Overdue), strconv.Itoa(sum.Total.DueSoon)}
+		for _, m := range modules {
+			var n reporting.ReminderCounts
+			if mc := sum.Modules[m]; mc != nil {
+				n = *mc
+			}
+			rec = append(rec, strconv.Itoa(n.Overdue), strconv.Itoa(n.DueSoon))
+		}
+		if err := out.record(rec); err != nil {
+			return s.streamFailed(c, out, err)
 		}
 	}
 	if err := out.finish(nil); err != nil {
@@ -413,9 +490,11 @@ type reportStream struct {
 	loc      *time.Location
 	filename string   // CSV
 	header   []string // CSV
+	open     string   // JSON before the first row; default {"rows":[
 
 	started bool
 	rows    int
+	inArray int // rows written to the current JSON array
 	w       *bufio.Writer
 	enc     *json.Encoder
 	cw      *csv.Writer
@@ -451,24 +530,43 @@ func (o *reportStream) start() {
 	} else {
 		o.enc = json.NewEncoder(o.w)
 		o.enc.SetEscapeHTML(false)
-		o.w.WriteString(`{"rows":[`)
+		if o.open == "" {
+			o.open = `{"rows":[`
+		}
+		o.w.WriteString(o.open)
 	}
+}
+
+// text writes JSON text between rows (where a group of rows ends and the
+// next begins); the next row starts a new array.
+func (o *reportStream) text(s string) {
+	o.start()
+	o.w.WriteString(s)
+	o.inArray = 0
+}
+
+// record writes one CSV record.
+func (o *reportStream) record(fields []string) error {
+	o.start()
+	o.cw.Write(fields)
+	o.rows++
+	return o.err()
 }
 
 // row writes one row, after the prefix fields (CSV only).
 func (o *reportStream) row(r *reporting.Row, prefix []string) error {
-	o.start()
 	if o.csv {
-		o.cw.Write(append(prefix, statusRecord(r, o.loc)...))
-	} else {
-		if o.rows > 0 {
-			o.w.WriteByte(',')
-		}
-		if err := o.enc.Encode(r); err != nil {
-			return err
-		}
+		return o.record(append(prefix, statusRecord(r, o.loc)...))
+	}
+	o.start()
+	if o.inArray > 0 {
+		o.w.WriteByte(',')
+	}
+	if err := o.enc.Encode(r); err != nil {
+		return err
 	}
 	o.rows++
+	o.inArray++
 	return o.err()
 }
 

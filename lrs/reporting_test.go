@@ -45,7 +45,7 @@ func newReportingServer(t *testing.T, twoStep ...bool) *testServer {
 
 // newReportingServerWith is newReportingServer with edit applied to the
 // Config.
-func newReportingServerWith(t *testing.T, edit func(*lrs.Config)) *testServer {
+func newReportingServerWith(t testing.TB, edit func(*lrs.Config)) *testServer {
 	t.Helper()
 	ts := newServer(t, func(cfg *lrs.Config) {
 		cfg.Reporting = cfg.Store.(reporting.Store)

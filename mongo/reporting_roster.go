@@ -215,13 +215,20 @@ var (
 // rosterDocs returns the rows of tenant visible under v, of kinds (all when
 // nil): one indexed query on {t, x, kd}.
 func (db *DB) rosterDocs(ctx context.Context, tenant string, v *visibility, kinds []string) ([]rowDoc, error) {
+	var filter bson.D
+	if kinds != nil {
+		filter = bson.D{{Key: "kd", Value: d("$in", kinds)}}
+	}
+	return db.visibleDocs(ctx, tenant, v, filter)
+}
+
+// visibleDocs returns the rows of tenant visible under v that filter
+// selects.
+func (db *DB) visibleDocs(ctx context.Context, tenant string, v *visibility, filter bson.D) ([]rowDoc, error) {
 	if v.last == 0 {
 		return nil, nil
 	}
-	filter := bson.D{{Key: "t", Value: tenant}, {Key: "x", Value: d("$in", v.notMarks)}}
-	if kinds != nil {
-		filter = append(filter, bson.E{Key: "kd", Value: d("$in", kinds)})
-	}
+	filter = append(bson.D{{Key: "t", Value: tenant}, {Key: "x", Value: d("$in", v.notMarks)}}, filter...)
 	filter = append(filter, bson.E{Key: "r", Value: d("$lte", v.last)})
 	cur, err := db.db.Collection(collRoster).Find(ctx, filter)
 	if err != nil {
@@ -240,9 +247,48 @@ func (db *DB) rosterDocs(ctx context.Context, tenant string, v *visibility, kind
 	return out, nil
 }
 
+// planDocs returns the current rows of tenant (visible under v) that
+// reporting.PlanImport needs for an import of scope sc: all of them when sc
+// is nil; else the unit rows, the rows of the people named (through {t, k,
+// kd}) and the ident rows of the identifiers named (through {t, kd, v}),
+// each once.
+func (db *DB) planDocs(ctx context.Context, tenant string, v *visibility, sc *reporting.RowScope) ([]rowDoc, error) {
+	if sc == nil {
+		return db.rosterDocs(ctx, tenant, v, nil)
+	}
+	out, err := db.rosterDocs(ctx, tenant, v, unitKinds)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, q := range []struct {
+		kinds  bson.E
+		field  string
+		values []string
+	}{
+		{bson.E{Key: "kd", Value: d("$in", personKinds)}, "k", sc.People},
+		{bson.E{Key: "kd", Value: string(reporting.RowIdent)}, "v", sc.Idents},
+	} {
+		for start := 0; start < len(q.values); start += idBatch {
+			docs, err := db.visibleDocs(ctx, tenant, v, bson.D{q.kinds,
+				{Key: q.field, Value: d("$in", q.values[start:min(start+idBatch, len(q.values))])}})
+			if err != nil {
+				return nil, err
+			}
+			for _, doc := range docs {
+				if !seen[doc.ID] {
+					seen[doc.ID] = true
+					out = append(out, doc)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
 // ImportRoster applies imp: it waits until no other import of the tenant
-// is in flight, plans against the current rows, claims the next id, and
-// applies the plan (see above). Import errors (reporting.PlanImport's) fail
+// is in flight, plans against the current rows (those the plan needs:
+// planDocs), claims the next id, and applies the plan (see above). Import errors (reporting.PlanImport's) fail
 // the call before anything is written.
 func (db *DB) ImportRoster(ctx context.Context, tenant string, imp *reporting.Import, now time.Time) (*reporting.ImportRecord, error) {
 	now = now.UTC()
@@ -258,7 +304,7 @@ func (db *DB) ImportRoster(ctx context.Context, tenant string, imp *reporting.Im
 			}
 			continue
 		}
-		docs, err := db.rosterDocs(ctx, tenant, st.visibility(time.Time{}), nil)
+		docs, err := db.planDocs(ctx, tenant, st.visibility(time.Time{}), imp.Scope())
 		if err != nil {
 			return nil, err
 		}

@@ -33,6 +33,13 @@
 // time-bound too: statements count for whoever held the e-mail address or
 // account when they were made.
 //
+// Intervals are half-open everywhere ([from, to): to is the first day
+// after), except a person's start and end in an import, which are the first
+// and the last day employed as HR gives them; the import stores the end as
+// the day after. (Imports before this rule stored the end date as given, a
+// day early; the next import listing the person corrects it, recorded as a
+// change like any other.)
+//
 // # Projection
 //
 // Statements are projected as they are stored into facts (Fact, Project):
@@ -83,7 +90,10 @@
 //
 // Reminders groups the overdue and the soon due by the managers responsible
 // for them (the managers of their units, or of the nearest unit above with
-// someone else). PersonTranscript lists everything a person completed.
+// someone else); StreamReminders gives the same rows one by one, in group
+// order, for any size of organisation, and SummariseReminders counts them
+// per manager and module. PersonTranscript lists everything a person
+// completed.
 // Package evidence builds the signed evidence pack for auditors from
 // Report rows and AddProof.
 //
@@ -98,7 +108,9 @@
 // takes about 1.4 seconds and that of one unit about 60 milliseconds
 // (sqlite/reporting_bench_test.go); the first report after the database is
 // opened takes about a second more, unless the service warms the store's
-// caches at start (sqlite's DB.WarmReporting).
+// caches at start (sqlite's DB.WarmReporting). A partial roster import
+// reads and plans only the rows of what it lists (Import.Scope): one change
+// at 55,000 people takes a few milliseconds.
 //
 // # Backends
 //

@@ -61,7 +61,9 @@ type Timeline struct {
 func (r *RosterRow) timeline() Timeline { return Timeline{r.Kind, r.Key, r.Value} }
 
 // Assignment is a unit membership or a role of a person in an import: the
-// unit or role id, and the dates HR gives for it, if any.
+// unit or role id, and the dates HR gives for it, if any, as an Interval:
+// from the first day to the first day after (half-open, like every
+// from/to in the API; a person's start and end are the days themselves).
 type Assignment struct {
 	ID string `json:"id"`
 	Interval
@@ -89,7 +91,7 @@ type UnitIn struct {
 	Name     string   `json:"name"`
 	Parent   string   `json:"parent,omitempty"`
 	Managers []string `json:"managers,omitempty"` // employee ids
-	Interval          // when the unit exists, if HR says
+	Interval          // when the unit exists, if HR says: from its first day to the first day after
 }
 
 // PersonIn is a person as an import gives them.
@@ -101,11 +103,19 @@ type PersonIn struct {
 	// Agent: {"mbox": "mailto:…"}, {"mbox_sha1sum": "…"}, {"openid": "…"},
 	// {"account": {"homePage": "https://lms.example", "name": "kari"}}.
 	Identifiers []map[string]any `json:"identifiers,omitempty"`
-	Start       Date             `json:"start,omitzero"`
-	End         Date             `json:"end,omitzero"` // the first day no longer employed
-	Units       []Assignment     `json:"units,omitempty"`
-	Roles       []Assignment     `json:"roles,omitempty"`
+	// Start and End are the first and the last day employed, as HR
+	// systems give them (both inclusive). The roster stores the
+	// employment as the interval [Start, End+1 day) (see Interval), so
+	// End must not be before Start.
+	Start Date         `json:"start,omitzero"`
+	End   Date         `json:"end,omitzero"`
+	Units []Assignment `json:"units,omitempty"`
+	Roles []Assignment `json:"roles,omitempty"`
 }
+
+// employment returns the interval of days a person listed in an import is
+// employed: End is the last day, To the first day after it.
+func (in *PersonIn) employment() Interval { return Interval{in.Start, in.End.AddDays(1)} }
 
 // Import is one roster import: a snapshot of the organisation as the HR
 // system exports it.
@@ -166,14 +176,52 @@ type Plan struct {
 	Changes   []Change
 }
 
+// RowScope is the part of the current roster that planning a partial
+// import reads: every unit, parent and manager row (units are few); the
+// person, member, role and ident rows of People; and the ident rows of
+// anyone whose value is one of Idents. A store gives PlanImport only these
+// rows for a partial import, so that a daily delta from HR costs in
+// proportion to its size rather than to the roster's.
+type RowScope struct {
+	People []string // employee ids, sorted
+	Idents []string // identifier match keys, sorted
+}
+
+// Scope returns the rows of the current roster PlanImport needs to plan
+// imp, or nil when it needs them all: a complete import ends whoever it
+// does not list. A partial import needs the people it lists and the
+// managers its units name, and the holders of the identifiers it lists.
+func (imp *Import) Scope() *RowScope {
+	if !imp.Partial {
+		return nil
+	}
+	sc := &RowScope{People: []string{}, Idents: []string{}}
+	for _, u := range imp.Units {
+		sc.People = append(sc.People, u.Managers...)
+	}
+	for i := range imp.People {
+		in := &imp.People[i]
+		sc.People = append(sc.People, in.ID)
+		keys, _ := identKeys(in, "") // a bad identifier fails the plan
+		sc.Idents = append(sc.Idents, keys...)
+	}
+	slices.Sort(sc.People)
+	slices.Sort(sc.Idents)
+	sc.People, sc.Idents = slices.Compact(sc.People), slices.Compact(sc.Idents)
+	return sc
+}
+
 // PlanImport computes what imp changes in the current roster cur (the rows
-// not superseded). today is the day of the import, the default effective
-// date. It is a pure function; stores call it inside their write, against
-// the roster as it is at that moment, and apply the plan atomically.
+// not superseded: all of them, or at least those imp.Scope() selects).
+// today is the day of the import, the default effective date. It is a
+// pure function; stores call it inside their write, against the roster as
+// it is at that moment, and apply the plan atomically.
 //
 // Defaults for what HR does not date:
-//   - a new person is employed from Start (or the effective date) until
-//     End; their undated units and roles start with the employment;
+//   - a new person is employed from Start (or the effective date)
+//     through End, their last day (stored as the interval ending the day
+//     after: a person whose End is D counts on D and not on D+1); their
+//     undated units and roles start with the employment;
 //   - on a person already known, a unit or role not held before starts on
 //     the effective date, and one no longer listed ends on it;
 //   - a person or unit missing from a complete import ends on the
@@ -513,7 +561,7 @@ func (p *planner) people(imp *Import) {
 	listed := map[string]bool{}
 	for _, in := range imp.People {
 		listed[in.ID] = true
-		isNew := p.entity(RowPerson, in.ID, Interval{in.Start, in.End}, p.eff, in.Name, in.Email)
+		isNew := p.entity(RowPerson, in.ID, in.employment(), p.eff, in.Name, in.Email)
 		def := p.eff
 		if isNew {
 			def = p.current(RowPerson, in.ID, "")[0].From
@@ -633,8 +681,13 @@ func (p *planner) validate(imp *Import) error {
 	claimed := map[string]string{}
 	for i, in := range imp.People {
 		path := fmt.Sprintf("people[%d]", i)
-		if in.Start != 0 && in.End != 0 && in.End <= in.Start {
-			return errs.Invalidf(path+".end", "interval", "person %q ends (%s) before starting (%s)", in.ID, in.End, in.Start)
+		if in.Start != 0 && in.End != 0 && in.End < in.Start {
+			return errs.Invalidf(path+".end", "interval", "person %q ends (last day %s) before starting (%s)", in.ID, in.End, in.Start)
+		}
+		if in.Start == 0 && in.End != 0 && in.End < p.eff && len(p.current(RowPerson, in.ID, "")) == 0 {
+			// A new person starts on the effective date unless HR says.
+			return errs.Invalidf(path+".start", "interval", "person %q is new and ended (last day %s) before the effective date %s: give their start date",
+				in.ID, in.End, p.eff)
 		}
 		if err := validText(path+".name", in.Name); err != nil {
 			return err
@@ -660,25 +713,9 @@ func (p *planner) validate(imp *Import) error {
 				return err
 			}
 		}
-		var keys []string
-		if in.Email != "" {
-			k, err := emailKey(in.Email)
-			if err != nil {
-				return errs.Invalidf(path+".email", "email", "%q is not an e-mail address", in.Email)
-			}
-			keys = append(keys, k)
-		}
-		for j, ident := range in.Identifiers {
-			k := MatchKey(statements.AgentKey(ident))
-			ipath := fmt.Sprintf("%s.identifiers[%d]", path, j)
-			if k == "" || len(ident) != 1 {
-				return errs.Invalidf(ipath, "identifier",
-					"an identifier has exactly one of mbox, mbox_sha1sum, openid or account {homePage, name}")
-			}
-			if err := validText(ipath, k); err != nil {
-				return err
-			}
-			keys = appendNew(keys, k)
+		keys, err := identKeys(&in, path)
+		if err != nil {
+			return err
 		}
 		for _, k := range keys {
 			if other, ok := claimed[k]; ok && other != in.ID {
@@ -689,6 +726,33 @@ func (p *planner) validate(imp *Import) error {
 		p.idents[in.ID] = keys
 	}
 	return nil
+}
+
+// identKeys returns the match keys of the identifiers of a person listed
+// in an import (path names them in errors): their e-mail address's and
+// their identifiers'.
+func identKeys(in *PersonIn, path string) ([]string, error) {
+	var keys []string
+	if in.Email != "" {
+		k, err := emailKey(in.Email)
+		if err != nil {
+			return nil, errs.Invalidf(path+".email", "email", "%q is not an e-mail address", in.Email)
+		}
+		keys = append(keys, k)
+	}
+	for j, ident := range in.Identifiers {
+		k := MatchKey(statements.AgentKey(ident))
+		ipath := fmt.Sprintf("%s.identifiers[%d]", path, j)
+		if k == "" || len(ident) != 1 {
+			return nil, errs.Invalidf(ipath, "identifier",
+				"an identifier has exactly one of mbox, mbox_sha1sum, openid or account {homePage, name}")
+		}
+		if err := validText(ipath, k); err != nil {
+			return nil, err
+		}
+		keys = appendNew(keys, k)
+	}
+	return keys, nil
 }
 
 // checkCycles rejects an import whose parent links would form a cycle.

@@ -1,6 +1,7 @@
 package reporting
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -429,4 +430,96 @@ func TestDecodeCatalog(t *testing.T) {
 	if x, err := Decode[Exemption]([]byte(`{"id": "x", "person": "1001", "module": "kins-1", "effective": {"from": "2025-01-01"}, "reason": "permisjon"}`)); err != nil || x.Effective.From != MustDate("2025-01-01") {
 		t.Errorf("Decode[Exemption] = %+v, %v", x, err)
 	}
+}
+
+// inScope returns the rows of rows that sc selects (all when sc is nil),
+// as a store reads them for PlanImport.
+func inScope(rows []RosterRow, sc *RowScope) []RosterRow {
+	if sc == nil {
+		return rows
+	}
+	var out []RosterRow
+	for _, r := range rows {
+		switch {
+		case !r.Kind.personKind(), slices.Contains(sc.People, r.Key), r.Kind == RowIdent && slices.Contains(sc.Idents, r.Value):
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestPlanImportScope: planning a partial import against the rows its
+// Scope selects gives the same plan, or the same error, as planning it
+// against the whole roster. Each import is applied in turn, so later ones
+// meet the history of the earlier ones (ended rows, moves, identifiers
+// passed on).
+func TestPlanImportScope(t *testing.T) {
+	units := []UnitIn{{ID: "k", Name: "Kommune", Managers: []string{"p1"}}, {ID: "h", Name: "Helse", Parent: "k", Managers: []string{"p2"}},
+		{ID: "s", Name: "Skole", Parent: "k"}}
+	var people []PersonIn
+	for i := 1; i <= 8; i++ {
+		unit := []string{"k", "h", "s"}[i%3]
+		people = append(people, person(fmt.Sprintf("p%d", i), []string{unit}, []string{"adm"}))
+	}
+	rows, _ := apply(t, nil, &Import{Effective: MustDate("2025-01-01"), Units: units, People: people}, "2025-01-01", 1)
+	partial := func(eff string, us []UnitIn, ps ...PersonIn) *Import {
+		return &Import{Partial: true, Effective: MustDate(eff), Units: us, People: ps}
+	}
+	with := func(p PersonIn, edit func(*PersonIn)) PersonIn { edit(&p); return p }
+	steps := []struct {
+		name string
+		imp  *Import
+		err  bool
+	}{
+		{"a unit's new manager", partial("2025-02-01", []UnitIn{{ID: "s", Name: "Skole", Parent: "k", Managers: []string{"p3"}}}), false},
+		{"a new unit under a known one", partial("2025-02-01", []UnitIn{{ID: "b", Name: "Barnehage", Parent: "s", Managers: []string{"p6"}}}), false},
+		{"a person moved and given a role", partial("2025-03-01", nil, person("p4", []string{"b"}, []string{"adm", "leder"})), false},
+		{"an e-mail address passed on", partial("2025-04-01", nil, with(people[4], func(p *PersonIn) { p.Email = "p4@kommune.no" })), false},
+		{"an account added", partial("2025-04-01", nil, with(people[5], func(p *PersonIn) {
+			p.Identifiers = []map[string]any{{"account": map[string]any{"homePage": "https://kslaring.no", "name": "p6"}}}
+		})), false},
+		{"a person leaving on a day", partial("2025-05-01", nil, with(people[6], func(p *PersonIn) { p.End = MustDate("2025-05-31") })), false},
+		{"a new person", partial("2025-05-01", nil, person("p9", []string{"h"}, []string{"mobil"})), false},
+		{"a unit moved and a manager who is new", partial("2025-06-01",
+			[]UnitIn{{ID: "b", Name: "Barnehage", Parent: "h", Managers: []string{"p10"}}}, person("p10", []string{"b"}, []string{"leder"})), false},
+		{"rehired", partial("2025-07-01", nil, with(people[6], func(p *PersonIn) { p.Start = MustDate("2025-07-01") })), false},
+		{"a cycle", partial("2025-08-01", []UnitIn{{ID: "k", Name: "Kommune", Parent: "b"}}), true},
+		{"an unknown unit", partial("2025-08-01", nil, person("p1", []string{"nowhere"}, nil)), true},
+		{"an unknown manager", partial("2025-08-01", []UnitIn{{ID: "s", Name: "Skole", Managers: []string{"p99"}}}), true},
+		{"two people, one address", partial("2025-08-01", nil, person("p1", nil, nil), with(people[1], func(p *PersonIn) { p.Email = "p1@kommune.no" })), true},
+	}
+	for i, step := range steps {
+		sc := step.imp.Scope()
+		if sc == nil {
+			t.Fatalf("%s: a partial import has no scope", step.name)
+		}
+		scoped := inScope(rows, sc)
+		if !step.err && len(scoped) >= len(rows) {
+			t.Errorf("%s: the scope selects %d of %d rows", step.name, len(scoped), len(rows))
+		}
+		want, werr := PlanImport(rows, step.imp, MustDate(step.imp.Effective.String()))
+		got, gerr := PlanImport(scoped, step.imp, MustDate(step.imp.Effective.String()))
+		if (werr != nil) != step.err || ruleOf(gerr) != ruleOf(werr) {
+			t.Fatalf("%s: error %v against the scope, %v against the roster; want an error: %v", step.name, gerr, werr, step.err)
+		}
+		if werr != nil {
+			continue
+		}
+		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+			t.Errorf("%s: the plan against the scope\n%+v\ndiffers from the plan against the roster\n%+v", step.name, got, want)
+		}
+		rows, _ = apply(t, rows, step.imp, step.imp.Effective.String(), int64(i+2))
+	}
+	if (&Import{}).Scope() != nil {
+		t.Error("a complete import has a scope")
+	}
+}
+
+// ruleOf names the rule an import error broke, and where.
+func ruleOf(err error) string {
+	var e *errs.Error
+	if !errors.As(err, &e) {
+		return fmt.Sprint(err)
+	}
+	return e.Path + " " + e.Rule
 }

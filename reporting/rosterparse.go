@@ -99,13 +99,15 @@ var unitColumns = map[string]string{
 // name, email (one or more addresses, separated by "|" or spaces: the
 // first is the one reports show, and statements under any of them count,
 // e.g. the address from before a change of name), units and roles
-// ("|"-separated), start and end (dates), account_homepage and
-// account_name (LMS accounts: one or more "|"-separated names on that
-// site). A person may span several lines (one per position, as HR systems
-// often export, or one per identifier): their units, roles, addresses and
-// accounts are merged, the earliest start and the latest end kept. For
-// example (from reporting/testdata/roster-people.csv), Kari has three
-// addresses and three accounts on two sites:
+// ("|"-separated), start and end (dates: the first and the last day
+// employed, as in PersonIn; sluttdato is the last working day),
+// account_homepage and account_name (LMS accounts: one or more
+// "|"-separated names on that site). A person may span several lines (one
+// per position, as HR systems often export, or one per identifier): their
+// units, roles, addresses and accounts are merged, the earliest start and
+// the latest end kept. For example (from
+// reporting/testdata/roster-people.csv), Kari has three addresses and
+// three accounts on two sites:
 //
 //	id,name,email,units,roles,start,end,account_homepage,account_name
 //	1001,Kari Ødegård,kari.odegard@kommune.no|kari.nordmann@kommune.no,helse,adm,2019-03-01,,https://kslaring.no,kari|kari.nordmann
@@ -222,7 +224,8 @@ func mergeAssignments(a, b []Assignment) []Assignment {
 }
 
 // ParseUnitsCSV parses a units CSV. Columns: id (required), name, parent,
-// managers (employee ids, "|"-separated), from and to (dates).
+// managers (employee ids, "|"-separated), from and to (dates: the unit's
+// first day, and the first day it no longer exists, as in UnitIn).
 func ParseUnitsCSV(r io.Reader) ([]UnitIn, error) {
 	header, rows, err := readCSV(r, unitColumns, "id")
 	if err != nil {

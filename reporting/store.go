@@ -48,7 +48,8 @@ type RosterFilter struct {
 // by imports.
 type RosterStore interface {
 	// ImportRoster applies imp atomically: it plans it with PlanImport
-	// against the current rows (today being the day of now in UTC) and
+	// against the current rows (today being the day of now in UTC; for a
+	// partial import, only the rows imp.Scope() selects need be read) and
 	// records the plan and an ImportRecord, whose ID (increasing per
 	// tenant) the new rows carry. Concurrent imports of a tenant are
 	// serialised. An import that changes nothing is recorded too.

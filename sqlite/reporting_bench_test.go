@@ -3,7 +3,6 @@ package sqlite_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
@@ -11,25 +10,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/reporting/storetest"
 	"github.com/xapi-lrs/lrs/sqlite"
 	"github.com/xapi-lrs/lrs/statements"
 )
 
-// The scale of issue #5: 55,000 people in 50 units, the 8 KiNS modules
-// and the four role rules, and the facts of 2,000,000 statements (every
-// one of them projected, the worst case: real traffic has many statements
-// the projection skips). Set LRS_BENCH_REPORTING_DB to a path to keep the
+// The organisation at scale (storetest.FillScale): 55,000 people in 50
+// units, the 8 KiNS modules and the four role rules, and the facts of
+// 2,000,000 statements. Set LRS_BENCH_REPORTING_DB to a path to keep the
 // filled database between runs (it takes a few minutes to fill).
-const (
-	rbPeople     = 55_000
-	rbUnits      = 50
-	rbStatements = 2_000_000
-)
-
 var rbFilled struct {
 	once sync.Once
 	db   *sqlite.DB
@@ -59,104 +49,14 @@ func reportingDB(b *testing.B) *sqlite.DB {
 			return // filled by an earlier run
 		}
 		start := time.Now()
-		rbFilled.err = fillReporting(db)
-		fmt.Fprintf(os.Stderr, "filled the reporting store (%d people, %d facts) in %v\n", rbPeople, rbStatements, time.Since(start).Round(time.Second))
+		rbFilled.err = storetest.FillScale(context.Background(), db, "default")
+		fmt.Fprintf(os.Stderr, "filled the reporting store (%d people, %d facts) in %v\n",
+			storetest.ScalePeople, storetest.ScaleStatements, time.Since(start).Round(time.Second))
 	})
 	if rbFilled.err != nil {
 		b.Fatal(rbFilled.err)
 	}
 	return rbFilled.db
-}
-
-func rbUnit(i int) string { return fmt.Sprintf("etat-%02d", i%rbUnits) }
-
-var rbRoles = []string{"leder", "mobil", "mobil", "mobil", "adm", "adm", "adm", "adm", "sensitiv", "sensitiv"}
-
-// rbModules are the modules each role's rule requires (see KiNSCatalog).
-var rbModules = map[string][]int{
-	"mobil": {1, 2, 3, 4, 8}, "adm": {1, 2, 3, 4, 5, 8}, "sensitiv": {1, 2, 3, 4, 5, 6, 8}, "leder": {1, 2, 3, 4, 5, 6, 7, 8},
-}
-
-// fillReporting writes the catalog, one roster import and the facts.
-func fillReporting(db *sqlite.DB) error {
-	ctx := context.Background()
-	mods, rules, camp := storetest.KiNSCatalog()
-	for _, m := range mods {
-		if err := db.PutModule(ctx, "default", m); err != nil {
-			return err
-		}
-	}
-	for _, r := range rules {
-		if err := db.PutRule(ctx, "default", r); err != nil {
-			return err
-		}
-	}
-	if err := db.PutCampaign(ctx, "default", camp); err != nil {
-		return err
-	}
-	imp := &reporting.Import{Effective: reporting.MustDate("2025-01-01")}
-	imp.Units = append(imp.Units, reporting.UnitIn{ID: "oslo", Name: "Oslo kommune", Managers: []string{"e000000"}})
-	for u := range rbUnits {
-		imp.Units = append(imp.Units, reporting.UnitIn{ID: rbUnit(u), Name: fmt.Sprintf("Etat %d", u), Parent: "oslo",
-			Managers: []string{fmt.Sprintf("e%06d", u)}})
-	}
-	r := rand.New(rand.NewPCG(5, 5))
-	for i := range rbPeople {
-		p := reporting.PersonIn{ID: fmt.Sprintf("e%06d", i), Name: fmt.Sprintf("Ansatt %d Ødegård", i),
-			Email:       fmt.Sprintf("ansatt%d@oslo.kommune.no", i),
-			Identifiers: []map[string]any{{"account": map[string]any{"homePage": "https://kslaring.no", "name": fmt.Sprintf("ansatt%d", i)}}},
-			Start:       reporting.MustDate("2010-01-01").AddDays(r.IntN(15 * 365)),
-			Units:       []reporting.Assignment{{ID: rbUnit(i)}}, Roles: []reporting.Assignment{{ID: rbRoles[i%len(rbRoles)]}}}
-		if i%20 == 0 {
-			p.Units = append(p.Units, reporting.Assignment{ID: rbUnit(i + 7)})
-		}
-		imp.People = append(imp.People, p)
-	}
-	if _, err := db.ImportRoster(ctx, "default", imp, time.Date(2025, 1, 2, 6, 0, 0, 0, time.UTC)); err != nil {
-		return err
-	}
-
-	// Each person gets rbStatements/rbPeople facts: for each required
-	// module a launch, a completion, a pass (modules 5 and 6, with a
-	// score) and a termination, a year apart per round.
-	base := time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
-	var batch []reporting.Fact
-	total := 0
-	for i := range rbPeople {
-		n := rbStatements / rbPeople
-		if i < rbStatements%rbPeople {
-			n++
-		}
-		keys := []string{fmt.Sprintf("mbox:mailto:ansatt%d@oslo.kommune.no", i), fmt.Sprintf("account:https://kslaring.no ansatt%d", i)}
-		mods := rbModules[rbRoles[i%len(rbRoles)]]
-		for k := 0; k < n; k++ {
-			step := k % 4
-			m := mods[(k/4)%len(mods)]
-			round := k / (4 * len(mods))
-			ts := base.Add(-time.Duration(round)*365*24*time.Hour - time.Duration(r.IntN(200*24))*time.Hour + time.Duration(step)*10*time.Minute)
-			f := reporting.Fact{Statement: uuid.New(), Agent: keys[k%2], Name: fmt.Sprintf("Ansatt %d Ødegård", i),
-				Activities: []string{storetest.KSLModule(m)}, Timestamp: ts, Stored: ts.Add(2 * time.Second)}
-			switch step {
-			case 1:
-				f.Outcome = reporting.OutcomeCompleted
-			case 2:
-				f.Outcome = reporting.OutcomePassed
-				f.HasScore, f.Score = true, 0.6+0.4*r.Float64()
-			}
-			batch = append(batch, f)
-		}
-		total += n
-		if len(batch) >= 20_000 || i == rbPeople-1 {
-			if err := db.AddFacts(ctx, "default", batch); err != nil {
-				return err
-			}
-			batch = batch[:0]
-		}
-	}
-	if total != rbStatements {
-		return fmt.Errorf("generated %d facts, want %d", total, rbStatements)
-	}
-	return nil
 }
 
 func benchReport(b *testing.B, q reporting.Query) {
@@ -217,12 +117,105 @@ func BenchmarkReportOrganisationCold(b *testing.B) {
 // BenchmarkReportUnit: the compliance status of one unit (1,100 people,
 // and those with a second membership there).
 func BenchmarkReportUnit(b *testing.B) {
-	benchReport(b, reporting.Query{Units: []string{rbUnit(17)}})
+	benchReport(b, reporting.Query{Units: []string{storetest.ScaleUnit(17)}})
 }
 
 // BenchmarkReportPerson: one person's rows.
 func BenchmarkReportPerson(b *testing.B) {
 	benchReport(b, reporting.Query{People: []string{"e031337"}})
+}
+
+// BenchmarkPartialImport55k measures the daily delta an HR system sends: a
+// partial roster import of one change against the roster of 55,000 people
+// (storetest.ScaleRoster, without facts), each iteration undoing the
+// previous one's change:
+//
+//	unit         one unit listed, its manager changed
+//	person       one person listed, moved to another unit
+//	unit-people  the 1,100 people of one unit listed, one of them moved
+//	person-cold  person, through a second handle on the database that
+//	             never reads the roster (as the command line's import):
+//	             without the roster in memory
+//
+// reread-ms/op is the time of the first roster read after the import (what
+// the next report pays on top of its own work).
+func BenchmarkPartialImport55k(b *testing.B) {
+	db := MustOpen(b)
+	cold, err := sqlite.Open(db.Path())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cold.Close()
+	ctx := context.Background()
+	full := storetest.ScaleRoster()
+	start := time.Now()
+	if _, err := db.ImportRoster(ctx, "default", full, storetest.ScaleRosterTime); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("the complete import of %d people took %v", len(full.People), time.Since(start).Round(time.Millisecond))
+	if err := db.WarmReporting(ctx, "default"); err != nil { // as lrs serve does at start
+		b.Fatal(err)
+	}
+	now := storetest.ScaleRosterTime
+	person := func(i int) reporting.PersonIn { return full.People[i] }
+	moved := func(i int) func(k int) *reporting.Import {
+		return func(k int) *reporting.Import {
+			p := person(i)
+			p.Units = []reporting.Assignment{{ID: storetest.ScaleUnit(i + k%2)}}
+			return &reporting.Import{Partial: true, People: []reporting.PersonIn{p}}
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		db    *sqlite.DB
+		delta func(k int) *reporting.Import
+	}{
+		{"unit", db, func(k int) *reporting.Import {
+			u := full.Units[1+17]
+			u.Managers = []string{storetest.ScalePerson(17 + 50*(k%2))}
+			return &reporting.Import{Partial: true, Units: []reporting.UnitIn{u}}
+		}},
+		{"person", db, moved(31337)},
+		{"unit-people", db, func(k int) *reporting.Import {
+			imp := &reporting.Import{Partial: true}
+			for i := 17; i < len(full.People); i += storetest.ScaleUnits {
+				p := person(i)
+				if i == 31317 {
+					p.Units = []reporting.Assignment{{ID: storetest.ScaleUnit(i + k%2)}}
+				}
+				imp.People = append(imp.People, p)
+			}
+			return imp
+		}},
+		{"person-cold", cold, moved(31338)},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var reread time.Duration
+			k := 0 // each odd import makes the change, each even one undoes it
+			for b.Loop() {
+				k++
+				now = now.Add(time.Hour)
+				rec, err := tc.db.ImportRoster(ctx, "default", tc.delta(k), now)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(rec.Changes) == 0 || len(rec.Changes) > 4 {
+					b.Fatalf("import %d: %d changes, want 1 to 4: %+v", rec.ID, len(rec.Changes), rec.Changes)
+				}
+				if tc.db == cold {
+					continue
+				}
+				b.StopTimer()
+				t0 := time.Now()
+				if _, err := db.RosterRows(ctx, "default", reporting.RosterFilter{People: []string{storetest.ScalePerson(1)}}); err != nil {
+					b.Fatal(err)
+				}
+				reread += time.Since(t0)
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(reread.Microseconds())/1e3/float64(b.N), "reread-ms/op")
+		})
+	}
 }
 
 // The ingest benchmarks compare inserting statements alone with inserting

@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,16 +28,17 @@ func scanRosterRow(rows *sql.Rows) (reporting.RosterRow, error) {
 	return r, err
 }
 
-// ImportRoster applies imp in one writer job: the current rows are read,
-// the import planned and applied, and its record written, in one
-// transaction. Import errors (reporting.PlanImport's) fail the call alone.
+// ImportRoster applies imp in one writer job: the current rows it needs
+// are read (planRows), the import planned and applied, and its record
+// written, in one transaction. Import errors (reporting.PlanImport's) fail
+// the call alone.
 func (db *DB) ImportRoster(ctx context.Context, tenant string, imp *reporting.Import, now time.Time) (*reporting.ImportRecord, error) {
 	now = now.UTC()
 	var plan *reporting.Plan
 	var rec *reporting.ImportRecord
 	err := db.w.do(ctx, 1+len(imp.People),
 		func(tx *wtx) error {
-			cur, err := currentRoster(tx.conn, tenant)
+			cur, err := db.planRows(tx.conn, tenant, imp.Scope())
 			if err != nil {
 				return err
 			}
@@ -55,7 +58,7 @@ func (db *DB) ImportRoster(ctx context.Context, tenant string, imp *reporting.Im
 			rec = &reporting.ImportRecord{ID: id, Recorded: now, Effective: eff, Partial: imp.Partial, Source: imp.Source,
 				People: len(imp.People), Units: len(imp.Units), Changes: plan.Changes}
 			for _, t := range plan.Supersede {
-				if _, err := tx.conn.ExecContext(bg, `UPDATE rp_roster SET superseded = ?
+				if _, err := tx.conn.ExecContext(bg, `UPDATE rp_roster INDEXED BY rp_roster_key SET superseded = ?
 					WHERE tenant = ? AND key = ? AND kind = ? AND value = ? AND superseded = 0`,
 					id, tenant, t.Key, string(t.Kind), t.Value); err != nil {
 					return err
@@ -105,42 +108,215 @@ func (db *DB) ImportRoster(ctx context.Context, tenant string, imp *reporting.Im
 	return rec, nil
 }
 
-// rosterCache is the current roster of a tenant as of an import, with
-// indexes built on first use.
+// rosterCache is the current roster of a tenant as of an import, in two
+// forms, each made from the other on first use: every row in one slice (a
+// report of the whole organisation reads that) and the rows by person
+// (filtered reads and imports use that). A cache never changes once made:
+// an import makes the next one (next) from the rows by person, sharing
+// those of everyone it did not touch, so that a small import costs little
+// however large the roster. One of the forms is always made.
 type rosterCache struct {
 	version int64 // the id of the latest import applied
-	rows    []reporting.RosterRow
-
-	once    sync.Once
-	units   []reporting.RosterRow // unit, parent and manager rows
-	byKey   map[string][]int32    // employee id -> its person, member, role and ident rows
-	members map[string][]string   // unit id -> employee ids with a membership row
+	all     *lazyRows
+	idx     *lazyIndex
 }
 
-func (c *rosterCache) index() {
-	c.once.Do(func() {
-		c.byKey, c.members = map[string][]int32{}, map[string][]string{}
-		for i, r := range c.rows {
-			switch r.Kind {
-			case reporting.RowUnit, reporting.RowParent, reporting.RowManager:
-				c.units = append(c.units, r)
-				continue
-			case reporting.RowMember:
-				c.members[r.Value] = append(c.members[r.Value], r.Key)
-			}
-			c.byKey[r.Key] = append(c.byKey[r.Key], int32(i))
-		}
-	})
+type lazyRows struct {
+	once sync.Once
+	rows []reporting.RosterRow
+}
+
+type lazyIndex struct {
+	once sync.Once
+	idx  *rosterIndex
+}
+
+// newRosterCache makes the cache of rows, the roster as of import version.
+func newRosterCache(version int64, rows []reporting.RosterRow) *rosterCache {
+	c := &rosterCache{version: version, all: &lazyRows{rows: rows}, idx: &lazyIndex{}}
+	c.all.once.Do(func() {})
+	return c
+}
+
+// rows returns every row of the roster. The slice is shared: callers must
+// not modify it.
+func (c *rosterCache) rows() []reporting.RosterRow {
+	c.all.once.Do(func() { c.all.rows = c.index().flat() })
+	return c.all.rows
+}
+
+// index returns the rows by person.
+func (c *rosterCache) index() *rosterIndex {
+	c.idx.once.Do(func() { c.idx.idx = newRosterIndex(c.rows()) })
+	return c.idx.idx
+}
+
+// next returns the cache as of import id, whose plan applies to this one.
+func (c *rosterCache) next(id int64, plan *reporting.Plan) *rosterCache {
+	if len(plan.Supersede) == 0 && len(plan.Insert) == 0 {
+		return &rosterCache{version: id, all: c.all, idx: c.idx}
+	}
+	n := &rosterCache{version: id, all: &lazyRows{}, idx: &lazyIndex{idx: c.index().next(id, plan)}}
+	n.idx.once.Do(func() {})
+	return n
 }
 
 // filter returns the rows of the cache f selects (f.KnownAt is zero).
 func (c *rosterCache) filter(f reporting.RosterFilter) []reporting.RosterRow {
 	if f.People == nil && f.MembersOf == nil && !f.UnitsOnly {
-		return c.rows
+		return c.rows()
 	}
-	c.index()
+	return c.index().filter(f)
+}
+
+// scope returns the rows of the cache sc selects (all of them when sc is
+// nil): what reporting.PlanImport needs.
+func (c *rosterCache) scope(sc *reporting.RowScope) []reporting.RosterRow {
+	if sc == nil {
+		return c.rows()
+	}
+	return c.index().scope(sc)
+}
+
+// rosterIndex is a roster by person. It never changes once made; its maps
+// and lists may be shared with other indexes.
+type rosterIndex struct {
+	units   []reporting.RosterRow            // unit, parent and manager rows
+	people  map[string][]reporting.RosterRow // employee id -> its person, member, role and ident rows
+	members map[string][]string              // unit id -> employee ids with a membership row, each once
+	holders map[string][]string              // identifier match key -> employee ids with an ident row for it, each once
+	size    int                              // rows in all
+}
+
+func newRosterIndex(rows []reporting.RosterRow) *rosterIndex {
+	x := &rosterIndex{people: map[string][]reporting.RosterRow{}, members: map[string][]string{},
+		holders: map[string][]string{}, size: len(rows)}
+	for _, r := range rows {
+		if !personKind(r.Kind) {
+			x.units = append(x.units, r)
+			continue
+		}
+		x.people[r.Key] = append(x.people[r.Key], r)
+	}
+	for key, rows := range x.people {
+		for _, v := range valuesOf(rows, reporting.RowMember) {
+			x.members[v] = append(x.members[v], key)
+		}
+		for _, v := range valuesOf(rows, reporting.RowIdent) {
+			x.holders[v] = append(x.holders[v], key)
+		}
+	}
+	return x
+}
+
+func personKind(k reporting.RowKind) bool {
+	return k == reporting.RowPerson || k == reporting.RowMember || k == reporting.RowRole || k == reporting.RowIdent
+}
+
+// valuesOf returns the values of the rows of kind, each once.
+func valuesOf(rows []reporting.RosterRow, kind reporting.RowKind) []string {
+	var out []string
+	for _, r := range rows {
+		if r.Kind == kind && !slices.Contains(out, r.Value) {
+			out = append(out, r.Value)
+		}
+	}
+	return out
+}
+
+// flat returns every row, in one slice.
+func (x *rosterIndex) flat() []reporting.RosterRow {
+	out := make([]reporting.RosterRow, 0, x.size)
+	out = append(out, x.units...)
+	for _, rows := range x.people {
+		out = append(out, rows...)
+	}
+	return out
+}
+
+// next returns the index as of import id, whose plan applies to this one:
+// the timelines in plan.Supersede replaced by the rows of plan.Insert. Only
+// the rows of the people the plan touches are copied (and the maps, whose
+// lists they share).
+func (x *rosterIndex) next(id int64, plan *reporting.Plan) *rosterIndex {
+	n := *x
+	gone := make(map[reporting.Timeline]bool, len(plan.Supersede))
+	touched := map[string][]reporting.RosterRow{} // employee id -> its inserted rows
+	unitsTouched := false
+	for _, t := range plan.Supersede {
+		gone[t] = true
+		if !personKind(t.Kind) {
+			unitsTouched = true
+		} else if _, ok := touched[t.Key]; !ok {
+			touched[t.Key] = nil
+		}
+	}
+	var units []reporting.RosterRow // inserted unit, parent and manager rows
+	for _, r := range plan.Insert {
+		r.Recorded = id
+		if personKind(r.Kind) {
+			touched[r.Key] = append(touched[r.Key], r)
+		} else {
+			units = append(units, r)
+			unitsTouched = true
+		}
+	}
+	replace := func(old, inserted []reporting.RosterRow) []reporting.RosterRow {
+		rows := slices.DeleteFunc(slices.Clone(old), func(r reporting.RosterRow) bool {
+			return gone[reporting.Timeline{Kind: r.Kind, Key: r.Key, Value: r.Value}]
+		})
+		return append(rows, inserted...)
+	}
+	if unitsTouched {
+		n.units = replace(x.units, units)
+		n.size += len(n.units) - len(x.units)
+	}
+	if len(touched) > 0 {
+		n.people, n.members, n.holders = maps.Clone(x.people), maps.Clone(x.members), maps.Clone(x.holders)
+		for key, inserted := range touched {
+			old := x.people[key]
+			rows := replace(old, inserted)
+			if len(rows) == 0 {
+				delete(n.people, key)
+			} else {
+				n.people[key] = rows
+			}
+			n.reindex(key, old, rows)
+			n.size += len(rows) - len(old)
+		}
+	}
+	return &n
+}
+
+// reindex updates members and holders for the rows of one person, which
+// were old and are now rows. The lists it changes are copied, never edited:
+// older indexes share them.
+func (x *rosterIndex) reindex(key string, old, rows []reporting.RosterRow) {
+	for _, k := range []struct {
+		kind reporting.RowKind
+		m    map[string][]string
+	}{{reporting.RowMember, x.members}, {reporting.RowIdent, x.holders}} {
+		was, is := valuesOf(old, k.kind), valuesOf(rows, k.kind)
+		for _, v := range was {
+			if !slices.Contains(is, v) {
+				k.m[v] = slices.DeleteFunc(slices.Clone(k.m[v]), func(p string) bool { return p == key })
+				if len(k.m[v]) == 0 {
+					delete(k.m, v)
+				}
+			}
+		}
+		for _, v := range is {
+			if !slices.Contains(was, v) {
+				k.m[v] = append(slices.Clip(k.m[v]), key)
+			}
+		}
+	}
+}
+
+// filter returns the rows f selects by people or units.
+func (x *rosterIndex) filter(f reporting.RosterFilter) []reporting.RosterRow {
 	if f.UnitsOnly {
-		return c.units
+		return x.units
 	}
 	var keys []string
 	seen := map[string]bool{}
@@ -163,7 +339,7 @@ func (c *rosterCache) filter(f reporting.RosterFilter) []reporting.RosterRow {
 			}
 		}
 		for _, unit := range f.MembersOf {
-			for _, key := range c.members[unit] {
+			for _, key := range x.members[unit] {
 				if people == nil || people[key] {
 					add(key)
 				}
@@ -172,12 +348,31 @@ func (c *rosterCache) filter(f reporting.RosterFilter) []reporting.RosterRow {
 	}
 	n := 0
 	for _, key := range keys {
-		n += len(c.byKey[key])
+		n += len(x.people[key])
 	}
 	out := make([]reporting.RosterRow, 0, n)
 	for _, key := range keys {
-		for _, i := range c.byKey[key] {
-			out = append(out, c.rows[i])
+		out = append(out, x.people[key]...)
+	}
+	return out
+}
+
+// scope returns the rows sc selects.
+func (x *rosterIndex) scope(sc *reporting.RowScope) []reporting.RosterRow {
+	out := slices.Clone(x.units)
+	for _, key := range sc.People {
+		out = append(out, x.people[key]...)
+	}
+	for _, v := range sc.Idents {
+		for _, key := range x.holders[v] {
+			if _, listed := slices.BinarySearch(sc.People, key); listed {
+				continue // all their rows are in already
+			}
+			for _, r := range x.people[key] {
+				if r.Kind == reporting.RowIdent && r.Value == v {
+					out = append(out, r)
+				}
+			}
 		}
 	}
 	return out
@@ -197,21 +392,28 @@ func (s *rpState) imported(tenant string, id int64, plan *reporting.Plan) {
 		delete(s.roster, tenant)
 		return
 	}
-	gone := make(map[reporting.Timeline]bool, len(plan.Supersede))
-	for _, t := range plan.Supersede {
-		gone[t] = true
+	s.roster[tenant] = c.next(id, plan)
+}
+
+// planRows returns the current rows of tenant that reporting.PlanImport
+// needs for an import of scope sc (nil: all), inside the writer's
+// transaction on conn: from the cache when it holds the roster as of the
+// latest import (which it usually does: each import advances it), else
+// from the table.
+func (db *DB) planRows(conn *sql.Conn, tenant string, sc *reporting.RowScope) ([]reporting.RosterRow, error) {
+	var latest int64
+	if err := conn.QueryRowContext(context.Background(), `SELECT coalesce(max(id), 0) FROM rp_imports WHERE tenant = ?`,
+		tenant).Scan(&latest); err != nil {
+		return nil, err
 	}
-	rows := make([]reporting.RosterRow, 0, len(c.rows)+len(plan.Insert))
-	for _, r := range c.rows {
-		if !gone[reporting.Timeline{Kind: r.Kind, Key: r.Key, Value: r.Value}] {
-			rows = append(rows, r)
-		}
+	st := db.rp()
+	st.rmu.Lock()
+	c := st.roster[tenant]
+	st.rmu.Unlock()
+	if c != nil && c.version == latest {
+		return c.scope(sc), nil
 	}
-	for _, r := range plan.Insert {
-		r.Recorded = id
-		rows = append(rows, r)
-	}
-	s.roster[tenant] = &rosterCache{version: id, rows: rows}
+	return currentRoster(conn, tenant, sc)
 }
 
 // currentRows returns the current roster of a tenant from the cache,
@@ -280,16 +482,32 @@ func (db *DB) currentRows(ctx context.Context, tenant string) (*rosterCache, err
 	if err := rows.Err(); err != nil {
 		return nil, errs.Wrap(err, "sqlite: roster")
 	}
-	c := &rosterCache{version: latest, rows: out}
+	c := newRosterCache(latest, out)
 	st.roster[tenant] = c
 	return c, nil
 }
 
-// currentRoster reads the current rows of a tenant on the write
-// connection.
-func currentRoster(conn *sql.Conn, tenant string) ([]reporting.RosterRow, error) {
-	rows, err := conn.QueryContext(context.Background(), `SELECT `+rosterColumns+` FROM rp_roster
-		WHERE tenant = ? AND superseded = 0`, tenant)
+// currentRoster reads the current rows of tenant that sc selects (nil:
+// all) on the write connection. With a scope, three index lookups: the
+// unit rows and the holders of the identifiers named (rp_roster_current),
+// and the rows of the people named (rp_roster_key).
+func currentRoster(conn *sql.Conn, tenant string, sc *reporting.RowScope) ([]reporting.RosterRow, error) {
+	q := `SELECT ` + rosterColumns + ` FROM rp_roster NOT INDEXED WHERE tenant = ? AND superseded = 0`
+	args := []any{tenant}
+	if sc != nil {
+		people, idents := jsonList(sc.People), jsonList(sc.Idents)
+		q = `SELECT ` + rosterColumns + ` FROM rp_roster INDEXED BY rp_roster_current
+			WHERE tenant = ? AND superseded = 0 AND kind IN ('unit', 'parent', 'manager')
+		UNION ALL
+		SELECT ` + rosterColumns + ` FROM rp_roster INDEXED BY rp_roster_key
+			WHERE tenant = ? AND key IN (SELECT value FROM json_each(?)) AND kind IN ('person', 'member', 'role', 'ident') AND superseded = 0
+		UNION ALL
+		SELECT ` + rosterColumns + ` FROM rp_roster INDEXED BY rp_roster_current
+			WHERE tenant = ? AND superseded = 0 AND kind = 'ident' AND value IN (SELECT value FROM json_each(?))
+			AND key NOT IN (SELECT value FROM json_each(?))`
+		args = append(args, tenant, people, tenant, idents, people)
+	}
+	rows, err := conn.QueryContext(context.Background(), q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -206,6 +206,12 @@ CREATE TABLE rp_activity_sets (
 	acts   TEXT NOT NULL -- JSON array of activity IRIs
 );
 `,
+	// 5: the current roster rows by kind and value, so that a partial
+	// roster import reads only the rows it needs (the units; the
+	// holders of the identifiers it lists) without scanning the roster.
+	`
+CREATE INDEX rp_roster_current ON rp_roster (tenant, kind, value) WHERE superseded = 0;
+`,
 }
 
 // migrate brings the schema to the newest version, each step in its own

@@ -9,12 +9,9 @@ import (
 	"io"
 	"math"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/internal/peakheap"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/sqlite"
 )
@@ -475,42 +473,6 @@ type countingWriter struct{ n int64 }
 
 func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
-// peakHeap samples the heap in use until stop is called, and returns the
-// peak above the heap in use at the start.
-func peakHeap() (stop func() uint64) {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapInuse
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	return func() uint64 {
-		close(done)
-		wg.Wait()
-		if peak.Load() < base {
-			return 0
-		}
-		return peak.Load() - base
-	}
-}
-
 // benchExport writes a report of 440,000 rows (55,000 people × 8 modules)
 // and reports the file size and the peak heap in use while writing.
 func benchExport(b *testing.B, newWriter func(io.Writer) *Writer) {
@@ -519,7 +481,7 @@ func benchExport(b *testing.B, newWriter func(io.Writer) *Writer) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var out countingWriter
-		stop := peakHeap()
+		stop := peakheap.Start()
 		w := newWriter(&out)
 		var r reporting.Row
 		for i := range rows {

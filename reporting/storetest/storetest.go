@@ -37,7 +37,9 @@ func Run(t *testing.T, open func(t *testing.T) reporting.Store) {
 		{"CatalogReferences", testCatalogReferences},
 		{"Import", testImport},
 		{"ImportInvalid", testImportInvalid},
+		{"EndDateInclusive", testEndDateInclusive},
 		{"RosterKnownAt", testRosterKnownAt},
+		{"PartialImport", testPartialImport},
 		{"RosterFilters", testRosterFilters},
 		{"FactsRoundTrip", testFactsRoundTrip},
 		{"FactsIdempotent", testFactsIdempotent},
@@ -48,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) reporting.Store) {
 		{"TenantIsolation", testTenantIsolation},
 		{"ScoreEvidence", testScoreEvidence},
 		{"RosterCSVIdentifiers", testRosterCSVIdentifiers},
+		{"RemindersInBatches", testRemindersInBatches},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -341,7 +344,10 @@ func testImportInvalid(t *testing.T, s reporting.Store) {
 		{"bad identifier", func(i *reporting.Import) {
 			i.People[0].Identifiers = []map[string]any{{"account": map[string]any{"name": "x"}, "mbox": "mailto:a@b.no"}}
 		}},
-		{"ends before start", func(i *reporting.Import) { i.People[0].End = i.People[0].Start }},
+		{"ends before start", func(i *reporting.Import) { i.People[0].End = i.People[0].Start.AddDays(-1) }},
+		{"new, ended before the effective date, no start", func(i *reporting.Import) {
+			i.People[0].Start, i.People[0].End = 0, i.Effective.AddDays(-1)
+		}},
 		{"bad id", func(i *reporting.Import) { i.People[0].ID = "a b" }},
 	} {
 		imp := baseImport()
@@ -354,6 +360,57 @@ func testImportInvalid(t *testing.T, s reporting.Store) {
 	list, _ := s.Imports(ctx, "t1")
 	if len(rows) != 0 || len(list) != 0 {
 		t.Errorf("after rejected imports: %d rows, %d imports; want none", len(rows), len(list))
+	}
+}
+
+// testEndDateInclusive: a person's end date is their last day employed,
+// as HR systems give it, in JSON and in CSV (sluttdato): someone whose end
+// date is D still counts, and still owes their modules, on D, and no longer
+// on D+1.
+func testEndDateInclusive(t *testing.T, s reporting.Store) {
+	must(t, s.PutModule(ctx, "t1", module("m1", "https://lms.example/m1")))
+	must(t, s.PutRule(ctx, "t1", &reporting.Rule{ID: "r", Role: "alle", Modules: []string{"m1"}, DueWithin: reporting.MustPeriod("P30D")}))
+	people, err := reporting.ParsePeopleCSV(strings.NewReader("Ansattnummer;Navn;Rolle;Startdato;Sluttdato\r\n" +
+		"e1;Sommervikar;alle;01.06.2025;30.06.2025\r\n" +
+		"e2;Dagsvikar;alle;15.06.2025;15.06.2025\r\n"))
+	must(t, err)
+	imp := &reporting.Import{Effective: reporting.MustDate("2025-06-01"), People: append(people,
+		reporting.PersonIn{ID: "e3", Name: "Fra JSON", Roles: []reporting.Assignment{{ID: "alle"}},
+			Start: reporting.MustDate("2025-06-01"), End: reporting.MustDate("2025-06-30")})}
+	_, err = s.ImportRoster(ctx, "t1", imp, time.Date(2025, 6, 1, 8, 0, 0, 0, time.UTC))
+	must(t, err)
+	rows, err := s.RosterRows(ctx, "t1", reporting.RosterFilter{})
+	must(t, err)
+	var got []string
+	for _, r := range rows {
+		if r.Kind == reporting.RowPerson || r.Kind == reporting.RowRole {
+			got = append(got, fmt.Sprintf("%s %s %s %s", r.Kind, r.Key, r.Value, r.Interval))
+		}
+	}
+	sort.Strings(got)
+	// Stored half-open: the employment ends the day after the last day
+	// (the roles hold while the person is employed).
+	checkEqual(t, "employment and role intervals", got, []string{
+		"person e1  [2025-06-01, 2025-07-01)", "person e2  [2025-06-15, 2025-06-16)", "person e3  [2025-06-01, 2025-07-01)",
+		"role e1 alle [2025-06-01, …)", "role e2 alle [2025-06-15, …)", "role e3 alle [2025-06-01, …)",
+	})
+	required := func(day string) []string {
+		t.Helper()
+		var out []string
+		_, err := reporting.Report(ctx, s, "t1", reporting.Query{Options: reporting.Options{AsOf: at(day + "T23:00:00Z")}},
+			func(r *reporting.Row) error {
+				out = append(out, r.Person+" "+r.Module)
+				return nil
+			})
+		must(t, err)
+		return out
+	}
+	checkEqual(t, "required on 14 June", required("2025-06-14"), []string{"e1 m1", "e3 m1"})
+	checkEqual(t, "required on 15 June, e2's one day", required("2025-06-15"), []string{"e1 m1", "e2 m1", "e3 m1"})
+	checkEqual(t, "required on 16 June", required("2025-06-16"), []string{"e1 m1", "e3 m1"})
+	checkEqual(t, "required on 30 June, the last day", required("2025-06-30"), []string{"e1 m1", "e3 m1"})
+	if got := required("2025-07-01"); len(got) != 0 {
+		t.Errorf("required on 1 July, after the last day: %v", got)
 	}
 }
 
@@ -392,6 +449,158 @@ func testRosterKnownAt(t *testing.T, s reporting.Store) {
 	if r1, r2 := v1.People["e3"].Roles, v2.People["e3"].Roles; len(r1) != 1 || r1[0].ID != "it-staff" || len(r2) != 1 || r2[0].ID != "adm" {
 		t.Errorf("e3's roles: known then %v, now %v", r1, r2)
 	}
+}
+
+// testPartialImport: a partial import changes only what it lists (a unit;
+// a person, and the identifier they take over from someone else), the
+// rest of the roster stays as it was, row for row, and the roster as known
+// before them is reconstructed exactly. The imports run twice, in two
+// tenants: reading the roster between imports in one (stores may keep it
+// cached and advance the cache) and not in the other.
+func testPartialImport(t *testing.T, s reporting.Store) {
+	t1 := time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)
+	full := baseImport()
+	for i := 4; i <= 30; i++ {
+		full.People = append(full.People, reporting.PersonIn{ID: fmt.Sprintf("e%d", i), Name: fmt.Sprintf("Ansatt %d", i),
+			Email: fmt.Sprintf("e%d@kommune.no", i), Units: []reporting.Assignment{{ID: []string{"hr", "it"}[i%2]}},
+			Roles: []reporting.Assignment{{ID: "adm"}}})
+	}
+	unitDelta := &reporting.Import{Partial: true, Effective: dMar, Source: "unit.json", Units: []reporting.UnitIn{
+		{ID: "it", Name: "Digitalisering", Parent: "k", Managers: []string{"e5"}}}}
+	// e7 moves to hr and takes over e8's address (e8 gets a new one later).
+	moved := full.People[6]
+	moved.Units, moved.Email = []reporting.Assignment{{ID: "hr"}}, "e8@kommune.no"
+	personDelta := &reporting.Import{Partial: true, Effective: reporting.MustDate("2025-04-01"), People: []reporting.PersonIn{moved}}
+
+	run := func(tenant string, warm bool) [][]string {
+		var states [][]string
+		read := func() []reporting.RosterRow {
+			rows, err := s.RosterRows(ctx, tenant, reporting.RosterFilter{})
+			must(t, err)
+			return rows
+		}
+		_, err := s.ImportRoster(ctx, tenant, full, t1)
+		must(t, err)
+		var before []reporting.RosterRow
+		if warm {
+			before = read()
+		}
+		rec, err := s.ImportRoster(ctx, tenant, unitDelta, t1.Add(24*time.Hour))
+		must(t, err)
+		var got []string
+		for _, c := range rec.Changes {
+			got = append(got, fmt.Sprintf("%s %s %s %s %s -> %s", c.Op, c.Kind, c.Key, c.Value, fmtPeriods(c.Before), fmtPeriods(c.After)))
+		}
+		checkEqual(t, tenant+": changes of the unit's import", got, []string{
+			`changed unit it  [[…, …) "IT-tjenesten" ""] -> [[…, …) "Digitalisering" ""]`,
+			"added manager it e5 [] -> [[2025-03-01, …)]",
+		})
+		if warm {
+			read()
+		}
+		rec, err = s.ImportRoster(ctx, tenant, personDelta, t1.Add(48*time.Hour))
+		must(t, err)
+		got = nil
+		for _, c := range rec.Changes {
+			got = append(got, fmt.Sprintf("%s %s %s %s %s -> %s", c.Op, c.Kind, c.Key, c.Value, fmtPeriods(c.Before), fmtPeriods(c.After)))
+		}
+		checkEqual(t, tenant+": changes of the person's import", got, []string{
+			`changed person e7  [[2025-01-01, …) "Ansatt 7" "e7@kommune.no"] -> [[2025-01-01, …) "Ansatt 7" "e8@kommune.no"]`,
+			"added member e7 hr [] -> [[2025-04-01, …)]",
+			"ended member e7 it [[2025-01-01, …)] -> [[2025-01-01, 2025-04-01)]",
+			"ended ident e7 mbox:mailto:e7@kommune.no [[…, …)] -> [[…, 2025-04-01)]",
+			"added ident e7 mbox:mailto:e8@kommune.no [] -> [[2025-04-01, …)]",
+			"ended ident e8 mbox:mailto:e8@kommune.no [[…, …)] -> [[…, 2025-04-01)]",
+		})
+		after := read()
+		known, err := s.RosterRows(ctx, tenant, reporting.RosterFilter{KnownAt: t1.Add(time.Hour)})
+		must(t, err)
+		for i := range known {
+			known[i].Superseded = 0 // by the partial imports
+		}
+		if warm {
+			checkEqual(t, tenant+": rows known before the partial imports", rowSet(known), rowSet(before))
+		}
+		before = known
+
+		// Everyone else's rows are the rows of the first import, untouched.
+		touched := func(r reporting.RosterRow) bool {
+			return r.Key == "it" || r.Key == "e7" || r.Kind == reporting.RowIdent && r.Key == "e8"
+		}
+		var untouchedBefore, untouchedAfter []reporting.RosterRow
+		for _, r := range before {
+			if !touched(r) {
+				untouchedBefore = append(untouchedBefore, r)
+			}
+		}
+		for _, r := range after {
+			if !touched(r) {
+				untouchedAfter = append(untouchedAfter, r)
+			}
+			if r.Recorded != 1 && !touched(r) {
+				t.Errorf("%s: a partial import recorded %+v", tenant, r)
+			}
+		}
+		checkEqual(t, tenant+": the rows the partial imports did not list", rowSet(untouchedAfter), rowSet(untouchedBefore))
+
+		// The roster as known now, by the two paths stores may serve it.
+		now, err := s.RosterRows(ctx, tenant, reporting.RosterFilter{KnownAt: t1.Add(72 * time.Hour)})
+		must(t, err)
+		checkEqual(t, tenant+": current rows and rows known now", rowSet(after), rowSet(now))
+		pick := func(keep func(r reporting.RosterRow) bool) []string {
+			var out []reporting.RosterRow
+			for _, r := range after {
+				if keep(r) {
+					out = append(out, r)
+				}
+			}
+			return rowSet(out)
+		}
+		personRow := func(r reporting.RosterRow) bool {
+			return r.Kind != reporting.RowUnit && r.Kind != reporting.RowParent && r.Kind != reporting.RowManager
+		}
+		for _, unit := range []string{"hr", "it"} {
+			members, err := s.RosterRows(ctx, tenant, reporting.RosterFilter{MembersOf: []string{unit}})
+			must(t, err)
+			keys := map[string]bool{}
+			for _, r := range after {
+				if r.Kind == reporting.RowMember && r.Value == unit {
+					keys[r.Key] = true
+				}
+			}
+			checkEqual(t, tenant+": members of "+unit, rowSet(members), pick(func(r reporting.RosterRow) bool { return personRow(r) && keys[r.Key] }))
+		}
+		e8, err := s.RosterRows(ctx, tenant, reporting.RosterFilter{People: []string{"e8"}})
+		must(t, err)
+		checkEqual(t, tenant+": e8's rows", rowSet(e8), pick(func(r reporting.RosterRow) bool { return personRow(r) && r.Key == "e8" }))
+		units, err := s.RosterRows(ctx, tenant, reporting.RosterFilter{UnitsOnly: true})
+		must(t, err)
+		checkEqual(t, tenant+": unit rows", rowSet(units), pick(func(r reporting.RosterRow) bool { return !personRow(r) }))
+
+		// The views of the organisation on days around the changes.
+		for _, day := range []string{"2025-02-28", "2025-03-01", "2025-03-31", "2025-04-01"} {
+			v := reporting.NewView(after, reporting.MustDate(day))
+			var lines []string
+			for _, id := range []string{"e5", "e7", "e8"} {
+				p := v.People[id]
+				lines = append(lines, fmt.Sprintf("%s in %v managed by %v", id, p.Units, v.Managers(p)))
+			}
+			lines = append(lines, fmt.Sprintf("it is %q; e8@ held by %s", v.Units["it"].Name,
+				v.Holder("mbox:mailto:e8@kommune.no", reporting.MustDate(day))))
+			states = append(states, lines)
+		}
+		return states
+	}
+	warm, cold := run("t1", true), run("t2", false)
+	checkEqual(t, "views, the roster read between imports and not", warm, cold)
+	// e5 manages it alone from March: the manager above reminds them.
+	// A unit's name has no dates: the new one is its name all along.
+	checkEqual(t, "views", warm, [][]string{
+		{"e5 in [it] managed by [e1]", "e7 in [it] managed by [e1]", "e8 in [hr] managed by [e2]", `it is "Digitalisering"; e8@ held by e8`},
+		{"e5 in [it] managed by [e1]", "e7 in [it] managed by [e5]", "e8 in [hr] managed by [e2]", `it is "Digitalisering"; e8@ held by e8`},
+		{"e5 in [it] managed by [e1]", "e7 in [it] managed by [e5]", "e8 in [hr] managed by [e2]", `it is "Digitalisering"; e8@ held by e8`},
+		{"e5 in [it] managed by [e1]", "e7 in [hr] managed by [e2]", "e8 in [hr] managed by [e2]", `it is "Digitalisering"; e8@ held by e7`},
+	})
 }
 
 func testRosterFilters(t *testing.T, s reporting.Store) {
@@ -610,6 +819,117 @@ func testResetFacts(t *testing.T, s reporting.Store) {
 	if got := collect(t, s, "t2", nil); len(got[alice]) != 1 {
 		t.Errorf("reset of t1 touched t2: %v", got)
 	}
+}
+
+// testRemindersInBatches: reminders of more people than a batch of the
+// report engine, some with two managers (listed once per manager, twice
+// in one batch), are the rows of the status report to remind of, grouped
+// by manager; the summary counts the same.
+func testRemindersInBatches(t *testing.T, s reporting.Store) {
+	must(t, s.PutModule(ctx, "t1", &reporting.Module{ID: "m1", Title: map[string]string{"nb": "M1"},
+		Activities: []string{"https://lms.example/m1"}, Completion: reporting.Completed, Validity: reporting.MustPeriod("P1Y")}))
+	must(t, s.PutModule(ctx, "t1", module("m2", "https://lms.example/m2")))
+	must(t, s.PutRule(ctx, "t1", &reporting.Rule{ID: "r", Role: "alle", Modules: []string{"m1", "m2"}, DueWithin: reporting.MustPeriod("P30D")}))
+	imp := &reporting.Import{Effective: d2024, Units: []reporting.UnitIn{{ID: "k", Name: "K", Managers: []string{"p0000"}},
+		{ID: "a", Name: "A", Parent: "k", Managers: []string{"p0001"}}, {ID: "b", Name: "B", Parent: "k", Managers: []string{"p0002"}},
+		{ID: "c", Name: "C", Parent: "k"}}}
+	var facts []reporting.Fact
+	const n = 1100
+	for i := range n {
+		p := reporting.PersonIn{ID: fmt.Sprintf("p%04d", i), Name: fmt.Sprintf("P %d", i), Email: fmt.Sprintf("p%d@kommune.no", i),
+			Start: reporting.MustDate("2025-01-01").AddDays(i % 300), Roles: []reporting.Assignment{{ID: "alle"}},
+			Units: []reporting.Assignment{{ID: []string{"a", "b", "c"}[i%3]}}}
+		if i%10 == 0 {
+			p.Units = append(p.Units, reporting.Assignment{ID: []string{"b", "c", "a"}[i%3]})
+		}
+		imp.People = append(imp.People, p)
+		if i%3 == 0 {
+			f := fact("mbox:mailto:"+p.Email, i, reporting.OutcomeCompleted, "https://lms.example/m1")
+			f.Timestamp = time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%60)
+			f.Stored = f.Timestamp
+			facts = append(facts, f)
+		}
+		if i%5 == 0 {
+			facts = append(facts, fact("mbox:mailto:"+p.Email, i, reporting.OutcomeCompleted, "https://lms.example/m2"))
+		}
+	}
+	_, err := s.ImportRoster(ctx, "t1", imp, time.Date(2024, 1, 2, 8, 0, 0, 0, time.UTC))
+	must(t, err)
+	must(t, s.AddFacts(ctx, "t1", facts))
+
+	q := reporting.Query{Options: reporting.Options{AsOf: time.Date(2025, 10, 10, 12, 0, 0, 0, time.UTC)}}
+	within := reporting.MustPeriod("P14D")
+	limit := reporting.MustDate("2025-10-24")
+	rows, err := s.RosterRows(ctx, "t1", reporting.RosterFilter{})
+	must(t, err)
+	view := reporting.NewView(rows, reporting.MustDate("2025-10-10"))
+	want := map[string][]string{}
+	wantSum := map[string]string{}
+	counts := map[string]*[3]int{} // manager -> people, overdue, due soon
+	lastOf := map[string]string{}
+	_, err = reporting.Report(ctx, s, "t1", q, func(r *reporting.Row) error {
+		due := r.Status == reporting.StatusOverdue || r.Status == reporting.StatusExpired ||
+			(r.Status == reporting.StatusDue || r.Status == reporting.StatusInProgress || r.Status == reporting.StatusNotStarted) && r.Due != 0 && r.Due <= limit ||
+			(r.Status == reporting.StatusExpiringSoon || r.Status == reporting.StatusCompleted) && r.Expires != 0 && r.Expires <= limit
+		if !due {
+			return nil
+		}
+		managers := view.Managers(view.People[r.Person])
+		if len(managers) == 0 {
+			managers = []string{""}
+		}
+		for _, m := range managers {
+			want[m] = append(want[m], fmt.Sprintf("%s %s %s", r.Person, r.Module, r.Status))
+			c := counts[m]
+			if c == nil {
+				c = &[3]int{}
+				counts[m] = c
+			}
+			if lastOf[m] != r.Person {
+				c[0]++
+				lastOf[m] = r.Person
+			}
+			if r.Status == reporting.StatusOverdue || r.Status == reporting.StatusExpired {
+				c[1]++
+			} else {
+				c[2]++
+			}
+		}
+		return nil
+	})
+	must(t, err)
+	for m, c := range counts {
+		wantSum[m] = fmt.Sprintf("people %d overdue %d due soon %d", c[0], c[1], c[2])
+	}
+	groups, err := reporting.Reminders(ctx, s, "t1", q, within)
+	must(t, err)
+	got := map[string][]string{}
+	var order []string
+	for _, g := range groups {
+		order = append(order, g.Manager)
+		for _, r := range g.Rows {
+			got[g.Manager] = append(got[g.Manager], fmt.Sprintf("%s %s %s", r.Person, r.Module, r.Status))
+		}
+	}
+	checkEqual(t, "reminders by manager", got, want)
+	checkEqual(t, "managers in order", order, []string{"p0000", "p0001", "p0002"})
+	if len(want["p0001"]) < 100 || len(want["p0002"]) < 100 {
+		t.Errorf("too few reminders to test batches: %d and %d", len(want["p0001"]), len(want["p0002"]))
+	}
+	sums, err := reporting.SummariseReminders(ctx, s, "t1", q, within)
+	must(t, err)
+	gotSum := map[string]string{}
+	for i, sum := range sums {
+		gotSum[sum.Manager] = fmt.Sprintf("people %d overdue %d due soon %d", sum.People, sum.Total.Overdue, sum.Total.DueSoon)
+		var mods reporting.ReminderCounts
+		for _, c := range sum.Modules {
+			mods.Overdue, mods.DueSoon = mods.Overdue+c.Overdue, mods.DueSoon+c.DueSoon
+		}
+		if mods != sum.Total || sum.Manager != groups[i].Manager || sum.Name != groups[i].Name {
+			t.Errorf("summary %+v: modules add up to %+v; group %+v", sum, mods, groups[i].Manager)
+		}
+	}
+	checkEqual(t, "summaries", gotSum, wantSum)
 }
 
 func testTenantIsolation(t *testing.T, s reporting.Store) {

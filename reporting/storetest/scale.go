@@ -1,0 +1,133 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/xapi-lrs/lrs/reporting"
+)
+
+// The scale of issue #5, for benchmarks: 55,000 people in 50 units under
+// one root, the 8 KiNS modules and the four role rules, and the facts of
+// 2,000,000 statements (every one of them projected, the worst case: real
+// traffic has many statements the projection skips).
+const (
+	ScalePeople     = 55_000
+	ScaleUnits      = 50
+	ScaleStatements = 2_000_000
+)
+
+// ScaleUnit is the id of unit i of the organisation at scale (i modulo
+// ScaleUnits); its manager is ScalePerson(i % ScaleUnits).
+func ScaleUnit(i int) string { return fmt.Sprintf("etat-%02d", i%ScaleUnits) }
+
+// ScalePerson is the employee id of person i.
+func ScalePerson(i int) string { return fmt.Sprintf("e%06d", i) }
+
+// scaleRoles are the roles of the people, by i modulo 10.
+var scaleRoles = []string{"leder", "mobil", "mobil", "mobil", "adm", "adm", "adm", "adm", "sensitiv", "sensitiv"}
+
+// scaleModules are the modules each role's rule requires (see KiNSCatalog).
+var scaleModules = map[string][]int{
+	"mobil": {1, 2, 3, 4, 8}, "adm": {1, 2, 3, 4, 5, 8}, "sensitiv": {1, 2, 3, 4, 5, 6, 8}, "leder": {1, 2, 3, 4, 5, 6, 7, 8},
+}
+
+// ScaleRosterTime is when FillScale imports the roster.
+var ScaleRosterTime = time.Date(2025, 1, 2, 6, 0, 0, 0, time.UTC)
+
+// scaleRoster returns the complete roster import of the organisation: person
+// i is in ScaleUnit(i) (every 20th also in ScaleUnit(i+7)), with a role by
+// i, an e-mail address and a KS Læring account; start dates come from r.
+func scaleRoster(r *rand.Rand) *reporting.Import {
+	imp := &reporting.Import{Effective: reporting.MustDate("2025-01-01")}
+	imp.Units = append(imp.Units, reporting.UnitIn{ID: "oslo", Name: "Oslo kommune", Managers: []string{ScalePerson(0)}})
+	for u := range ScaleUnits {
+		imp.Units = append(imp.Units, reporting.UnitIn{ID: ScaleUnit(u), Name: fmt.Sprintf("Etat %d", u), Parent: "oslo",
+			Managers: []string{ScalePerson(u)}})
+	}
+	for i := range ScalePeople {
+		p := reporting.PersonIn{ID: ScalePerson(i), Name: fmt.Sprintf("Ansatt %d Ødegård", i),
+			Email:       fmt.Sprintf("ansatt%d@oslo.kommune.no", i),
+			Identifiers: []map[string]any{{"account": map[string]any{"homePage": "https://kslaring.no", "name": fmt.Sprintf("ansatt%d", i)}}},
+			Start:       reporting.MustDate("2010-01-01").AddDays(r.IntN(15 * 365)),
+			Units:       []reporting.Assignment{{ID: ScaleUnit(i)}}, Roles: []reporting.Assignment{{ID: scaleRoles[i%len(scaleRoles)]}}}
+		if i%20 == 0 {
+			p.Units = append(p.Units, reporting.Assignment{ID: ScaleUnit(i + 7)})
+		}
+		imp.People = append(imp.People, p)
+	}
+	return imp
+}
+
+// ScaleRoster returns the roster FillScale imports.
+func ScaleRoster() *reporting.Import { return scaleRoster(rand.New(rand.NewPCG(5, 5))) }
+
+// FillScale writes the organisation at scale into tenant of st: the KiNS
+// catalog, the roster (imported at ScaleRosterTime) and the facts. It
+// takes a few minutes.
+func FillScale(ctx context.Context, st reporting.Store, tenant string) error {
+	mods, rules, camp := KiNSCatalog()
+	for _, m := range mods {
+		if err := st.PutModule(ctx, tenant, m); err != nil {
+			return err
+		}
+	}
+	for _, r := range rules {
+		if err := st.PutRule(ctx, tenant, r); err != nil {
+			return err
+		}
+	}
+	if err := st.PutCampaign(ctx, tenant, camp); err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(5, 5))
+	if _, err := st.ImportRoster(ctx, tenant, scaleRoster(r), ScaleRosterTime); err != nil {
+		return err
+	}
+
+	// Each person gets ScaleStatements/ScalePeople facts: for each required
+	// module a launch, a completion, a pass (modules 5 and 6, with a
+	// score) and a termination, a year apart per round.
+	base := time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
+	var batch []reporting.Fact
+	total := 0
+	for i := range ScalePeople {
+		n := ScaleStatements / ScalePeople
+		if i < ScaleStatements%ScalePeople {
+			n++
+		}
+		keys := []string{fmt.Sprintf("mbox:mailto:ansatt%d@oslo.kommune.no", i), fmt.Sprintf("account:https://kslaring.no ansatt%d", i)}
+		mods := scaleModules[scaleRoles[i%len(scaleRoles)]]
+		for k := 0; k < n; k++ {
+			step := k % 4
+			m := mods[(k/4)%len(mods)]
+			round := k / (4 * len(mods))
+			ts := base.Add(-time.Duration(round)*365*24*time.Hour - time.Duration(r.IntN(200*24))*time.Hour + time.Duration(step)*10*time.Minute)
+			f := reporting.Fact{Statement: uuid.New(), Agent: keys[k%2], Name: fmt.Sprintf("Ansatt %d Ødegård", i),
+				Activities: []string{KSLModule(m)}, Timestamp: ts, Stored: ts.Add(2 * time.Second)}
+			switch step {
+			case 1:
+				f.Outcome = reporting.OutcomeCompleted
+			case 2:
+				f.Outcome = reporting.OutcomePassed
+				f.HasScore, f.Score = true, 0.6+0.4*r.Float64()
+			}
+			batch = append(batch, f)
+		}
+		total += n
+		if len(batch) >= 20_000 || i == ScalePeople-1 {
+			if err := st.AddFacts(ctx, tenant, batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if total != ScaleStatements {
+		return fmt.Errorf("generated %d facts, want %d", total, ScaleStatements)
+	}
+	return nil
+}
