@@ -337,10 +337,11 @@ var csvMediaTypes = []string{"text/csv", "application/csv", "text/comma-separate
 // postRosterImport serves POST /api/v1/roster/imports: a roster import as
 // JSON (reporting.Import: units and people together), or as CSV, one file
 // of people (kind=people, the default) or of units (kind=units), with the
-// parameters partial=true, effective=YYYY-MM-DD and source=NAME. A
-// person's end date (JSON "end"; CSV end, sluttdato, ansatt_til) is their
-// last day employed; the import record shows the employment as stored, a
-// half-open interval whose "to" is the day after. The answer (201) is the
+// parameters partial=true, effective=YYYY-MM-DD and source=NAME. Every end
+// date an import gives is a last day: a person's end (JSON "end"; CSV end,
+// sluttdato, ansatt_til), a unit's and an assignment's "to" (CSV to, til);
+// the import record shows the intervals as stored, half-open, whose "to"
+// is the day after. The answer (201) is the
 // import record with its changes.
 func (s *Server) postRosterImport(c *echo.Context) error {
 	r := c.Request()

@@ -33,12 +33,13 @@
 // time-bound too: statements count for whoever held the e-mail address or
 // account when they were made.
 //
-// Intervals are half-open everywhere ([from, to): to is the first day
-// after), except a person's start and end in an import, which are the first
-// and the last day employed as HR gives them; the import stores the end as
-// the day after. (Imports before this rule stored the end date as given, a
-// day early; the next import listing the person corrects it, recorded as a
-// change like any other.)
+// Intervals are half-open in the store and in the catalog ([from, to): to
+// is the first day after). The dates an import gives are days as HR gives
+// them, both inclusive: a person's start and end, a unit's from and to, a
+// membership's or role's from and to, each ending on its last day; the
+// import stores the end as the day after (see days). (Imports before this
+// rule stored end dates as given, a day early; the next import listing the
+// person or unit corrects it, recorded as a change like any other.)
 //
 // # Projection
 //

@@ -61,9 +61,9 @@ type Timeline struct {
 func (r *RosterRow) timeline() Timeline { return Timeline{r.Kind, r.Key, r.Value} }
 
 // Assignment is a unit membership or a role of a person in an import: the
-// unit or role id, and the dates HR gives for it, if any, as an Interval:
-// from the first day to the first day after (half-open, like every
-// from/to in the API; a person's start and end are the days themselves).
+// unit or role id, and the dates HR gives for it, if any: from its first
+// day through its last (To is inclusive, as every end date of an import
+// is; see days).
 type Assignment struct {
 	ID string `json:"id"`
 	Interval
@@ -91,7 +91,7 @@ type UnitIn struct {
 	Name     string   `json:"name"`
 	Parent   string   `json:"parent,omitempty"`
 	Managers []string `json:"managers,omitempty"` // employee ids
-	Interval          // when the unit exists, if HR says: from its first day to the first day after
+	Interval          // when the unit exists, if HR says: from its first day through its last (inclusive; see days)
 }
 
 // PersonIn is a person as an import gives them.
@@ -115,7 +115,23 @@ type PersonIn struct {
 
 // employment returns the interval of days a person listed in an import is
 // employed: End is the last day, To the first day after it.
-func (in *PersonIn) employment() Interval { return Interval{in.Start, in.End.AddDays(1)} }
+func (in *PersonIn) employment() Interval { return days(in.Start, in.End) }
+
+// days returns the days from first through last, as an import gives them
+// (both inclusive; zero: unbounded), as the roster stores them: the
+// half-open Interval [first, last+1 day). Every end date of an import is
+// the last day, as HR systems give it (sluttdato, til): a person, a unit,
+// a membership or a role ending on D still counts on D and not on D+1.
+func days(first, last Date) Interval { return Interval{first, last.AddDays(1)} }
+
+// validDays checks that an import's dates from first through last hold
+// at least one day.
+func validDays(path string, first, last Date) error {
+	if first != 0 && last != 0 && last < first {
+		return errs.Invalidf(path, "interval", "the last day %s comes before the first day %s", last, first)
+	}
+	return nil
+}
 
 // Import is one roster import: a snapshot of the organisation as the HR
 // system exports it.
@@ -460,7 +476,7 @@ func (p *planner) relations(kind RowKind, key string, listed []Assignment, def D
 		if a.From == 0 && a.To == 0 {
 			undated[a.ID] = true
 		} else {
-			dated[a.ID] = append(dated[a.ID], RosterRow{Interval: a.Interval})
+			dated[a.ID] = append(dated[a.ID], RosterRow{Interval: days(a.From, a.To)})
 		}
 	}
 	for _, v := range p.valuesOf(kind, key) {
@@ -521,7 +537,7 @@ func (p *planner) units(imp *Import) {
 	listed := map[string]bool{}
 	for _, u := range imp.Units {
 		listed[u.ID] = true
-		isNew := p.entity(RowUnit, u.ID, u.Interval, u.From, u.Name, "")
+		isNew := p.entity(RowUnit, u.ID, days(u.From, u.To), u.From, u.Name, "")
 		def := p.eff
 		if isNew {
 			def = u.From
@@ -627,7 +643,7 @@ func (p *planner) validate(imp *Import) error {
 			return errs.Invalidf(path+".id", "duplicate", "unit %q is listed twice", u.ID)
 		}
 		unitIDs[u.ID] = true
-		if err := validInterval(path, u.Interval); err != nil {
+		if err := validDays(path, u.From, u.To); err != nil {
 			return err
 		}
 		if err := validText(path+".name", u.Name); err != nil {
@@ -697,7 +713,7 @@ func (p *planner) validate(imp *Import) error {
 		}
 		for j, a := range in.Units {
 			apath := fmt.Sprintf("%s.units[%d]", path, j)
-			if err := validInterval(apath, a.Interval); err != nil {
+			if err := validDays(apath, a.From, a.To); err != nil {
 				return err
 			}
 			if !known(RowUnit, a.ID) {
@@ -709,7 +725,7 @@ func (p *planner) validate(imp *Import) error {
 			if err := validID(apath, a.ID); err != nil {
 				return err
 			}
-			if err := validInterval(apath, a.Interval); err != nil {
+			if err := validDays(apath, a.From, a.To); err != nil {
 				return err
 			}
 		}

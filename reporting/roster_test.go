@@ -144,12 +144,12 @@ func TestPlanImportLifecycle(t *testing.T) {
 }
 
 func TestPlanImportDated(t *testing.T) {
-	// Dated units and roles are taken as HR gives them, and replace the
-	// timeline.
+	// Dated units and roles are taken as HR gives them (to: the last day,
+	// stored as the day after), and replace the timeline.
 	p := person("p1", nil, nil, func(p *PersonIn) {
 		p.Start = MustDate("2024-01-01")
 		p.Units = []Assignment{{ID: "a", Interval: Interval{MustDate("2024-01-01"), MustDate("2024-07-01")}},
-			{ID: "a", Interval: Interval{MustDate("2024-06-01"), MustDate("2024-09-01")}}, // overlapping: merged
+			{ID: "a", Interval: Interval{MustDate("2024-06-01"), MustDate("2024-08-31")}}, // overlapping: merged
 			{ID: "b", Interval: Interval{From: MustDate("2024-09-01")}}}
 		p.Roles = []Assignment{{ID: "leder", Interval: Interval{From: MustDate("2025-02-01")}}} // future-dated
 	})
@@ -162,6 +162,19 @@ func TestPlanImportDated(t *testing.T) {
 	v := NewView(rows, MustDate("2025-01-15"))
 	if len(v.People["p1"].Roles) != 0 || !slices.Equal(v.People["p1"].Units, []string{"b"}) {
 		t.Errorf("as of 15 January: %+v", v.People["p1"])
+	}
+	if v := NewView(rows, MustDate("2024-08-31")); !slices.Equal(v.People["p1"].Units, []string{"a"}) {
+		t.Errorf("on the last day of the membership of a: %+v", v.People["p1"])
+	}
+	// A unit HR dates ends on its last day too.
+	closing := []UnitIn{{ID: "a", Name: "A"}, {ID: "c", Name: "C", Parent: "a", Interval: Interval{To: MustDate("2025-03-31")}}}
+	crows, _ := apply(t, nil, &Import{Units: closing}, "2025-01-10", 1)
+	check(t, "dated unit", render(crows, RowUnit), []string{"unit a […, …) A", "unit c […, 2025-04-01) C"})
+	if v := NewView(crows, MustDate("2025-03-31")); v.Units["c"] == nil {
+		t.Error("unit c is gone on its last day")
+	}
+	if v := NewView(crows, MustDate("2025-04-01")); v.Units["c"] != nil {
+		t.Error("unit c is still there the day after its last")
 	}
 	// Listed again without dates: the future-dated role stays.
 	p.Roles = []Assignment{{ID: "leder"}}
@@ -253,7 +266,8 @@ func TestPlanImportInvalid(t *testing.T) {
 		"duplicate unit":         {Units: []UnitIn{{ID: "a"}, {ID: "a"}}},
 		"bad unit id":            {Units: []UnitIn{{ID: "a/b"}}},
 		"bad role id":            {Units: twoUnits, People: []PersonIn{person("p1", []string{"a"}, []string{"røle"})}},
-		"empty interval":         {Units: twoUnits, People: []PersonIn{person("p1", nil, nil, func(p *PersonIn) { p.Units = []Assignment{{ID: "a", Interval: Interval{5, 5}}} })}},
+		"last day before first":  {Units: twoUnits, People: []PersonIn{person("p1", nil, nil, func(p *PersonIn) { p.Units = []Assignment{{ID: "a", Interval: Interval{5, 4}}} })}},
+		"unit ends before start": {Units: []UnitIn{{ID: "a", Interval: Interval{MustDate("2024-02-01"), MustDate("2024-01-31")}}}},
 		"unit of another import": {People: []PersonIn{person("p1", []string{"a"}, nil)}},
 		"duplicate manager":      {Units: []UnitIn{{ID: "a", Managers: []string{"p1", "p1"}}}, People: []PersonIn{person("p1", nil, nil)}},
 		"identifier with two ids": {People: []PersonIn{person("p1", nil, nil, func(p *PersonIn) {

@@ -225,7 +225,7 @@ func mergeAssignments(a, b []Assignment) []Assignment {
 
 // ParseUnitsCSV parses a units CSV. Columns: id (required), name, parent,
 // managers (employee ids, "|"-separated), from and to (dates: the unit's
-// first day, and the first day it no longer exists, as in UnitIn).
+// first and last day, both inclusive, as in UnitIn).
 func ParseUnitsCSV(r io.Reader) ([]UnitIn, error) {
 	header, rows, err := readCSV(r, unitColumns, "id")
 	if err != nil {

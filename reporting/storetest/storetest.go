@@ -194,7 +194,7 @@ func baseImport() *reporting.Import {
 				Units: []reporting.Assignment{{ID: "k"}}, Roles: []reporting.Assignment{{ID: "leader"}}},
 			{ID: "e2", Name: "Bjørn Æsir", Email: "bjorn@kommune.no", Start: d2024,
 				Identifiers: []map[string]any{{"account": map[string]any{"homePage": "https://kslaring.no", "name": "bjorn"}}},
-				Units:       []reporting.Assignment{{ID: "hr"}, {ID: "it", Interval: reporting.Interval{From: d2024, To: dMar}}},
+				Units:       []reporting.Assignment{{ID: "hr"}, {ID: "it", Interval: reporting.Interval{From: d2024, To: reporting.MustDate("2025-02-28")}} /* the last day */},
 				Roles:       []reporting.Assignment{{ID: "leader"}, {ID: "adm"}}},
 			{ID: "e3", Name: "Cecilie Berg", Email: "cecilie@kommune.no", Start: reporting.MustDate("2024-11-15"),
 				Units: []reporting.Assignment{{ID: "it"}}, Roles: []reporting.Assignment{{ID: "it-staff"}}},
