@@ -59,11 +59,6 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 	}
 	log := slog.New(slog.NewJSONHandler(s.stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log) // the stores log through slog.Default
-	tokenService, err := tok.service(*baseURL, log)
-	if err != nil {
-		return err
-	}
-
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -75,6 +70,10 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 	if st.Created {
 		log.Warn("the database did not exist: serving a new, empty one; if you meant another, give its path with --db or LRS_DB",
 			"db", st.Location)
+	}
+	tokenService, err := tok.service(*baseURL, st, log)
+	if err != nil {
+		return err
 	}
 	go warmReporting(ctx, st.Statements, st.Tenants, log) // before instrument wraps the stores
 	reg := newRegistry()

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/xapi-lrs/lrs/tokens"
@@ -30,9 +31,10 @@ func addTokenFlags(fs *flags) *tokenSettings {
 		enabled: fs.envBool("tokens", "LRS_TOKENS", true, "serve bearer tokens: POST /api/v1/token, /api/v1/jwks.json, Authorization: Bearer"),
 		keyFile: fs.envString("token-keys", "LRS_TOKEN_KEYS", "",
 			"PEM `file` of the keys signing tokens and evidence packs, oldest first; the last one signs; re-read when it changes; "+
-				"make one with: lrs tokens keygen --out FILE (default: an ephemeral key per start)"),
+				"make one with: lrs tokens keygen --out FILE; ephemeral: a new key each start (default: token-keys.pem beside "+
+				"the SQLite database, made on first start; with MongoDB, ephemeral)"),
 		alg: fs.envString("token-alg", "LRS_TOKEN_ALG", tokens.AlgEdDSA,
-			"`algorithm` of the ephemeral key when --token-keys is not set: EdDSA, ES256 or HS256"),
+			"`algorithm` of a key the server makes itself (--token-keys not set, or ephemeral): EdDSA, ES256 or HS256"),
 		issuer: fs.envString("token-issuer", "LRS_TOKEN_ISSUER", "",
 			"`iss` of the tokens the server issues (default: --base-url, else \"lrs\")"),
 		ttl: fs.envDuration("token-ttl", "LRS_TOKEN_TTL", tokens.DefaultTTL, time.Second, nil,
@@ -44,16 +46,32 @@ func addTokenFlags(fs *flags) *tokenSettings {
 	}
 }
 
+// ephemeralKeys is the --token-keys value that asks for a new key at each
+// start.
+const ephemeralKeys = "ephemeral"
+
 // service returns the token service the settings describe, or nil when
-// tokens are off.
-func (t *tokenSettings) service(baseURL string, log *slog.Logger) (*tokens.Service, error) {
+// tokens are off. Without --token-keys, the embedded store keeps its key
+// file beside the database (defaultKeyFile); MongoDB, whose replicas share
+// nothing but the database, gets an ephemeral key and a warning.
+func (t *tokenSettings) service(baseURL string, st *stores, log *slog.Logger) (*tokens.Service, error) {
 	if !*t.enabled {
 		return nil, nil
+	}
+	keyFile := *t.keyFile
+	switch {
+	case keyFile == ephemeralKeys:
+		keyFile = ""
+	case keyFile == "" && st.Backend == "sqlite":
+		var err error
+		if keyFile, err = defaultKeyFile(st.Location, *t.alg, log); err != nil {
+			return nil, err
+		}
 	}
 	cfg := tokens.Config{
 		Issuer:         *t.issuer,
 		TTL:            *t.ttl,
-		KeyFile:        *t.keyFile,
+		KeyFile:        keyFile,
 		ReloadInterval: *t.interval,
 		Algorithm:      *t.alg,
 		Logger:         log,
@@ -72,19 +90,50 @@ func (t *tokenSettings) service(baseURL string, log *slog.Logger) (*tokens.Servi
 	}
 	svc, err := tokens.New(cfg)
 	if err != nil && cfg.KeyFile != "" {
-		return nil, fmt.Errorf("--token-keys (LRS_TOKEN_KEYS): %w; make a key file with: lrs tokens keygen --out FILE", err)
+		return nil, fmt.Errorf("--token-keys (LRS_TOKEN_KEYS) %s: %w; make a key file with: lrs tokens keygen --out FILE", cfg.KeyFile, err)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if svc.Ephemeral() {
-		log.Warn("LRS_TOKEN_KEYS (--token-keys) is not set: bearer tokens and evidence packs are signed with an ephemeral key made at start. "+
+		log.Warn("LRS_TOKEN_KEYS (--token-keys) is not set (MongoDB) or is ephemeral: bearer tokens and evidence packs are signed with an ephemeral key made at start. "+
 			"Other replicas refuse this replica's tokens, every token dies with a restart, and evidence packs signed now cannot be verified after one. "+
 			"Give every replica the same key file, made with: lrs tokens keygen --out FILE",
 			"setting", "LRS_TOKEN_KEYS")
 	}
 	log.Info("bearer tokens on", "issuer", cfg.Issuer, "ttl", cfg.TTL.String(), "trusted_issuers", len(cfg.External))
 	return svc, nil
+}
+
+// defaultKeyFile returns the key file of the embedded store:
+// token-keys.pem in the directory of the database db, made (mode 0600,
+// with a new key for alg) when it does not exist, so that tokens and
+// evidence packs outlive a restart, and a backup of the data directory
+// holds the key that verifies its packs.
+func defaultKeyFile(db, alg string, log *slog.Logger) (string, error) {
+	path := filepath.Join(filepath.Dir(db), "token-keys.pem")
+	key, err := tokens.GenerateKeyPEM(alg)
+	if err != nil {
+		return "", fmt.Errorf("--token-alg (LRS_TOKEN_ALG): %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return path, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("making the token key file: %w", err)
+	}
+	_, err = f.Write(key)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return "", fmt.Errorf("making the token key file: %w", err)
+	}
+	log.Info("made a token signing key beside the database; keep it with the database (backups), as it verifies the evidence packs signed with it",
+		"token_keys", path, "alg", alg)
+	return path, nil
 }
 
 const keygenHelp = `Writes a new random key for the token key file (--token-keys,

@@ -157,8 +157,8 @@ func TestSharedTokenKeys(t *testing.T) {
 		}
 	}
 
-	c, _, logsC := startServeLogged(t, "--db", db, "--token-issuer", "https://lrs.example.org")
-	d, _, _ := startServeLogged(t, "--db", db, "--token-issuer", "https://lrs.example.org")
+	c, _, logsC := startServeLogged(t, "--db", db, "--token-keys", "ephemeral", "--token-issuer", "https://lrs.example.org")
+	d, _, _ := startServeLogged(t, "--db", db, "--token-keys", "ephemeral", "--token-issuer", "https://lrs.example.org")
 	if code := use(d, token(c)); code != 401 {
 		t.Errorf("replica D took a token of replica C's ephemeral key: %d", code)
 	}
@@ -167,5 +167,66 @@ func TestSharedTokenKeys(t *testing.T) {
 		if !strings.Contains(w, want) {
 			t.Errorf("the warning %q does not mention %q", w, want)
 		}
+	}
+}
+
+// TestEmbeddedTokenKeyFile: on the embedded store without --token-keys, the
+// server makes token-keys.pem beside the database (mode 0600) on its first
+// start and signs with it from then on, so a token outlives a restart, no
+// ephemeral-key warning is logged, and the file is kept as it is.
+func TestEmbeddedTokenKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "lrs.db")
+	const key, secret = "app", "app-secret-0123456789"
+	if err := run(context.Background(), []string{"credentials", "create", "--db", db, "--name", "app", "--key", key, "--secret", secret},
+		io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	first, stop, logs := startServeLogged(t, "--db", db)
+	pem := filepath.Join(dir, "token-keys.pem")
+	info, err := os.Stat(pem)
+	if err != nil {
+		t.Fatalf("no key file beside the database: %v", err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode %v, want 0600", info.Mode().Perm())
+	}
+	if strings.Contains(logs.String(), "ephemeral") {
+		t.Errorf("the embedded store warned of an ephemeral key:\n%s", logs)
+	}
+	before, _ := os.ReadFile(pem)
+	req, _ := http.NewRequest("POST", "http://"+first+"/api/v1/token",
+		strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(key, secret)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("POST /api/v1/token: %d %v", res.StatusCode, err)
+	}
+	res.Body.Close()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	second, _ := startServe(t, "--db", db)
+	req, _ = http.NewRequest("GET", "http://"+second+"/xapi/statements?limit=1", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("X-Experience-API-Version", "2.0.0")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("a token from before the restart: %d, want 200", res.StatusCode)
+	}
+	if after, _ := os.ReadFile(pem); string(after) != string(before) {
+		t.Error("the second start changed the key file")
 	}
 }
