@@ -8,8 +8,9 @@
 //
 // Run is the whole benchmark; the command "lrs bench" is its front end.
 // Without a URL, Run starts the real server (package lrs) in-process on a
-// loopback port over the given store, so one command reproduces every
-// figure. Statements come from Generator: realistic, about 1.2 KB each, and
+// loopback port, as the caller wires it (Config.Server: "lrs bench" passes
+// the wiring of "lrs serve"), so one command reproduces every figure of
+// the service as it runs. Statements come from Generator: realistic, about 1.2 KB each, and
 // deterministic for a seed.
 //
 // A benchmark that gets errors measures nothing: every response is checked

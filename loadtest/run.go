@@ -9,9 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -20,9 +18,7 @@ import (
 	"time"
 
 	"github.com/xapi-lrs/lrs/auth"
-	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/lrs"
-	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/statements"
 )
 
@@ -41,13 +37,19 @@ var AllPhases = []string{PhaseRaw, PhaseSingle, PhaseBatch, PhaseQuery}
 type Config struct {
 	// URL is the xAPI endpoint of a running LRS, e.g.
 	// "http://127.0.0.1:8080/xapi/", called with Key and Secret (a credential
-	// with statements/write and statements/read). Empty: Run starts the real
-	// server (package lrs) in-process on Store and Credentials, on a loopback
-	// port, with a credential it creates, and drives it over HTTP.
+	// with statements/write and statements/read). Empty: Run starts the
+	// real server (Server) in-process on a loopback port, with a credential
+	// it creates in Credentials, and drives it over HTTP.
 	URL, Key, Secret string
 
-	// Store and Credentials back the in-process server; the query phase
-	// fills Store directly. They should start empty. Unused with URL.
+	// Server returns the in-process server, over Store and Credentials.
+	// cmd/lrs passes its composition root, which wires the service as
+	// `lrs serve` does, so that the figures are those of the service as
+	// it runs. Required without URL.
+	Server func() *lrs.Server
+	// Store and Credentials are the stores of the in-process server; the
+	// query phase fills Store directly. They should start empty. Unused
+	// with URL.
 	Store       statements.Store
 	Credentials auth.CredentialStore
 
@@ -144,8 +146,8 @@ func (c *Config) defaults() error {
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
-	if c.URL == "" && (c.Store == nil || c.Credentials == nil) {
-		return errors.New("without a URL, a Store and Credentials for the in-process server are required")
+	if c.URL == "" && (c.Server == nil || c.Store == nil || c.Credentials == nil) {
+		return errors.New("without a URL, the in-process Server, its Store and its Credentials are required")
 	}
 	return nil
 }
@@ -179,7 +181,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		var stop func()
 		var secret string
 		var err error
-		target, cred, secret, stop, err = startServer(ctx, cfg.Store, cfg.Credentials)
+		target, cred, secret, stop, err = startServer(ctx, cfg.Server(), cfg.Credentials)
 		if err != nil {
 			return nil, err
 		}
@@ -237,9 +239,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return b.report, nil
 }
 
-// startServer creates a credential in creds, starts the real server on a
-// loopback port and returns its xAPI URL and a function that stops it.
-func startServer(ctx context.Context, store statements.Store, creds auth.CredentialStore) (
+// startServer creates a credential in creds, starts srv on a loopback
+// port and returns its xAPI URL and a function that stops it.
+func startServer(ctx context.Context, srv *lrs.Server, creds auth.CredentialStore) (
 	target string, cred *auth.Credential, secret string, stop func(), err error) {
 	secret = randomHex(24)
 	cred = &auth.Credential{
@@ -253,26 +255,10 @@ func startServer(ctx context.Context, store statements.Store, creds auth.Credent
 	if err := creds.CreateCredential(ctx, cred); err != nil {
 		return "", nil, "", nil, fmt.Errorf("creating the bench credential: %w", err)
 	}
-	// The backends implement every store interface on one value.
-	docs, ok1 := store.(documents.Store)
-	acts, ok2 := store.(statements.ActivityStore)
-	if !ok1 || !ok2 {
-		return "", nil, "", nil, errors.New("the Store must also be a documents.Store and a statements.ActivityStore, as the backends are")
-	}
-	rp, _ := store.(reporting.Store) // nil: a backend without compliance reporting
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, "", nil, err
 	}
-	srv := lrs.New(lrs.Config{
-		Store:       store,
-		Documents:   docs,
-		Activities:  acts,
-		Credentials: creds,
-		Reporting:   rp, // statements are projected as in production
-		RateLimit:   -1, // the bench measures the service, not the limiter
-		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
 	stop = func() {

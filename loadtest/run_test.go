@@ -30,6 +30,16 @@ func openDB(t *testing.T, path string) *sqlite.DB {
 	return db
 }
 
+// inProcess returns the Config.Server of the tests: the service over db,
+// with compliance reporting on. (lrs bench passes the wiring of lrs serve
+// instead; cmd/lrs tests it.)
+func inProcess(db *sqlite.DB) func() *lrs.Server {
+	return func() *lrs.Server {
+		return lrs.New(lrs.Config{Store: db, Documents: db, Activities: db, Credentials: db, Reporting: db,
+			RateLimit: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	}
+}
+
 // count pages through every statement of the default tenant.
 func count(t *testing.T, s statements.Store) int {
 	t.Helper()
@@ -58,7 +68,7 @@ func TestRunEndToEnd(t *testing.T) {
 	raw := openDB(t, filepath.Join(dir, "raw.db"))
 	var log bytes.Buffer
 	rep, err := loadtest.Run(context.Background(), loadtest.Config{
-		Store: store, Credentials: store, Raw: raw, Backend: "sqlite",
+		Server: inProcess(store), Store: store, Credentials: store, Raw: raw, Backend: "sqlite",
 		Clients: 4, Duration: 300 * time.Millisecond, Fill: 3000,
 		Learners: 300, Activities: 50, Pool: 1000, Log: &log,
 	})
@@ -138,7 +148,7 @@ func TestRunEndToEnd(t *testing.T) {
 	// A second run reuses the filled store: no fill, and the queries still
 	// find the statements they ask for.
 	rep2, err := loadtest.Run(context.Background(), loadtest.Config{
-		Store: store, Credentials: store, Phases: []string{loadtest.PhaseQuery}, Reuse: true,
+		Server: inProcess(store), Store: store, Credentials: store, Phases: []string{loadtest.PhaseQuery}, Reuse: true,
 		Clients: 2, Duration: 100 * time.Millisecond, Fill: 3000, Learners: 300, Activities: 50,
 	})
 	if err != nil {
@@ -151,7 +161,7 @@ func TestRunEndToEnd(t *testing.T) {
 
 	// The scratch store now holds statements: a second raw run refuses it.
 	_, err = loadtest.Run(context.Background(), loadtest.Config{
-		Store: store, Credentials: store, Raw: raw, Phases: []string{loadtest.PhaseRaw},
+		Server: inProcess(store), Store: store, Credentials: store, Raw: raw, Phases: []string{loadtest.PhaseRaw},
 		Duration: 50 * time.Millisecond, Pool: 100,
 	})
 	if err == nil || !strings.Contains(err.Error(), "already holds statements") {

@@ -1,7 +1,6 @@
 package lrs
 
 import (
-	"context"
 	"crypto/subtle"
 	"errors"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/xapi-lrs/lrs/errs"
-	"github.com/xapi-lrs/lrs/statements"
 )
 
 // metrics are the Prometheus metrics of the HTTP service. They are
@@ -139,23 +137,6 @@ func rejection(status int, err error) (reason, rule string) {
 		return errs.Internal.String(), ""
 	}
 	return "status_" + strconv.Itoa(status), ""
-}
-
-// countingStore counts the statements of successful inserts: the only
-// caller of Insert is the Statements resource, so these are the statements
-// the service accepted.
-type countingStore struct {
-	statements.Store
-	m *metrics
-}
-
-func (cs countingStore) Insert(ctx context.Context, recs []*statements.Record, atts []statements.Attachment) error {
-	err := cs.Store.Insert(ctx, recs, atts)
-	if err == nil {
-		cs.m.accepted.Add(float64(len(recs)))
-		cs.m.batchSize.Observe(float64(len(recs)))
-	}
-	return err
 }
 
 // serveMetrics serves /metrics in the Prometheus text format (or

@@ -7,7 +7,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -45,10 +44,6 @@ import (
 // reportingState is what the reporting API keeps beside the Server.
 type reportingState struct {
 	store reporting.Store
-	// inserter writes statements and their projection in one transaction,
-	// when the statements store is the reporting store and can (nil:
-	// insert, then project).
-	inserter reporting.ProjectingInserter
 	// ingestFailures counts failed projections of stored statements: each
 	// one leaves the projection behind until a rebuild.
 	ingestFailures prometheus.Counter
@@ -83,13 +78,6 @@ func (s *Server) reportingRoutes(e *echo.Echo) *reportingState {
 		rebuilds: map[string]*rebuildJob{},
 	}
 	s.cfg.Metrics.MustRegister(rp.ingestFailures)
-	base := s.cfg.Store
-	if cs, ok := base.(countingStore); ok {
-		base = cs.Store
-	}
-	if pi, ok := base.(reporting.ProjectingInserter); ok && sameValue(base, s.cfg.Reporting) {
-		rp.inserter = pi
-	}
 
 	guard := func(scopes []string) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{s.authenticate, authorize(scopes...)}
@@ -132,34 +120,36 @@ func (s *Server) reportingRoutes(e *echo.Echo) *reportingState {
 }
 
 // insert is the ingest path: it stores statements and, with reporting on,
-// projects them into completion facts (voiding statements retract their
-// targets' facts). When the statements store is the reporting store and
-// can write both in one transaction (reporting.ProjectingInserter:
-// SQLite), it does, with one durable commit; else it inserts, then
-// projects (project). The projection is derived data: when it alone
-// fails, the statements are stored all the same and the failure is logged
-// and counted; a rebuild repairs it.
+// their projection into completion facts (voiding statements retract
+// their targets' facts), in one call of the reporting store,
+// InsertProjected: on SQLite one transaction and one durable commit. The
+// projection is derived data: when InsertProjected fails for its sake,
+// the statements are stored alone all the same, and a failure to project
+// them again is logged and counted; a rebuild repairs it.
 func (s *Server) insert(ctx context.Context, tenant string, recs []*statements.Record, atts []statements.Attachment,
+	stmts []map[string]any) error {
+	err := s.write(ctx, tenant, recs, atts, stmts)
+	if err == nil {
+		s.metrics.accepted.Add(float64(len(recs)))
+		s.metrics.batchSize.Observe(float64(len(recs)))
+	}
+	return err
+}
+
+func (s *Server) write(ctx context.Context, tenant string, recs []*statements.Record, atts []statements.Attachment,
 	stmts []map[string]any) error {
 	if s.rp == nil {
 		return s.cfg.Store.Insert(ctx, recs, atts)
 	}
-	if pi := s.rp.inserter; pi != nil {
-		facts, voids, err := reporting.Projection(recs, stmts)
-		if err == nil {
-			err = pi.InsertProjected(ctx, recs, atts, facts, voids)
-			if err == nil {
-				s.metrics.accepted.Add(float64(len(recs))) // as countingStore does for Insert
-				s.metrics.batchSize.Observe(float64(len(recs)))
-				return nil
-			}
-			if errs.KindOf(err) != errs.Internal || ctx.Err() != nil {
-				return err // the statements' own error (a conflict, a timeout)
-			}
+	facts, voids, err := reporting.Projection(recs, stmts)
+	if err == nil {
+		err = s.rp.store.InsertProjected(ctx, recs, atts, facts, voids)
+		if err == nil || errs.KindOf(err) != errs.Internal || ctx.Err() != nil {
+			return err // stored, or the statements' own error (a conflict, a timeout)
 		}
-		// Maybe the projection failed: store the statements without it.
-		s.log.Warn("storing statements with their projection failed; storing them alone", "tenant", tenant, "err", err)
 	}
+	// Maybe the projection failed: store the statements without it.
+	s.log.Warn("storing statements with their projection failed; storing them alone", "tenant", tenant, "err", err)
 	if err := s.cfg.Store.Insert(ctx, recs, atts); err != nil {
 		return err
 	}
@@ -167,11 +157,10 @@ func (s *Server) insert(ctx context.Context, tenant string, recs []*statements.R
 	return nil
 }
 
-// project projects statements just stored into completion facts, for a
-// store without InsertProjected. A failure is logged and counted, not
-// reported to the client, whose statements are stored; a rebuild repairs
-// it. It runs to the end even when the client has gone, for the same
-// reason.
+// project projects statements just stored alone into completion facts. A
+// failure is logged and counted, not reported to the client, whose
+// statements are stored; a rebuild repairs it. It runs to the end even
+// when the client has gone, for the same reason.
 func (s *Server) project(ctx context.Context, tenant string, recs []*statements.Record, stmts []map[string]any) {
 	ctx = context.WithoutCancel(ctx)
 	if err := reporting.Ingest(ctx, s.rp.store, tenant, recs, stmts); err != nil {
@@ -179,13 +168,6 @@ func (s *Server) project(ctx context.Context, tenant string, recs []*statements.
 		s.log.Error("projecting statements into compliance facts; run a projection rebuild",
 			"tenant", tenant, "statements", len(recs), "err", err)
 	}
-}
-
-// sameValue reports whether a and b hold the same comparable value (the
-// same store).
-func sameValue(a, b any) bool {
-	t := reflect.TypeOf(a)
-	return t != nil && t == reflect.TypeOf(b) && t.Comparable() && a == b
 }
 
 // audit records a change to the catalog or the roster in the audit log,

@@ -22,9 +22,8 @@ import (
 // response and logged.
 const RequestIDHeader = "X-Request-Id"
 
-// initOps sets up what operating the service needs: metrics, readiness,
-// and the store wrapper that counts accepted statements. New calls it before
-// building the routes.
+// initOps sets up what operating the service needs: metrics and
+// readiness. New calls it before building the routes.
 func (s *Server) initOps() {
 	reg := s.cfg.Metrics
 	if reg == nil {
@@ -38,7 +37,6 @@ func (s *Server) initOps() {
 		Name: "lrs_auth_failures_total",
 		Help: "Requests refused for missing, wrong, revoked or expired credentials or tokens, or a disabled tenant, or throttled after failed ones.",
 	}, func() float64 { return float64(s.authFailures.Load()) }))
-	s.cfg.Store = countingStore{Store: s.cfg.Store, m: s.metrics}
 }
 
 // opsRoutes adds /metrics, /healthz and /readyz. They need no xAPI

@@ -119,7 +119,10 @@ type Config struct {
 
 	// Reporting keeps the compliance catalog, roster and completion
 	// projection (reporting.go); nil: compliance reporting is off, its
-	// routes are not served and statements are not projected.
+	// routes are not served and statements are not projected. It must be
+	// the same database as Store: with reporting on, statements are
+	// written with their projection by Reporting.InsertProjected (Store's
+	// Insert only when that fails for the projection's sake).
 	Reporting reporting.Store
 
 	// Now is the clock (for tests); nil: time.Now.

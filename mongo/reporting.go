@@ -21,6 +21,9 @@ package mongo
 //     statement, agent) with that as its _id, retractions in
 //     "rp_retractions", joined with the facts when they are read, and the
 //     latest name of each agent in "rp_agents" (reporting_facts.go).
+//     InsertProjected commits the statements (Insert), then writes their
+//     projection: a crash in between leaves the statements stored without
+//     it until a retry of the request or a rebuild.
 //
 // Correctness rests on unique _ids. On a sharded cluster, where _id is
 // unique per shard only, shard rp_catalog on {k: "hashed"} (a key's

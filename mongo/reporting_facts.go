@@ -14,6 +14,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/reporting"
+	"github.com/xapi-lrs/lrs/statements"
 )
 
 // The projection is three collections of documents that are only ever
@@ -133,6 +134,34 @@ func (db *DB) AddFacts(ctx context.Context, tenant string, facts []reporting.Fac
 		return wrap(err, "mongo: storing facts")
 	}
 	return nil
+}
+
+// InsertProjected stores recs and atts (Insert), then, once they are
+// committed, facts and rs (reporting.WriteProjection): no transaction, as
+// the package needs none; facts and retractions are keyed and immutable,
+// so those of statements stored before are written again harmlessly, and
+// a call that failed after the commit completes when called again. recs
+// must all be of one tenant. The projection is written even when ctx is
+// cancelled after the commit.
+func (db *DB) InsertProjected(ctx context.Context, recs []*statements.Record, atts []statements.Attachment,
+	facts []reporting.Fact, rs []reporting.Retraction) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	tenant := recs[0].Tenant
+	for _, r := range recs {
+		if r == nil || r.Tenant != tenant {
+			return errs.E(errs.Internal, "mongo: InsertProjected of nil records or of the statements of several tenants")
+		}
+	}
+	if err := db.Insert(ctx, recs, atts); err != nil {
+		return err
+	}
+	// The statements are committed: their projection is written even when
+	// the caller has gone.
+	pctx, cancel := detached(ctx)
+	defer cancel()
+	return reporting.WriteProjection(pctx, db, tenant, facts, rs)
 }
 
 // maxUpdates bounds the statements of one update command. FerretDB v1.24

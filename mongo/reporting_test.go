@@ -37,6 +37,17 @@ func TestKiNS(t *testing.T) {
 	}
 }
 
+func TestIngest(t *testing.T) {
+	for name, uri := range servers() {
+		t.Run(name, func(t *testing.T) {
+			rptest.RunIngest(t, func(t *testing.T) (reporting.Store, statements.Store) {
+				db := openDB(t, uri)
+				return db, db
+			})
+		})
+	}
+}
+
 // Tests of what is particular to this backend: imports without
 // transactions (serialised, invisible until committed, recovered after a
 // writer dies), catalog checks under races, and the commands sent. The

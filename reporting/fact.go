@@ -355,14 +355,25 @@ type FactWriter interface {
 	RetractFacts(ctx context.Context, tenant string, rs []Retraction) error
 }
 
-// ProjectingInserter is a statements store that can write statements and
-// their projection in one transaction (package sqlite's DB): InsertProjected
-// stores recs and atts exactly as statements.Store.Insert does and, in the
-// same commit, the facts of the records it stores (not of those stored
-// before) and the retractions, as Projection computes them. The service
-// should use it when the store has it: one durable commit per request
-// instead of two, and no moment when a statement is stored without its
-// projection.
+// ProjectingInserter writes statements together with their projection:
+// the one write of the ingest path. InsertProjected stores recs and atts
+// exactly as statements.Store.Insert does (in the statements store of the
+// same database) and the facts of the records it stores and the
+// retractions rs, as Projection computes them; recs are all of one
+// tenant. Every backend has it (it is part of Store), and every decorator
+// of a Store forwards it, so that the service takes the same path on
+// each:
+//
+//   - with transactions (SQLite), statements and projection are committed
+//     together, with one durable commit: when it fails, none of them is
+//     stored, and no moment exists when a statement is stored without its
+//     projection; the facts of statements stored before (a retried
+//     request) are left out;
+//   - without (MongoDB), the statements are committed first, then the
+//     projection is written (WriteProjection: immutable, keyed records,
+//     so writing them again changes nothing). When the projection fails,
+//     the statements may be stored without it; calling again with the
+//     same arguments completes it, and Rebuild repairs it.
 type ProjectingInserter interface {
 	InsertProjected(ctx context.Context, recs []*statements.Record, atts []statements.Attachment, facts []Fact, rs []Retraction) error
 }
@@ -393,25 +404,32 @@ func Projection(recs []*statements.Record, stmts []map[string]any) ([]Fact, []Re
 	return facts, voids, nil
 }
 
-// Ingest projects statements just stored and writes the result: the hook
-// for a store without InsertProjected, called after
-// statements.Store.Insert succeeds with the records it inserted and their
-// trees (see Projection). Statements already stored (an idempotent retry)
-// are harmless: AddFacts is idempotent. The projection is derived data, so
-// a failure here should be logged rather than reported to the client,
-// whose statements are stored; Rebuild repairs it.
+// Ingest projects statements stored already and writes the result (see
+// Projection for recs and stmts): what Rebuild does, page by page, and
+// what the service does after statements.Store.Insert when InsertProjected
+// failed for the projection's sake.
+// Statements already stored (an idempotent retry) are harmless: AddFacts
+// is idempotent. The projection is derived data, so a failure here should
+// be logged rather than reported to the client, whose statements are
+// stored; Rebuild repairs it.
 func Ingest(ctx context.Context, w FactWriter, tenant string, recs []*statements.Record, stmts []map[string]any) error {
 	facts, voids, err := Projection(recs, stmts)
 	if err != nil {
 		return err
 	}
+	return WriteProjection(ctx, w, tenant, facts, voids)
+}
+
+// WriteProjection writes facts, then retractions rs, of tenant into w:
+// the projection's write on a backend without transactions, and Ingest's.
+func WriteProjection(ctx context.Context, w FactWriter, tenant string, facts []Fact, rs []Retraction) error {
 	if len(facts) > 0 {
 		if err := w.AddFacts(ctx, tenant, facts); err != nil {
 			return err
 		}
 	}
-	if len(voids) > 0 {
-		return w.RetractFacts(ctx, tenant, voids)
+	if len(rs) > 0 {
+		return w.RetractFacts(ctx, tenant, rs)
 	}
 	return nil
 }

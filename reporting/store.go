@@ -97,9 +97,12 @@ type FactStore interface {
 }
 
 // Store is everything compliance reporting keeps: the configuration, the
-// roster and the projection. Every method is safe for concurrent use and
-// isolates tenants. Implementations: package sqlite (and later mongo);
-// package storetest holds the contract tests.
+// roster and the projection, and the write of statements with their
+// projection (ProjectingInserter), which is why a Store shares its
+// database with the statements.Store whose statements it projects. Every
+// method is safe for concurrent use and isolates tenants.
+// Implementations: package sqlite and package mongo; package storetest
+// holds the contract tests.
 //
 // The interface asks nothing of a backend beyond finding, inserting and
 // updating records by indexed fields: joins and aggregation happen in this
@@ -113,4 +116,5 @@ type Store interface {
 	CatalogStore
 	RosterStore
 	FactStore
+	ProjectingInserter
 }

@@ -45,10 +45,7 @@ import (
 	"github.com/xapi-lrs/lrs/reporting"
 )
 
-var (
-	_ reporting.Store              = (*DB)(nil)
-	_ reporting.ProjectingInserter = (*DB)(nil)
-)
+var _ reporting.Store = (*DB)(nil)
 
 // rpState is the reporting state of one open DB: statements prepared on
 // the write connection (used only by writer jobs, which run one at a time)

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/internal/sqlitefault"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/reporting/storetest"
 	"github.com/xapi-lrs/lrs/statements"
@@ -23,6 +26,89 @@ func TestKiNS(t *testing.T) {
 		db := MustOpen(t)
 		return db, db
 	})
+}
+
+func TestIngest(t *testing.T) {
+	storetest.RunIngest(t, func(t *testing.T) (reporting.Store, statements.Store) {
+		db := MustOpen(t)
+		return db, db
+	})
+}
+
+// TestInsertProjectedRollsBack: when the write of the facts fails inside
+// InsertProjected's transaction (a trigger on the facts table, as a full
+// disk would), the statements of the call are not stored either; the
+// statements alone still go in by Insert, which the service falls back
+// to; once the fault is gone, the same call stores both.
+func TestInsertProjectedRollsBack(t *testing.T) {
+	db := MustOpen(t)
+	ctx := context.Background()
+	project := func(recs []*statements.Record) []reporting.Fact {
+		var facts []reporting.Fact
+		for _, r := range recs {
+			fs, err := reporting.ProjectRecord(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			facts = append(facts, fs...)
+		}
+		if len(facts) == 0 {
+			t.Fatal("the generated statements project to no facts")
+		}
+		return facts
+	}
+	count := func(recs []*statements.Record) (stored, facts int) {
+		t.Helper()
+		var agents []string
+		for _, r := range recs {
+			switch _, err := db.Get(ctx, "default", r.ID); {
+			case err == nil:
+				stored++
+			case !errs.Is(err, errs.NotFound):
+				t.Fatal(err)
+			}
+			agents = append(agents, r.Agents...)
+		}
+		err := db.Facts(ctx, "default", agents, func(_ string, fs []reporting.Fact) error {
+			for _, f := range fs {
+				for _, r := range recs {
+					if f.Statement.String() == r.ID {
+						facts++
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stored, facts
+	}
+
+	failing, alone := genRecords("default", 0, 3), genRecords("default", 3, 2)
+	restore := sqlitefault.FailWrites(t, db.Path(), "rp_fact_chunks")
+	err := db.InsertProjected(ctx, failing, nil, project(failing), nil)
+	if err == nil || !strings.Contains(err.Error(), sqlitefault.Message) {
+		t.Fatalf("InsertProjected with the facts table failing: %v, want the injected failure", err)
+	}
+	if stored, facts := count(failing); stored != 0 || facts != 0 {
+		t.Errorf("after a failed InsertProjected: %d statements and %d facts stored, want none", stored, facts)
+	}
+	if err := db.Insert(ctx, alone, nil); err != nil {
+		t.Fatalf("Insert with the facts table failing: %v", err)
+	}
+	if stored, _ := count(alone); stored != len(alone) {
+		t.Errorf("Insert with the facts table failing stored %d statements of %d", stored, len(alone))
+	}
+
+	restore()
+	want := project(failing)
+	if err := db.InsertProjected(ctx, failing, nil, want, nil); err != nil {
+		t.Fatal(err)
+	}
+	if stored, facts := count(failing); stored != len(failing) || facts != len(want) {
+		t.Errorf("after the fault: %d statements and %d facts stored, want %d and %d", stored, facts, len(failing), len(want))
+	}
 }
 
 // TestReportBatches runs reports of more people than one batch, so that

@@ -1,6 +1,7 @@
 // Package storemetrics measures the storage backends: it wraps the store
 // interfaces of the domain packages (statements.Store,
-// statements.ActivityStore, documents.Store, auth.CredentialStore) so that
+// statements.ActivityStore, documents.Store, auth.CredentialStore,
+// reporting.Store) so that
 // every call is timed and every failure of the store itself is counted, by
 // backend and operation, in Prometheus metrics registered on a registry the
 // caller passes (never the global one):
@@ -13,7 +14,10 @@
 // or "unavailable" (errs.Kind), or "canceled" when the caller gave up.
 //
 // The wrappers embed the interface they wrap, so a method added to an
-// interface later passes through unmeasured until it is added here.
+// interface later passes through unmeasured until it is added here; a
+// wrapper never hides a method of the interface. The ingest path's write,
+// statements with their projection, is "insert_projected" (see
+// reporting.ProjectingInserter); "insert" is the statements alone.
 package storemetrics
 
 import (
@@ -26,6 +30,7 @@ import (
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/statements"
 )
 
@@ -43,6 +48,7 @@ var operations = []string{
 	"merge_activities", "activity",
 	"document", "put_document", "delete_document", "document_ids", "delete_documents",
 	"create_credential", "credential", "credentials",
+	"insert_projected", "add_facts", "retract_facts",
 }
 
 // New registers the storage metrics on reg, for the backend named (e.g.
@@ -100,6 +106,10 @@ func (m *Metrics) Documents(s documents.Store) documents.Store { return docStore
 
 // Credentials wraps s.
 func (m *Metrics) Credentials(s auth.CredentialStore) auth.CredentialStore { return credStore{s, m} }
+
+// Reporting wraps s, timing the writes of the ingest path (the reads of
+// reports are long streams, measured by the service per request).
+func (m *Metrics) Reporting(s reporting.Store) reporting.Store { return rpStore{s, m} }
 
 type stmtStore struct {
 	statements.Store
@@ -199,4 +209,25 @@ func (s credStore) Credential(ctx context.Context, key string) (c *auth.Credenti
 func (s credStore) Credentials(ctx context.Context, tenant string) (cs []*auth.Credential, err error) {
 	defer func(t time.Time) { s.m.done(ctx, "credentials", t, err) }(time.Now())
 	return s.CredentialStore.Credentials(ctx, tenant)
+}
+
+type rpStore struct {
+	reporting.Store
+	m *Metrics
+}
+
+func (s rpStore) InsertProjected(ctx context.Context, recs []*statements.Record, atts []statements.Attachment,
+	facts []reporting.Fact, rs []reporting.Retraction) (err error) {
+	defer func(t time.Time) { s.m.done(ctx, "insert_projected", t, err) }(time.Now())
+	return s.Store.InsertProjected(ctx, recs, atts, facts, rs)
+}
+
+func (s rpStore) AddFacts(ctx context.Context, tenant string, facts []reporting.Fact) (err error) {
+	defer func(t time.Time) { s.m.done(ctx, "add_facts", t, err) }(time.Now())
+	return s.Store.AddFacts(ctx, tenant, facts)
+}
+
+func (s rpStore) RetractFacts(ctx context.Context, tenant string, rs []reporting.Retraction) (err error) {
+	defer func(t time.Time) { s.m.done(ctx, "retract_facts", t, err) }(time.Now())
+	return s.Store.RetractFacts(ctx, tenant, rs)
 }

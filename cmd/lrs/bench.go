@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"os/signal"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/loadtest"
+	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/mongo"
 	"github.com/xapi-lrs/lrs/statements"
 )
@@ -212,6 +214,7 @@ func benchStores(ctx context.Context, cfg *loadtest.Config, db string, keep bool
 		return fail(err)
 	}
 	cfg.Store, cfg.Credentials = s.Statements, s.Credentials
+	cfg.Server = func() *lrs.Server { return benchServer(s) }
 	if wantRaw {
 		raw, err := open(rawLoc, true)
 		if err != nil {
@@ -220,6 +223,16 @@ func benchStores(ctx context.Context, cfg *loadtest.Config, db string, keep bool
 		cfg.Raw = raw.Statements
 	}
 	return closeAll, nil
+}
+
+// benchServer is the in-process server of the bench: the service wired as
+// `lrs serve` wires it (newServer), without a rate limit (the bench
+// measures the service, not the limiter), logging warnings and errors.
+func benchServer(st *stores) *lrs.Server {
+	return newServer(st, lrs.Config{
+		RateLimit: -1,
+		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
 }
 
 // mustBeEmpty refuses a store that already holds statements: the bench

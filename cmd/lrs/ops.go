@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/xapi-lrs/lrs/lrs"
-	"github.com/xapi-lrs/lrs/storemetrics"
 )
 
 // opsSettings are the settings of `lrs serve` for running it in production:
@@ -56,16 +55,6 @@ func newRegistry() *prometheus.Registry {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
-}
-
-// instrument wraps the stores of st so that their operations are measured
-// in reg, labelled with the backend.
-func instrument(st *stores, reg prometheus.Registerer) {
-	m := storemetrics.New(reg, st.Backend)
-	st.Statements = m.Statements(st.Statements)
-	st.Documents = m.Documents(st.Documents)
-	st.Activities = m.Activities(st.Activities)
-	st.Credentials = m.Credentials(st.Credentials)
 }
 
 // shutdown stops srv after SIGTERM: /readyz turns 503 at once, requests keep

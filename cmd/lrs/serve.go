@@ -14,6 +14,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/lrs"
+	"github.com/xapi-lrs/lrs/storemetrics"
 )
 
 func serveCmd(ctx context.Context, s streams, args []string) error {
@@ -75,31 +76,21 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 	if err != nil {
 		return err
 	}
-	go warmReporting(ctx, st.Statements, st.Tenants, log) // before instrument wraps the stores
-	reg := newRegistry()
-	instrument(st, reg)
+	go warmReporting(ctx, st.Statements, st.Tenants, log)
 
-	srv := lrs.New(lrs.Config{
-		Store:            st.Statements,
-		Documents:        st.Documents,
-		Activities:       st.Activities,
-		Credentials:      st.Credentials,
+	srv := newServer(st, lrs.Config{
 		Logger:           log,
 		BaseURL:          *baseURL,
 		MaxBodyBytes:     *maxBody,
 		MaxDocumentBytes: *maxDoc,
 		CursorKey:        key,
-		Tenants:          st.Tenants,
-		Audit:            st.Audit,
 		RateLimit:        float64(rateLimit),
 		RateBurst:        int(rateBurst),
 		RequestTimeout:   *reqTimeout,
 		ReadTimeout:      *readTimeout,
 		TrustedProxies:   trusted,
-		Metrics:          reg,
 		MetricsToken:     *ops.metricsToken,
 		Tokens:           tokenService,
-		Reporting:        st.Reporting,
 	})
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -117,6 +108,31 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 	}
 	shutdown(log, srv, ops)
 	return <-errc // the deferred Close flushes and closes the store
+}
+
+// newServer is the composition root: it returns the service over the
+// stores of st, with the settings of cfg, as every command that serves
+// runs it (serve; bench in-process; the tests start serve). Each store is
+// wrapped by the storage metrics of st's backend, registered on
+// cfg.Metrics (newRegistry when nil), which /metrics serves; compliance
+// reporting is on when the backend has it. The stores are passed as they
+// are, never discovered behind a wrapper: the statements and their
+// projection are written by the reporting store's InsertProjected.
+func newServer(st *stores, cfg lrs.Config) *lrs.Server {
+	if cfg.Metrics == nil {
+		cfg.Metrics = newRegistry()
+	}
+	m := storemetrics.New(cfg.Metrics, st.Backend)
+	cfg.Store = m.Statements(st.Statements)
+	cfg.Documents = m.Documents(st.Documents)
+	cfg.Activities = m.Activities(st.Activities)
+	cfg.Credentials = m.Credentials(st.Credentials)
+	cfg.Tenants, cfg.Audit = st.Tenants, st.Audit
+	cfg.Reporting = nil
+	if st.Reporting != nil {
+		cfg.Reporting = m.Reporting(st.Reporting)
+	}
+	return lrs.New(cfg)
 }
 
 func ptr[T any](v T) *T { return &v }

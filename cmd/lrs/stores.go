@@ -34,8 +34,9 @@ type stores struct {
 	Credentials auth.CredentialStore
 	Tenants     auth.TenantStore
 	Audit       auth.AuditLog
-	// Reporting is the compliance reporting store; nil when the backend
-	// has none (compliance reporting is then off).
+	// Reporting is the compliance reporting store, in the same database
+	// as Statements (both backends have one; nil would turn compliance
+	// reporting off).
 	Reporting reporting.Store
 	close     func() error
 }
@@ -56,12 +57,8 @@ func openStores(ctx context.Context, db string) (*stores, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open MongoDB %s: %w", redactURL(db), err)
 		}
-		st := &stores{Backend: "mongodb", Location: redactURL(db), Statements: m, Documents: m, Activities: m, Credentials: m,
-			Tenants: m, Audit: m, close: m.Close}
-		if rp, ok := any(m).(reporting.Store); ok { // as the MongoDB backend gains it
-			st.Reporting = rp
-		}
-		return st, nil
+		return &stores{Backend: "mongodb", Location: redactURL(db), Statements: m, Documents: m, Activities: m, Credentials: m,
+			Tenants: m, Audit: m, Reporting: m, close: m.Close}, nil
 	}
 	path, err := filepath.Abs(db)
 	if err != nil {

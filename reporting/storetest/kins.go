@@ -187,49 +187,57 @@ func (s *scenario) post(stored time.Time, labelled ...any) {
 	var trees []map[string]any
 	for i := 0; i < len(labelled); i += 2 {
 		label, st := labelled[i].(string), labelled[i+1].(map[string]any)
-		raw, err := json.Marshal(st)
-		must(s.t, err)
-		tree, err := statements.ParseStatement(raw, statements.V103)
-		if err != nil {
-			s.t.Fatalf("statement %s: %v\n%s", label, err, raw)
-		}
-		hash := statements.ContentHash(tree)
 		id := s.id(label)
 		s.labels[id] = label
-		tree["id"] = id
-		tree["stored"] = stored.UTC().Format("2006-01-02T15:04:05.000Z")
-		if _, ok := tree["timestamp"]; !ok {
-			tree["timestamp"] = tree["stored"]
-		}
-		tree["authority"] = map[string]any{"objectType": "Agent", "account": map[string]any{"homePage": "https://lrs.kommune.no", "name": "lms-key"}}
-		tree["version"] = "1.0.0"
-		statements.Normalize(tree)
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		must(s.t, enc.Encode(tree))
-		rec := &statements.Record{Tenant: tenant, ID: id, Stored: stored.UTC(), Authority: "lms-key", Hash: hash,
-			JSON: bytes.TrimSuffix(buf.Bytes(), []byte("\n"))}
-		statements.Index(tree, rec)
+		rec, tree := record(s.t, tenant, id, stored, st)
 		recs = append(recs, rec)
 		trees = append(trees, tree)
 	}
-	// Half the requests go through each ingest path the service has: one
-	// transaction for statements and projection when the store can, or
+	// Half the requests go through each ingest path the service has:
+	// InsertProjected, or (when that fails for the projection's sake)
 	// Insert then Ingest. Both must give the same reports.
 	if s.stmts == nil {
 		must(s.t, reporting.Ingest(ctx, s.rep, tenant, recs, trees))
 		return
 	}
 	s.posts++
-	if pi, ok := s.stmts.(reporting.ProjectingInserter); ok && s.posts%2 == 0 {
+	if s.posts%2 == 0 {
 		facts, voids, err := reporting.Projection(recs, trees)
 		must(s.t, err)
-		must(s.t, pi.InsertProjected(ctx, recs, nil, facts, voids))
+		must(s.t, s.rep.InsertProjected(ctx, recs, nil, facts, voids))
 		return
 	}
 	must(s.t, s.stmts.Insert(ctx, recs, nil))
 	must(s.t, reporting.Ingest(ctx, s.rep, tenant, recs, trees))
+}
+
+// record returns statement st as the LRS stores it in tenant under id
+// (stored, authority and version set; indexed), with its tree.
+func record(t *testing.T, tenant, id string, stored time.Time, st map[string]any) (*statements.Record, map[string]any) {
+	t.Helper()
+	raw, err := json.Marshal(st)
+	must(t, err)
+	tree, err := statements.ParseStatement(raw, statements.V103)
+	if err != nil {
+		t.Fatalf("statement %s: %v\n%s", id, err, raw)
+	}
+	hash := statements.ContentHash(tree)
+	tree["id"] = id
+	tree["stored"] = stored.UTC().Format("2006-01-02T15:04:05.000Z")
+	if _, ok := tree["timestamp"]; !ok {
+		tree["timestamp"] = tree["stored"]
+	}
+	tree["authority"] = map[string]any{"objectType": "Agent", "account": map[string]any{"homePage": "https://lrs.kommune.no", "name": "lms-key"}}
+	tree["version"] = "1.0.0"
+	statements.Normalize(tree)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	must(t, enc.Encode(tree))
+	rec := &statements.Record{Tenant: tenant, ID: id, Stored: stored.UTC(), Authority: "lms-key", Hash: hash,
+		JSON: bytes.TrimSuffix(buf.Bytes(), []byte("\n"))}
+	statements.Index(tree, rec)
+	return rec, tree
 }
 
 // Statement builders, shaped like what each platform sends.
