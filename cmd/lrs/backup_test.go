@@ -30,7 +30,7 @@ func TestBackupWhileServing(t *testing.T) {
 	if err := run(ctx, []string{"credentials", "create", "--db", db, "--name", "b", "--key", "b", "--secret", secret}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	addr, _ := startServe(t, "--db", db, "--log-level", "error")
+	addr, _ := startServe(t, "--db", db)
 
 	post := func() (string, error) {
 		id := uuid.NewString()

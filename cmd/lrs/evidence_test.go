@@ -147,7 +147,7 @@ func TestEvidenceVerifyURL(t *testing.T) {
 	pack, _ := signedPack(t, keys)
 
 	addr, stop := startServe(t, "--db", filepath.Join(t.TempDir(), "lrs.db"),
-		"--token-keys", keys, "--token-issuer", "https://lrs.kommune.no", "--log-level", "warn")
+		"--token-keys", keys, "--token-issuer", "https://lrs.kommune.no")
 	defer func() {
 		if err := stop(); err != nil {
 			t.Errorf("serve: %v", err)

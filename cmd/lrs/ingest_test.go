@@ -36,7 +36,7 @@ func TestServeIngestOneTransaction(t *testing.T) {
 		"--secret", "lms-0123456789abcdef", "--scopes", "all,reports/read"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	addr, stop, logs := startServeLogged(t, "--db", db, "--log-level", "warn")
+	addr, stop, logs := startServeLogged(t, "--db", db)
 	url := "http://" + addr + "/xapi/statements"
 	post := func(body string) {
 		t.Helper()

@@ -167,7 +167,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatal("an unknown scope was accepted")
 	}
 
-	addr, stop := startServe(t, "--db", db, "--log-level", "warn")
+	addr, stop := startServe(t, "--db", db)
 	base := "http://" + addr + "/xapi/"
 	about, err := http.Get(base + "about")
 	if err != nil {

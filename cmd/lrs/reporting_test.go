@@ -97,7 +97,7 @@ func TestReportingCLI(t *testing.T) {
 	}
 
 	// Serve: a completion posted over HTTP counts in the report at once.
-	addr, stop := startServe(t, "--db", db, "--log-level", "warn")
+	addr, stop := startServe(t, "--db", db)
 	do := func(method, path, body string) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -23,19 +23,16 @@ func startServe(t *testing.T, args ...string) (addr string, stop func() error) {
 }
 
 // startServeLogged is startServe that also returns the log of the service.
+// The service listens on port 0 and the address is read from its "serving"
+// log line (at level info, so args must not raise the log level), so that
+// no other process can take the port in between.
 func startServeLogged(t *testing.T, args ...string) (addr string, stop func() error, logs *lockedBuffer) {
 	t.Helper()
 	logs = &lockedBuffer{}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr = l.Addr().String()
-	l.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--listen", addr}, args...), io.Discard, logs)
+		done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...), io.Discard, logs)
 	}()
 	var once sync.Once
 	var serveErr error
@@ -51,17 +48,27 @@ func startServeLogged(t *testing.T, args ...string) (addr string, stop func() er
 		return serveErr
 	}
 	t.Cleanup(func() { stop() })
-	for i := 0; ; i++ {
-		res, err := http.Get("http://" + addr + "/xapi/about")
-		if err == nil {
-			res.Body.Close()
-			return addr, stop, logs
+	deadline := time.Now().Add(30 * time.Second)
+	for addr == "" {
+		for line := range strings.Lines(logs.String()) {
+			var l struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "serving" {
+				addr = l.Addr
+			}
 		}
-		if i == 100 {
-			t.Fatalf("the service did not come up: %v; log:\n%s", err, logs)
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended before serving: %v; log:\n%s", err, logs)
+		default:
 		}
-		time.Sleep(50 * time.Millisecond)
+		if addr == "" {
+			if time.Now().After(deadline) {
+				t.Fatalf("the service did not come up; log:\n%s", logs)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
+	return addr, stop, logs
 }
 
 // postStatement POSTs body to url as xAPI 2.0.0 with Basic credentials and
