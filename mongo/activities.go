@@ -39,8 +39,9 @@ func activityKey(tenant, id string) string { return hashID("activity", tenant, i
 
 // MergeActivities merges each definition into the stored canonical
 // definition of its activity (statements.MergeDefinition). One query reads
-// the current definitions; only those a definition changes are written. An
-// empty definition defines nothing and is skipped.
+// the current definitions; only those a definition changes are written,
+// each by revise, which reads it again. An empty definition defines
+// nothing and is skipped.
 func (db *DB) MergeActivities(ctx context.Context, tenant string, defs map[string]map[string]any) error {
 	var keys []string
 	for id, def := range defs {
@@ -70,22 +71,18 @@ func (db *DB) MergeActivities(ctx context.Context, tenant string, defs map[strin
 		if len(def) == 0 {
 			continue
 		}
-		err := revise(ctx, db, collActivities, activityKey(tenant, id), stored[id], nil, func(cur *actRev) (*actRev, error) {
-			var old map[string]any
-			var oldJSON []byte
-			if cur != nil {
-				var err error
-				if old, err = decodeDefinition(cur.Definition); err != nil {
-					return nil, errs.Wrap(err, "mongo: stored definition of activity "+id)
-				}
-				oldJSON = cur.Definition
-			}
-			merged, err := json.Marshal(statements.MergeDefinition(old, def))
-			if err != nil {
-				return nil, errs.Wrap(err, "mongo: encoding an activity definition")
-			}
-			if bytes.Equal(merged, oldJSON) {
-				return nil, nil
+		// Most statements define nothing new: those cost no write.
+		merged, err := mergeInto(stored[id], id, def)
+		if err != nil {
+			return err
+		}
+		if merged == nil {
+			continue
+		}
+		err = revise(ctx, db, collActivities, activityKey(tenant, id), nil, func(cur *actRev) (*actRev, error) {
+			merged, err := mergeInto(cur, id, def)
+			if err != nil || merged == nil {
+				return nil, err
 			}
 			return &actRev{Tenant: tenant, ActivityID: id, Definition: merged}, nil
 		})
@@ -94,6 +91,28 @@ func (db *DB) MergeActivities(ctx context.Context, tenant string, defs map[strin
 		}
 	}
 	return nil
+}
+
+// mergeInto returns the JSON of def merged into the definition of activity
+// id in revision cur (nil: none), or nil when that changes nothing.
+func mergeInto(cur *actRev, id string, def map[string]any) ([]byte, error) {
+	var old map[string]any
+	var oldJSON []byte
+	if cur != nil {
+		var err error
+		if old, err = decodeDefinition(cur.Definition); err != nil {
+			return nil, errs.Wrap(err, "mongo: stored definition of activity "+id)
+		}
+		oldJSON = cur.Definition
+	}
+	merged, err := json.Marshal(statements.MergeDefinition(old, def))
+	if err != nil {
+		return nil, errs.Wrap(err, "mongo: encoding an activity definition")
+	}
+	if bytes.Equal(merged, oldJSON) {
+		return nil, nil
+	}
+	return merged, nil
 }
 
 // Activity returns the canonical definition of the activity, or an

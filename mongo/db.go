@@ -67,6 +67,12 @@ type DB struct {
 	// waitPending bounds how long an insert waits for another writer's
 	// in-flight batch that holds the same statement id.
 	waitPending time.Duration
+	// registrationTTL is how long the registration of a document write
+	// holds back the deletion of old revisions (see documents.go).
+	registrationTTL time.Duration
+	// beforeInsert, when set (by tests), runs between the read of a
+	// document write and its insert, to let other writers overtake it.
+	beforeInsert func()
 	// inflight holds the earliest stored time of each Insert call of this
 	// process from its start, before its batch record exists.
 	mu       sync.Mutex
@@ -129,19 +135,20 @@ func open(ctx context.Context, uri string, adjust func(*options.ClientOptions)) 
 	}
 	database := client.Database(name)
 	db := &DB{
-		client:      client,
-		db:          database,
-		stmts:       database.Collection(collStatements),
-		bats:        database.Collection(collBatches),
-		atts:        database.Collection(collAttachments),
-		creds:       database.Collection(collCredentials),
-		meta:        database.Collection(collMeta),
-		log:         slog.Default().With("component", "mongo"),
-		staleAfter:  5 * time.Minute,
-		finishAfter: time.Minute,
-		waitPending: 30 * time.Second,
-		inflight:    make(map[string]int64),
-		stop:        make(chan struct{}),
+		client:          client,
+		db:              database,
+		stmts:           database.Collection(collStatements),
+		bats:            database.Collection(collBatches),
+		atts:            database.Collection(collAttachments),
+		creds:           database.Collection(collCredentials),
+		meta:            database.Collection(collMeta),
+		log:             slog.Default().With("component", "mongo"),
+		staleAfter:      5 * time.Minute,
+		finishAfter:     time.Minute,
+		waitPending:     30 * time.Second,
+		registrationTTL: 15 * time.Minute,
+		inflight:        make(map[string]int64),
+		stop:            make(chan struct{}),
 	}
 	if err := client.Ping(ctx, readpref.Primary()); err != nil {
 		client.Disconnect(context.Background())
@@ -217,6 +224,7 @@ func (db *DB) createIndexes(ctx context.Context) error {
 		// of a key; documents of a list or delete-all (see documents.go).
 		{db.db.Collection(collDocuments), []index{{"key_version", "k -v"}, {"tenant_kind_activity_agent_reg", "t kd a g r"}}},
 		{db.db.Collection(collActivities), []index{{"key_version", "k -v"}}},
+		{db.db.Collection(collWriters), []index{{"key", "k"}}},
 		// Compliance reporting (see reporting.go): catalog revisions; the
 		// current roster rows, the rows of some people, the members of
 		// units; the facts of agents; the retractions of statements.

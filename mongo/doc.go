@@ -114,6 +114,14 @@
 // result set, so statements stored later never enter later pages (a
 // descending query moves away from them by itself).
 //
+// # State and profile documents, activity definitions
+//
+// Values that change by read-check-write (xAPI documents and their
+// conditions, canonical activity definitions, the reporting catalog) are
+// histories of revisions, each inserted once under a new _id, with old
+// revisions deleted only while no write of the key is registered: see
+// documents.go.
+//
 // # Credentials
 //
 // Collection "credentials", one document per credential with the key as

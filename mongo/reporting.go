@@ -99,7 +99,7 @@ func decodeCatalog(r *catalogRev) (*reporting.Catalog, error) {
 // the result as the next revision, unless it is unchanged. An error from
 // edit fails the call and writes nothing.
 func (db *DB) editCatalog(ctx context.Context, tenant string, edit func(cat *reporting.Catalog) error) error {
-	return revise(ctx, db, collCatalog, catalogKey(tenant), nil, nil, func(cur *catalogRev) (*catalogRev, error) {
+	return revise(ctx, db, collCatalog, catalogKey(tenant), nil, func(cur *catalogRev) (*catalogRev, error) {
 		cat, err := decodeCatalog(cur)
 		if err != nil {
 			return nil, err

@@ -358,13 +358,14 @@ func TestReportingWireCommands(t *testing.T) {
 		return names
 	}
 
-	// Catalog: a put reads the current revision, inserts the next, and
-	// deletes the one before.
+	// Catalog: a put registers its write, reads the current revision,
+	// inserts the next and unregisters (from the second revision on it
+	// then lists the key's writers and deletes the revisions before).
 	if err := db.PutModule(rpCtx, "t1", &reporting.Module{ID: "m", Title: map[string]string{"en": "M"},
 		Activities: []string{"https://lms.example/m"}, Completion: reporting.Completed}); err != nil {
 		t.Fatal(err)
 	}
-	check("PutModule", 3)
+	check("PutModule", 4)
 	if _, err := db.Catalog(rpCtx, "t1"); err != nil {
 		t.Fatal(err)
 	}

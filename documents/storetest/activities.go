@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/xapi-lrs/lrs/errs"
@@ -22,6 +23,7 @@ func RunActivities(t *testing.T, open func(t *testing.T) statements.ActivityStor
 		{"Merge", testActivityMerge},
 		{"Isolation", testActivityIsolation},
 		{"Concurrent", testActivityConcurrent},
+		{"ConcurrentRounds", testActivityConcurrentRounds},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -173,4 +175,36 @@ func testActivityConcurrent(t *testing.T, s statements.ActivityStore) {
 			t.Errorf("activity of writer %d: %v", i, err)
 		}
 	}
+}
+
+// testActivityConcurrentRounds has many writers merge into one activity
+// round after round, each merge adding a language and an extension of its
+// own: every merge the store acknowledged must be in the final definition.
+func testActivityConcurrentRounds(t *testing.T, s statements.ActivityStore) {
+	const writers, rounds = 8, 8
+	ctx := context.Background()
+	want := map[string]any{"name": map[string]any{}, "extensions": map[string]any{}}
+	var mu sync.Mutex
+	for i, err := range race(writers, func(i int) error {
+		for r := range rounds {
+			lang, ext := fmt.Sprintf("x-w%d-r%d", i, r), fmt.Sprintf("http://example.com/ext/w%d.r%d", i, r)
+			err := s.MergeActivities(ctx, "t1", map[string]map[string]any{course1: {
+				"name":       map[string]any{lang: "name"},
+				"extensions": map[string]any{ext: json.Number(fmt.Sprint(r))},
+			}})
+			if err != nil {
+				return fmt.Errorf("round %d: %v", r, err)
+			}
+			mu.Lock()
+			want["name"].(map[string]any)[lang] = "name"
+			want["extensions"].(map[string]any)[ext] = json.Number(fmt.Sprint(r))
+			mu.Unlock()
+		}
+		return nil
+	}) {
+		if err != nil {
+			t.Errorf("writer %d: %v", i, err)
+		}
+	}
+	checkActivity(t, s, "t1", course1, want)
 }

@@ -1,14 +1,15 @@
 // Package storetest holds the contract tests every documents.Store backend
 // passes (package sqlite, package mongo): Run checks round trips of any
 // content, every Condition case, conditional writes racing each other,
-// lists with since, delete-all, and isolation between tenants, kinds and
-// keys; RunLarge checks a large binary document; RunActivities checks a
+// read-merge-write chains that must lose no acknowledged write, lists with
+// since, delete-all, and isolation between tenants, kinds and keys; RunLarge checks a large binary document; RunActivities checks a
 // statements.ActivityStore (canonical activity definitions).
 package storetest
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -33,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) documents.Store) {
 		{"DeleteConditions", testDeleteConditions},
 		{"ConcurrentConditional", testConcurrentConditional},
 		{"ConcurrentUnconditional", testConcurrentUnconditional},
+		{"ConcurrentMerges", testConcurrentMerges},
 		{"List", testList},
 		{"ListRegistrations", testListRegistrations},
 		{"DeleteAll", testDeleteAll},
@@ -448,6 +450,96 @@ func testConcurrentUnconditional(t *testing.T, s documents.Store) {
 		t.Fatalf("the document holds %q, written by nobody", got.Content)
 	}
 	checkDoc(t, s, doc(k, "text/plain", content(w), at(w)))
+}
+
+// testConcurrentMerges runs what a POST of a JSON document does, from many
+// writers at once on one document: read it, add a property, write it back
+// with If-Match on the ETag read (If-None-Match * when there is none), and
+// start again when that precondition fails. Every write the store
+// acknowledges must stay visible: the document ends with every writer's
+// every property, and the acknowledged writes form one chain of ETags, each
+// write replacing the one before it (two acknowledged writes from the same
+// ETag mean one of them was lost).
+func testConcurrentMerges(t *testing.T, s documents.Store) {
+	ctx := context.Background()
+	const writers, rounds = 8, 6
+	k := stateKey("t1", course1, alice, reg1, "merged")
+	var mu sync.Mutex
+	next := map[string]string{} // ETag written on -> ETag written ("" for none)
+	for i, err := range race(writers, func(i int) error {
+		for r := range rounds {
+			for attempt := 0; ; attempt++ {
+				if attempt == 1000 {
+					return fmt.Errorf("round %d: still failing after %d attempts", r, attempt)
+				}
+				props := map[string]any{}
+				var base string
+				cond := ifNoneMatch("*")
+				cur, err := s.Document(ctx, k)
+				switch {
+				case err == nil:
+					if err := json.Unmarshal(cur.Content, &props); err != nil {
+						return fmt.Errorf("the document holds %q: %v", cur.Content, err)
+					}
+					base, cond = cur.ETag, ifMatch(cur.ETag)
+				case !errs.Is(err, errs.NotFound):
+					return err
+				}
+				props[fmt.Sprintf("w%d.%d", i, r)] = r
+				content, _ := json.Marshal(props)
+				d := doc(k, "application/json", content, at(i*rounds+r))
+				err = s.PutDocument(ctx, d, cond)
+				if errs.Is(err, errs.PreconditionFailed) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				prev, dup := next[base]
+				next[base] = d.ETag
+				mu.Unlock()
+				if dup {
+					return fmt.Errorf("round %d: acknowledged writes %s and %s both replaced %q", r, prev, d.ETag, base)
+				}
+				break
+			}
+		}
+		return nil
+	}) {
+		if err != nil {
+			t.Errorf("writer %d: %v", i, err)
+		}
+	}
+	got, err := s.Document(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := map[string]any{}
+	if err := json.Unmarshal(got.Content, &props); err != nil {
+		t.Fatalf("the document holds %q: %v", got.Content, err)
+	}
+	for i := range writers {
+		for r := range rounds {
+			if _, ok := props[fmt.Sprintf("w%d.%d", i, r)]; !ok {
+				t.Errorf("the write of writer %d, round %d was acknowledged but is lost", i, r)
+			}
+		}
+	}
+	// The chain from no document through every acknowledged write ends at
+	// the current ETag.
+	etag, n := "", 0
+	for ; n <= len(next); n++ {
+		e, ok := next[etag]
+		if !ok {
+			break
+		}
+		etag = e
+	}
+	if n != writers*rounds || len(next) != writers*rounds || etag != got.ETag {
+		t.Errorf("%d acknowledged writes; the chain of ETags from none covers %d and ends at %s, the document's ETag is %s",
+			len(next), n, etag, got.ETag)
+	}
 }
 
 func testList(t *testing.T, s documents.Store) {
