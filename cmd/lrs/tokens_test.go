@@ -101,37 +101,8 @@ func TestSharedTokenKeys(t *testing.T) {
 		io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	token := func(addr string) string {
-		t.Helper()
-		req, _ := http.NewRequest("POST", "http://"+addr+"/api/v1/token",
-			strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(key, secret)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var tok struct {
-			AccessToken string `json:"access_token"`
-		}
-		if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-			t.Fatalf("POST /api/v1/token: %d %v", res.StatusCode, err)
-		}
-		return tok.AccessToken
-	}
-	use := func(addr, tok string) int {
-		t.Helper()
-		req, _ := http.NewRequest("GET", "http://"+addr+"/xapi/statements?limit=1", nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("X-Experience-API-Version", "2.0.0")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		return res.StatusCode
-	}
+	token := func(addr string) string { t.Helper(); return bearerToken(t, addr, key, secret) }
+	use := func(addr, tok string) int { t.Helper(); return withBearer(t, addr, tok) }
 	warning := func(logs *lockedBuffer) string {
 		for line := range strings.Lines(logs.String()) {
 			var l struct{ Level, Msg, Setting string }
@@ -195,7 +166,24 @@ func TestEmbeddedTokenKeyFile(t *testing.T) {
 		t.Errorf("the embedded store warned of an ephemeral key:\n%s", logs)
 	}
 	before, _ := os.ReadFile(pem)
-	req, _ := http.NewRequest("POST", "http://"+first+"/api/v1/token",
+	tok := bearerToken(t, first, key, secret)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	second, _ := startServe(t, "--db", db)
+	if code := withBearer(t, second, tok); code != http.StatusOK {
+		t.Errorf("a token from before the restart: %d, want 200", code)
+	}
+	if after, _ := os.ReadFile(pem); string(after) != string(before) {
+		t.Error("the second start changed the key file")
+	}
+}
+
+// bearerToken buys a token at the server at addr with the credential key
+// and secret.
+func bearerToken(t *testing.T, addr, key, secret string) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", "http://"+addr+"/api/v1/token",
 		strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(key, secret)
@@ -203,30 +191,27 @@ func TestEmbeddedTokenKeyFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer res.Body.Close()
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
 	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
 		t.Fatalf("POST /api/v1/token: %d %v", res.StatusCode, err)
 	}
-	res.Body.Close()
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
+	return tok.AccessToken
+}
 
-	second, _ := startServe(t, "--db", db)
-	req, _ = http.NewRequest("GET", "http://"+second+"/xapi/statements?limit=1", nil)
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+// withBearer asks the server at addr for a statement with the token tok and
+// returns the status of the answer.
+func withBearer(t *testing.T, addr, tok string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+addr+"/xapi/statements?limit=1", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("X-Experience-API-Version", "2.0.0")
-	res, err = http.DefaultClient.Do(req)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Errorf("a token from before the restart: %d, want 200", res.StatusCode)
-	}
-	if after, _ := os.ReadFile(pem); string(after) != string(before) {
-		t.Error("the second start changed the key file")
-	}
+	return res.StatusCode
 }
