@@ -15,7 +15,7 @@ import (
 // --db URI` can be run against a MongoDB wire-protocol server by hand (for
 // example to run the ADL conformance suite on the MongoDB backend):
 //
-//	LRS_FERRETDB_SERVE_FOR=30m go test -tags ferretserve -run TestServeFerretDB -timeout 0 ./mongo/
+//	LRS_FERRETDB_SERVE_FOR=30m go test -v -tags ferretserve -run TestServeFerretDB -timeout 0 ./mongo/
 //
 // It prints the URI and serves until interrupted or the duration elapses.
 func TestServeFerretDB(t *testing.T) {
