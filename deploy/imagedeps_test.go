@@ -20,16 +20,16 @@ import (
 	_ "github.com/prometheus/client_golang/prometheus"
 	_ "github.com/prometheus/client_golang/prometheus/collectors"
 	_ "github.com/xapi-lrs/lrs/auth"
+	_ "github.com/xapi-lrs/lrs/cmd/lrs/loadtest"
+	_ "github.com/xapi-lrs/lrs/cmd/lrs/storemetrics"
 	_ "github.com/xapi-lrs/lrs/documents"
 	_ "github.com/xapi-lrs/lrs/errs"
-	_ "github.com/xapi-lrs/lrs/loadtest"
 	_ "github.com/xapi-lrs/lrs/lrs"
 	_ "github.com/xapi-lrs/lrs/mongo"
 	_ "github.com/xapi-lrs/lrs/reporting"
 	_ "github.com/xapi-lrs/lrs/reporting/evidence"
 	_ "github.com/xapi-lrs/lrs/sqlite"
 	_ "github.com/xapi-lrs/lrs/statements"
-	_ "github.com/xapi-lrs/lrs/storemetrics"
 	_ "github.com/xapi-lrs/lrs/tokens"
 )
 

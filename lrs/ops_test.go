@@ -21,9 +21,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/xapi-lrs/lrs/cmd/lrs/storemetrics"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/sqlite"
-	"github.com/xapi-lrs/lrs/storemetrics"
 )
 
 // syncBuffer is a log sink tests can read while the server writes.

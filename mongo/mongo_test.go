@@ -11,7 +11,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/auth"
 	authtest "github.com/xapi-lrs/lrs/auth/storetest"
-	"github.com/xapi-lrs/lrs/internal/ferrettest"
+	"github.com/xapi-lrs/lrs/mongo/ferrettest"
 	"github.com/xapi-lrs/lrs/statements"
 	"github.com/xapi-lrs/lrs/statements/storetest"
 )

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/cmd/lrs/storemetrics"
 	"github.com/xapi-lrs/lrs/lrs"
-	"github.com/xapi-lrs/lrs/storemetrics"
 )
 
 func serveCmd(ctx context.Context, s streams, args []string) error {

@@ -18,6 +18,10 @@
 // wrapper never hides a method of the interface. The ingest path's write,
 // statements with their projection, is "insert_projected" (see
 // reporting.ProjectingInserter); "insert" is the statements alone.
+//
+// It is part of the binary's wiring: newServer in cmd/lrs wraps the stores
+// it opens with it (the service tests of package lrs wrap theirs the same
+// way).
 package storemetrics
 
 import (

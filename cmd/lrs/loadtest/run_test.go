@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/xapi-lrs/lrs/auth"
-	"github.com/xapi-lrs/lrs/loadtest"
+	"github.com/xapi-lrs/lrs/cmd/lrs/loadtest"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/sqlite"
 	"github.com/xapi-lrs/lrs/statements"
