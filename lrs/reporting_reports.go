@@ -3,7 +3,6 @@ package lrs
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/reporting"
+	"github.com/xapi-lrs/lrs/reporting/export"
 	"github.com/xapi-lrs/lrs/statements"
 )
 
@@ -238,7 +238,7 @@ func (s *Server) getStatusReport(c *echo.Context) error {
 		return s.statusXLSX(c, tenant, rq)
 	}
 	out := &reportStream{c: c, csv: format == "csv", comma: comma, loc: rq.Location,
-		filename: "status-" + reportDay(rq.Options) + ".csv", header: statusHeader}
+		filename: "status-" + reportDay(rq.Options) + ".csv", header: export.StatusHeader}
 	sum, err := reporting.Report(ctx, s.rp.store, tenant, rq, func(row *reporting.Row) error {
 		return out.row(row, nil)
 	})
@@ -314,7 +314,7 @@ func (s *Server) getReminders(c *echo.Context) error {
 		return errs.Invalidf("form", "form", "parameter form must be list (every row, the default) or summary (counts per manager), got %q", form)
 	}
 	out := &reportStream{c: c, csv: format == "csv", comma: comma, loc: rq.Location,
-		filename: filename, header: slices.Concat(reminderHeader, statusHeader)}
+		filename: filename, header: slices.Concat(reminderHeader, export.StatusHeader)}
 	if !out.csv {
 		b, err := json.Marshal(head)
 		if err != nil {
@@ -325,7 +325,7 @@ func (s *Server) getReminders(c *echo.Context) error {
 	var group *reporting.ReminderGroup
 	err = reporting.StreamReminders(ctx, s.rp.store, tenant, rq, within, func(g *reporting.ReminderGroup, row *reporting.Row) error {
 		if out.csv {
-			return out.row(row, []string{g.Manager, csvText(g.Name), csvText(g.Email)})
+			return out.row(row, []string{g.Manager, export.Defuse(g.Name), export.Defuse(g.Email)})
 		}
 		if g != group {
 			b, err := json.Marshal(g) // {"manager", "name", "email", "rows": null}
@@ -372,7 +372,7 @@ func (s *Server) writeReminderSummaryCSV(c *echo.Context, filename string, comma
 	}
 	out := &reportStream{c: c, csv: true, comma: comma, filename: filename, header: header}
 	for _, sum := range sums {
-		rec := []string{sum.Manager, csvText(sum.Name), csvText(sum.Email), strconv.Itoa(sum.People),
+		rec := []string{sum.Manager, export.Defuse(sum.Name), export.Defuse(sum.Email), strconv.Itoa(sum.People),
 			strconv.Itoa(sum.Total.Overdue), strconv.Itoa(sum.Total.DueSoon)}
 		for _, m := range modules {
 			var n reporting.ReminderCounts
@@ -444,41 +444,9 @@ func (s *Server) getTranscript(c *echo.Context) error {
 // reportDay names the day of a report in file names.
 func reportDay(o reporting.Options) string { return reporting.DateOf(o.AsOf, o.Location).String() }
 
-// statusHeader names the CSV columns of a status row; reminderHeader the
-// columns reminders put before them.
-var (
-	statusHeader = []string{"person", "name", "email", "units", "roles", "module", "campaign", "rules", "status",
-		"due", "completed", "expires", "score", "exemption", "evidence"}
-	reminderHeader = []string{"manager", "manager_name", "manager_email"}
-)
-
-// statusRecord returns the CSV fields of a row: lists joined by "|" (as
-// the roster CSV has them), times in loc, evidence as statement ids.
-func statusRecord(r *reporting.Row, loc *time.Location) []string {
-	var completed, score string
-	if !r.Completed.IsZero() {
-		completed = r.Completed.In(loc).Format(time.RFC3339)
-	}
-	if r.Score != nil {
-		score = strconv.FormatFloat(*r.Score, 'f', -1, 64)
-	}
-	evidence := make([]string, len(r.Evidence))
-	for i, e := range r.Evidence {
-		evidence[i] = e.Statement
-	}
-	return []string{r.Person, csvText(r.Name), csvText(r.Email), strings.Join(r.Units, "|"), strings.Join(r.Roles, "|"),
-		r.Module, r.Campaign, strings.Join(r.Rules, "|"), string(r.Status), r.Due.String(), completed,
-		r.Expires.String(), score, csvText(r.Exemption), strings.Join(evidence, "|")}
-}
-
-// csvText defuses free text that a spreadsheet would run as a formula
-// (a leading = + - @, tab or carriage return) by prefixing a quote.
-func csvText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+// reminderHeader names the CSV columns reminders put before a row's
+// (export.StatusHeader).
+var reminderHeader = []string{"manager", "manager_name", "manager_email"}
 
 // reportStream writes a report as it is computed. The response starts with
 // the first row (or at the end), so that an error before it gets an
@@ -497,8 +465,8 @@ type reportStream struct {
 	inArray int // rows written to the current JSON array
 	w       *bufio.Writer
 	enc     *json.Encoder
-	cw      *csv.Writer
-	werr    error // the first error writing the response
+	cw      *export.CSVRecords // CSV
+	werr    error              // the first error writing the response
 }
 
 // errWrite marks a failure to write the response (the client went away).
@@ -520,14 +488,11 @@ func (o *reportStream) start() {
 		h.Set("Content-Type", "application/json")
 	}
 	o.c.Response().WriteHeader(http.StatusOK)
-	o.w = bufio.NewWriterSize(o.c.Response(), 32<<10)
 	if o.csv {
-		o.w.WriteString("\ufeff") // the byte-order mark
-		o.cw = csv.NewWriter(o.w)
-		o.cw.Comma = o.comma
-		o.cw.UseCRLF = true // RFC 4180
+		o.cw = export.NewCSVRecords(o.c.Response(), o.comma)
 		o.cw.Write(o.header)
 	} else {
+		o.w = bufio.NewWriterSize(o.c.Response(), 32<<10)
 		o.enc = json.NewEncoder(o.w)
 		o.enc.SetEscapeHTML(false)
 		if o.open == "" {
@@ -556,7 +521,7 @@ func (o *reportStream) record(fields []string) error {
 // row writes one row, after the prefix fields (CSV only).
 func (o *reportStream) row(r *reporting.Row, prefix []string) error {
 	if o.csv {
-		return o.record(append(prefix, statusRecord(r, o.loc)...))
+		return o.record(export.StatusRecord(prefix, r, o.loc))
 	}
 	o.start()
 	if o.inArray > 0 {
@@ -576,16 +541,16 @@ func (o *reportStream) finish(summary any) error {
 	o.start()
 	if o.csv {
 		o.cw.Flush()
-	} else {
-		o.w.WriteString("]")
-		if summary != nil {
-			o.w.WriteString(`,"summary":`)
-			if err := o.enc.Encode(summary); err != nil {
-				return err
-			}
-		}
-		o.w.WriteString("}")
+		return o.err()
 	}
+	o.w.WriteString("]")
+	if summary != nil {
+		o.w.WriteString(`,"summary":`)
+		if err := o.enc.Encode(summary); err != nil {
+			return err
+		}
+	}
+	o.w.WriteString("}")
 	o.w.Flush()
 	return o.err()
 }
@@ -596,12 +561,11 @@ func (o *reportStream) err() error {
 		return o.werr
 	}
 	var err error
-	if o.cw != nil {
-		err = o.cw.Error()
-	}
-	if err == nil && o.w != nil {
-		// bufio.Writer keeps its first error.
-		_, err = o.w.Write(nil)
+	switch {
+	case o.cw != nil:
+		err = o.cw.Err()
+	case o.w != nil:
+		_, err = o.w.Write(nil) // bufio.Writer keeps its first error
 	}
 	if err != nil {
 		o.werr = &errWrite{err}

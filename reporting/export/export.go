@@ -2,6 +2,9 @@
 // opens in a spreadsheet: CSV (UTF-8 with a byte order mark, RFC 4180) and
 // XLSX (a styled, filterable sheet of rows and a sheet of summary counts).
 //
+// CSVRecords is the one writer of CSV files: NewCSV, WriteSummaryCSV and
+// the HTTP service's CSV reports (StatusRecord) all write through it.
+//
 // A Writer streams: reporting.Report can emit straight into Row, and Close
 // finishes the file with the report's summary:
 //

@@ -598,3 +598,40 @@ func TestReportToXLSX(t *testing.T) {
 		t.Errorf("summary units %q, want %q", units2, want)
 	}
 }
+
+// TestStatusCSVRecords pins the CSV of the HTTP service's status and
+// reminder reports, written by CSVRecords: the byte order mark, the
+// delimiter asked for, CRLF, instants in the report's zone, evidence as
+// statement ids, formulas defused, text with the delimiter or a line break
+// quoted.
+func TestStatusCSVRecords(t *testing.T) {
+	rows := testRows()
+	rows[0].Evidence = []reporting.Evidence{{Statement: "s-1"}, {Statement: "s-2"}}
+	var buf bytes.Buffer
+	w := NewCSVRecords(&buf, ';')
+	for _, rec := range [][]string{
+		append([]string{"manager"}, StatusHeader...),
+		StatusRecord([]string{"m1"}, &rows[0], oslo),
+		StatusRecord([]string{"m1"}, &rows[2], oslo),
+	} {
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := bom + "manager;person;name;email;units;roles;module;campaign;rules;status;due;completed;expires;score;exemption;evidence\r\n" +
+		"m1;00123;Kari Ødegård;kari@kommune.no;sykehjem|helse;mobil|sensitiv;kins-1;;mobil|sensitiv;completed;2025-03-01;2025-02-02T00:30:00+01:00;2026-02-02;0.85;;s-1|s-2\r\n" +
+		"m1;e300;\"'=HYPERLINK(\"\"http://x\"\")\";;it;leder;kins-7;;leder;exempt;;;;;\"Fritatt: permisjon, \"\"langvarig\"\"\r\nse sak 12/345\";\r\n"
+	if got := buf.String(); got != want {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+
+	// A failing destination fails the file.
+	w = NewCSVRecords(failWriter{}, 0)
+	w.Write(StatusHeader)
+	if err := w.Flush(); err == nil {
+		t.Error("writing to a failing destination succeeded")
+	}
+}
