@@ -10,7 +10,7 @@
 //   - derives what is derived: the record's index fields, the attachments
 //     held, the completion facts and retractions (reporting.Projection) and
 //     the activity definitions;
-//   - hands one Unit of work to the stores: statements and facts in one
+//   - hands one unit of work to the stores: statements and facts in one
 //     call of reporting.Store.InsertProjected (one transaction on SQLite),
 //     or statements.Store.Insert when reporting is off; then the activity
 //     definitions.

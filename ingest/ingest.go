@@ -75,9 +75,9 @@ type Request struct {
 	Attachments []statements.Attachment
 }
 
-// Unit is one unit of work of the ingest: the statements completed and
+// unit is one unit of work of the ingest: the statements completed and
 // indexed, with everything derived from them, written together.
-type Unit struct {
+type unit struct {
 	Tenant      string
 	Records     []*statements.Record
 	Attachments []statements.Attachment
@@ -123,7 +123,7 @@ func (s *Service) Put(ctx context.Context, id string, req Request) error {
 }
 
 // store checks, completes and derives the validated statements stmts of
-// req into a Unit, and commits it.
+// req into a unit, and commits it.
 func (s *Service) store(ctx context.Context, req Request, stmts []map[string]any) ([]string, error) {
 	if err := statements.CheckAttachments(stmts, req.Attachments); err != nil {
 		return nil, err
@@ -147,14 +147,14 @@ func (s *Service) store(ctx context.Context, req Request, stmts []map[string]any
 
 // complete completes the statements as the LRS must (id, stored,
 // timestamp, authority, version) and indexes them into the records of a
-// Unit, with the activity definitions they carry.
-func (s *Service) complete(req Request, stmts []map[string]any) (*Unit, error) {
+// unit, with the activity definitions they carry.
+func (s *Service) complete(req Request, stmts []map[string]any) (*unit, error) {
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	stored := now.Format(StoredLayout)
 	authority := req.Writer.authority()
 	version := statementVersion(req.Version)
 
-	u := &Unit{Tenant: req.Writer.Tenant, Records: make([]*statements.Record, len(stmts)), Attachments: req.Attachments}
+	u := &unit{Tenant: req.Writer.Tenant, Records: make([]*statements.Record, len(stmts)), Attachments: req.Attachments}
 	entries := 0 // index entries of the records
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -215,7 +215,7 @@ func (s *Service) complete(req Request, stmts []map[string]any) (*Unit, error) {
 // stored alone all the same and projected again, and a failure of that or
 // of the definitions is logged (and counted), not reported to the client,
 // whose retry would not bring them again; a rebuild repairs it.
-func (s *Service) commit(ctx context.Context, u *Unit, stmts []map[string]any) error {
+func (s *Service) commit(ctx context.Context, u *unit, stmts []map[string]any) error {
 	if err := s.write(ctx, u, stmts); err != nil {
 		return err
 	}
@@ -227,7 +227,7 @@ func (s *Service) commit(ctx context.Context, u *Unit, stmts []map[string]any) e
 	return nil
 }
 
-func (s *Service) write(ctx context.Context, u *Unit, stmts []map[string]any) error {
+func (s *Service) write(ctx context.Context, u *unit, stmts []map[string]any) error {
 	if s.cfg.Reporting == nil {
 		return s.cfg.Statements.Insert(ctx, u.Records, u.Attachments)
 	}
@@ -251,7 +251,7 @@ func (s *Service) write(ctx context.Context, u *Unit, stmts []map[string]any) er
 // project projects statements just stored alone into completion facts. It
 // runs to the end even when the client has gone: its statements are
 // stored.
-func (s *Service) project(ctx context.Context, u *Unit, stmts []map[string]any) {
+func (s *Service) project(ctx context.Context, u *unit, stmts []map[string]any) {
 	ctx = context.WithoutCancel(ctx)
 	if err := reporting.Ingest(ctx, s.cfg.Reporting, u.Tenant, u.Records, stmts); err != nil {
 		if s.cfg.ProjectionFailed != nil {
