@@ -2,8 +2,9 @@
 // and Agent Profile resources keep documents — any content type, stored and
 // returned byte for byte — under a key made of an activity id, an agent, a
 // registration and a document id. This package holds the types, the ETag and
-// merge rules, and the Store interface that package sqlite and package mongo
-// implement and that package documents/storetest checks.
+// merge rules, the merge of a POST (Merge: read, merge, write if unchanged),
+// and the Store interface that package sqlite and package mongo implement
+// and that package documents/storetest checks.
 //
 // It imports neither the HTTP framework nor a database driver.
 package documents

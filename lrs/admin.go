@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/errs"
 )
 
@@ -104,7 +105,7 @@ func readJSON(c *echo.Context, v any) error {
 	if len(body) == 0 {
 		return nil
 	}
-	if !isJSON(r.Header.Get("Content-Type")) {
+	if !documents.IsJSON(r.Header.Get("Content-Type")) {
 		return errs.E(errs.UnsupportedMedia, "send the body as application/json")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))

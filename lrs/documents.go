@@ -1,7 +1,6 @@
 package lrs
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v5"
 
@@ -178,7 +176,7 @@ func (s *Server) putDocument(d *docResource) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if isJSON(ct) && !json.Valid(body) {
+		if documents.IsJSON(ct) && !json.Valid(body) {
 			return errs.Invalidf("", "document-json", "the body is declared application/json but is not valid JSON")
 		}
 		needCond := d.alwaysConcurrent || state(c).version != statements.V103
@@ -223,67 +221,16 @@ func (s *Server) postDocument(d *docResource) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if !isJSON(ct) {
+		if !documents.IsJSON(ct) {
 			return errs.Invalidf("", "document-merge-type",
 				"POST merges JSON objects: send Content-Type application/json (use PUT to store other content), got %s", ct)
 		}
-		add, err := jsonObject(body)
-		if err != nil {
-			return errs.Invalidf("", "document-merge-object", "POST merges JSON objects, and the body is not one: %v", err)
+		if err := documents.Merge(c.Request().Context(), s.cfg.Documents, k, body, cond, s.now); err != nil {
+			return preconditionError(err)
 		}
-		ctx := c.Request().Context()
-		// Read, merge, write if unchanged; retry when another write came
-		// between the read and the write. Each round one of the competing
-		// writers wins, so n concurrent merges need at most n attempts.
-		for attempt := 0; ; attempt++ {
-			cur, err := s.cfg.Documents.Document(ctx, k)
-			if err != nil && !errs.Is(err, errs.NotFound) {
-				return err
-			}
-			if err != nil {
-				cur = nil
-			}
-			if !cond.Holds(cur) {
-				return preconditionError(errs.E(errs.PreconditionFailed, ""))
-			}
-			content, wcond := body, documents.Condition{IfNoneMatch: []string{"*"}}
-			if cur != nil {
-				if !isJSON(cur.ContentType) {
-					return errs.Invalidf("", "document-merge-type",
-						"the stored document has Content-Type %s, not application/json, so it cannot be merged; replace it with PUT", cur.ContentType)
-				}
-				old, err := jsonObject(cur.Content)
-				if err != nil {
-					return errs.Invalidf("", "document-merge-object",
-						"the stored document is not a JSON object, so it cannot be merged; replace it with PUT")
-				}
-				for name, v := range add {
-					old[name] = v
-				}
-				if content, err = marshalJSON(old); err != nil {
-					return errs.Wrap(err, "encoding a merged document")
-				}
-				wcond = documents.Condition{IfMatch: []string{cur.ETag}}
-			}
-			err = s.cfg.Documents.PutDocument(ctx, s.newDocument(k, "application/json", content), wcond)
-			if errs.Is(err, errs.PreconditionFailed) {
-				// The precondition that failed is the merge's own, not
-				// the client's (checked above): never a 412.
-				if attempt < maxMergeAttempts && ctx.Err() == nil {
-					continue
-				}
-				return errs.E(errs.Unavailable, "the document changed %d times while this merge was under way; retry the request", attempt+1)
-			}
-			if err != nil {
-				return preconditionError(err)
-			}
-			return c.NoContent(http.StatusNoContent)
-		}
+		return c.NoContent(http.StatusNoContent)
 	}
 }
-
-// maxMergeAttempts bounds the read-merge-write rounds of one POST.
-const maxMergeAttempts = 100
 
 // deleteDocument serves DELETE: one document, or for the State resource
 // without stateId every state matching the other parameters.
@@ -336,13 +283,7 @@ func (s *Server) docWrite(c *echo.Context, d *docResource) (k documents.Key, con
 }
 
 func (s *Server) newDocument(k documents.Key, ct string, body []byte) *documents.Document {
-	return &documents.Document{
-		Key:         k,
-		ContentType: ct,
-		Content:     body,
-		ETag:        documents.ComputeETag(body),
-		Updated:     s.now().UTC().Truncate(time.Millisecond),
-	}
+	return documents.NewDocument(k, ct, body, s.now())
 }
 
 // errDocumentExists answers a PUT without a precondition over an existing
@@ -381,25 +322,6 @@ func (s *Server) readDocument(c *echo.Context) (string, []byte, error) {
 		return "", nil, errs.Invalidf("", "document-empty", "the request has no body; send the document as the body")
 	}
 	return ct, body, nil
-}
-
-// isJSON reports whether a Content-Type is application/json (any parameters).
-func isJSON(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "application/json"
-}
-
-// jsonObject parses a JSON object, keeping each value's bytes as they came.
-func jsonObject(b []byte) (map[string]json.RawMessage, error) {
-	t := bytes.TrimLeft(b, " \t\r\n") // JSON's whitespace, not Unicode's
-	if len(t) == 0 || t[0] != '{' {
-		return nil, errors.New("not a JSON object")
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	return m, nil
 }
 
 // condition reads If-Match and If-None-Match.

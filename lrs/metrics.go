@@ -84,6 +84,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
+// countAccepted counts one accepted statement write request of n statements.
+func (m *metrics) countAccepted(n int) {
+	m.accepted.Add(float64(n))
+	m.batchSize.Observe(float64(n))
+}
+
 // documentRoutes maps the route templates of the document resources to the
 // resource label of lrs_document_request_duration_seconds.
 var documentRoutes = map[string]string{

@@ -18,7 +18,6 @@ import (
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/reporting"
-	"github.com/xapi-lrs/lrs/statements"
 )
 
 // Compliance reporting over HTTP (issue #5), under /api/v1, for the
@@ -38,8 +37,9 @@ import (
 // The scope all does not grant any of these: a credential of an LMS that
 // writes statements does not read HR data.
 //
-// The ingest path (insert, called by store in statements_write.go) keeps
-// the projection up to date as statements arrive.
+// The ingest service (package ingest, called by the statement handlers in
+// statements_write.go) keeps the projection up to date as statements
+// arrive; ingestFailures counts its failures.
 
 // reportingState is what the reporting API keeps beside the Server.
 type reportingState struct {
@@ -117,57 +117,6 @@ func (s *Server) reportingRoutes(e *echo.Echo) *reportingState {
 	g.POST("/projection/rebuild", s.postRebuild, admin...)
 	g.GET("/projection/rebuild", s.getRebuild, admin...)
 	return rp
-}
-
-// insert is the ingest path: it stores statements and, with reporting on,
-// their projection into completion facts (voiding statements retract
-// their targets' facts), in one call of the reporting store,
-// InsertProjected: on SQLite one transaction and one durable commit. The
-// projection is derived data: when InsertProjected fails for its sake,
-// the statements are stored alone all the same, and a failure to project
-// them again is logged and counted; a rebuild repairs it.
-func (s *Server) insert(ctx context.Context, tenant string, recs []*statements.Record, atts []statements.Attachment,
-	stmts []map[string]any) error {
-	err := s.write(ctx, tenant, recs, atts, stmts)
-	if err == nil {
-		s.metrics.accepted.Add(float64(len(recs)))
-		s.metrics.batchSize.Observe(float64(len(recs)))
-	}
-	return err
-}
-
-func (s *Server) write(ctx context.Context, tenant string, recs []*statements.Record, atts []statements.Attachment,
-	stmts []map[string]any) error {
-	if s.rp == nil {
-		return s.cfg.Store.Insert(ctx, recs, atts)
-	}
-	facts, voids, err := reporting.Projection(recs, stmts)
-	if err == nil {
-		err = s.rp.store.InsertProjected(ctx, recs, atts, facts, voids)
-		if err == nil || errs.KindOf(err) != errs.Internal || ctx.Err() != nil {
-			return err // stored, or the statements' own error (a conflict, a timeout)
-		}
-	}
-	// Maybe the projection failed: store the statements without it.
-	s.log.Warn("storing statements with their projection failed; storing them alone", "tenant", tenant, "err", err)
-	if err := s.cfg.Store.Insert(ctx, recs, atts); err != nil {
-		return err
-	}
-	s.project(ctx, tenant, recs, stmts)
-	return nil
-}
-
-// project projects statements just stored alone into completion facts. A
-// failure is logged and counted, not reported to the client, whose
-// statements are stored; a rebuild repairs it. It runs to the end even
-// when the client has gone, for the same reason.
-func (s *Server) project(ctx context.Context, tenant string, recs []*statements.Record, stmts []map[string]any) {
-	ctx = context.WithoutCancel(ctx)
-	if err := reporting.Ingest(ctx, s.rp.store, tenant, recs, stmts); err != nil {
-		s.rp.ingestFailures.Inc()
-		s.log.Error("projecting statements into compliance facts; run a projection rebuild",
-			"tenant", tenant, "statements", len(recs), "err", err)
-	}
 }
 
 // audit records a change to the catalog or the roster in the audit log,

@@ -32,6 +32,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/documents"
+	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/statements"
 	"github.com/xapi-lrs/lrs/tokens"
@@ -151,6 +152,8 @@ type Server struct {
 	srv *http.Server // for Serve and Shutdown
 
 	rp *reportingState // reporting.go; nil when Config.Reporting is nil
+
+	ingest *ingest.Service // the statement writes (statements_write.go)
 }
 
 // New returns a Server for cfg.
@@ -201,6 +204,17 @@ func New(cfg Config) *Server {
 	}
 	s.initOps()
 	s.echo = s.routes()
+	s.ingest = ingest.New(ingest.Config{
+		Statements: cfg.Store,
+		Activities: cfg.Activities,
+		Reporting:  cfg.Reporting,
+		MaxBatch:   cfg.MaxBatch,
+		Logger:     s.log,
+		Now:        cfg.Now,
+		ProjectionFailed: func() {
+			s.rp.ingestFailures.Inc()
+		},
+	})
 	s.srv = &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),

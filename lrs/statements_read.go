@@ -14,6 +14,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/statements"
 )
 
@@ -60,7 +61,7 @@ func (s *Server) consistentThrough(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		c.Response().Header().Set(ConsistentThroughHeader, through.UTC().Format(storedLayout))
+		c.Response().Header().Set(ConsistentThroughHeader, through.UTC().Format(ingest.StoredLayout))
 		return next(c)
 	}
 }

@@ -2,7 +2,6 @@ package lrs
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,20 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
-	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v5"
 
-	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/statements"
 )
-
-// storedLayout is the format of "stored" and of timestamps the LRS sets:
-// RFC 3339, millisecond precision, UTC.
-const storedLayout = "2006-01-02T15:04:05.000Z"
 
 // putStatement serves PUT /xapi/statements?statementId=<uuid>: it stores the
 // one statement of the body under that id and answers 204 No Content; the
@@ -44,26 +36,14 @@ func (s *Server) putStatement(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, atts, err := s.readBody(c)
+	req, err := s.ingestRequest(c)
 	if err != nil {
 		return err
 	}
-	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] == '[' {
-		return errs.Invalidf("", "put-single", "PUT /statements takes one statement object, not an array; POST a batch instead")
-	}
-	st, err := statements.ParseStatement(body, state(c).version)
-	if err != nil {
+	if err := s.ingest.Put(c.Request().Context(), id, req); err != nil {
 		return err
 	}
-	if got, ok := st["id"]; ok {
-		if gs, _ := got.(string); !strings.EqualFold(gs, id) {
-			return errs.Invalidf("id", "put-id-match", "the statement id %v differs from the statementId parameter %s", got, id)
-		}
-	}
-	st["id"] = id
-	if _, err := s.store(c, []map[string]any{st}, atts); err != nil {
-		return err
-	}
+	s.metrics.countAccepted(1)
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -77,21 +57,15 @@ func (s *Server) postStatements(c *echo.Context) error {
 	if err := allowOnly(q); err != nil {
 		return err
 	}
-	body, atts, err := s.readBody(c)
+	req, err := s.ingestRequest(c)
 	if err != nil {
 		return err
 	}
-	stmts, err := statements.ParseStatements(body, state(c).version)
+	ids, err := s.ingest.Post(c.Request().Context(), req)
 	if err != nil {
 		return err
 	}
-	if len(stmts) > s.cfg.MaxBatch {
-		return errs.E(errs.TooLarge, "a batch may hold at most %d statements; this one has %d", s.cfg.MaxBatch, len(stmts))
-	}
-	ids, err := s.store(c, stmts, atts)
-	if err != nil {
-		return err
-	}
+	s.metrics.countAccepted(len(ids))
 	out := make([]byte, 0, 2+len(ids)*39)
 	out = append(out, '[')
 	for i, id := range ids {
@@ -210,174 +184,22 @@ func readAll(r io.Reader, contentLength, max int64) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// store completes validated statements as the LRS must (id, stored,
-// timestamp, authority, version), indexes them, and inserts them all or none.
-// It returns their ids in order.
-func (s *Server) store(c *echo.Context, stmts []map[string]any, atts []statements.Attachment) ([]string, error) {
+// ingestRequest decodes a PUT or POST of statements for the ingest
+// service: its body (readBody), the request's xAPI version and who writes.
+func (s *Server) ingestRequest(c *echo.Context) (ingest.Request, error) {
+	body, atts, err := s.readBody(c)
+	if err != nil {
+		return ingest.Request{}, err
+	}
 	st := state(c)
-	if err := statements.CheckAttachments(stmts, atts); err != nil {
-		return nil, err
-	}
-	if err := verifySignatures(stmts, atts); err != nil {
-		return nil, err
-	}
-
-	now := s.now().UTC().Truncate(time.Millisecond)
-	stored := now.Format(storedLayout)
-	authority := s.authority(c, st.cred)
-	tenant := tenantOf(st.cred)
-
-	ids := make([]string, len(stmts))
-	recs := make([]*statements.Record, len(stmts))
-	entries := 0 // index entries of recs
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	for i, stmt := range stmts {
-		hash := statements.ContentHash(stmt) // of the statement as the client sent it
-		id, _ := stmt["id"].(string)
-		if id == "" {
-			id = uuid.NewString()
-		} else {
-			id = strings.ToLower(id)
-		}
-		stmt["id"] = id
-		stmt["stored"] = stored
-		if t, ok := stmt["timestamp"]; !ok || t == nil {
-			stmt["timestamp"] = stored
-		}
-		stmt["authority"] = authority
-		statements.Normalize(stmt)
-		if v, ok := stmt["version"]; !ok || v == nil {
-			stmt["version"] = statementVersion(st.version)
-		}
-
-		buf.Reset()
-		if err := enc.Encode(stmt); err != nil {
-			return nil, errs.Wrap(err, "encoding a validated statement")
-		}
-		js := bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}))
-		rec := &statements.Record{
-			Tenant:    tenant,
-			ID:        id,
-			Stored:    now,
-			Authority: st.cred.Key,
-			Hash:      hash,
-			JSON:      js,
-		}
-		statements.Index(stmt, rec)
-		if rec.Timestamp.IsZero() {
-			rec.Timestamp = now
-		}
-		rec.AttachmentHashes = heldAttachments(stmt, atts)
-		ids[i] = id
-		recs[i] = rec
-		entries += rec.IndexEntries()
-	}
-	if entries > statements.MaxIndexEntries {
-		return nil, &errs.Error{Kind: errs.TooLarge, Rule: "index-entries",
-			Message: fmt.Sprintf("the statements of this request name %d people and activities in all; this LRS accepts at most %d in one request (send fewer statements per request)",
-				entries, statements.MaxIndexEntries)}
-	}
-	// With compliance reporting on, insert also projects the statements
-	// into completion facts (voidings retract their targets'). Like the
-	// activity definitions below, the projection is derived data: a
-	// failure of it alone is logged, not reported to the client, and a
-	// projection rebuild repairs it (reporting.go).
-	if err := s.insert(c.Request().Context(), tenant, recs, atts, stmts); err != nil {
-		return nil, err
-	}
-	if defs := definitions(stmts); len(defs) > 0 {
-		// The definitions are derived data: the statements are stored, so
-		// a failure here is logged and not reported to the client, whose
-		// retry would not bring them again (the insert would be a no-op).
-		if err := s.cfg.Activities.MergeActivities(c.Request().Context(), tenant, defs); err != nil {
-			s.log.Error("updating activity definitions", "err", err, "activities", len(defs))
-		}
-	}
-	return ids, nil
-}
-
-// authority is the Agent the LRS puts as authority on the statements a
-// credential writes (xAPI Data 2.4.9: the LRS overwrites the authority with
-// the Agent of the credential): identified by an account whose homePage is
-// the LRS and whose name is the credential key.
-func (s *Server) authority(c *echo.Context, cred *auth.Credential) map[string]any {
 	home := s.cfg.BaseURL
 	if home == "" {
 		home = c.Scheme() + "://" + c.Request().Host
 	}
-	a := map[string]any{
-		"objectType": "Agent",
-		"account":    map[string]any{"homePage": home, "name": cred.Key},
-	}
-	if cred.Name != "" {
-		a["name"] = cred.Name
-	}
-	return a
-}
-
-// heldAttachments returns the sha2 of the attachments of the statement (and
-// of its SubStatement) whose raw data came with the request.
-func heldAttachments(stmt map[string]any, atts []statements.Attachment) []string {
-	if len(atts) == 0 {
-		return nil
-	}
-	held := make(map[string]bool, len(atts))
-	for _, att := range atts {
-		held[strings.ToLower(att.SHA2)] = true
-	}
-	var out []string
-	add := func(st map[string]any) {
-		list, _ := st["attachments"].([]any)
-		for _, a := range list {
-			m, _ := a.(map[string]any)
-			sha, _ := m["sha2"].(string)
-			sha = strings.ToLower(sha)
-			if held[sha] {
-				held[sha] = false // listed once
-				out = append(out, sha)
-			}
-		}
-	}
-	add(stmt)
-	if obj, ok := stmt["object"].(map[string]any); ok && obj["objectType"] == "SubStatement" {
-		add(obj)
-	}
-	return out
-}
-
-// verifySignatures checks the JWS of every signed statement (xAPI Data 2.6)
-// against the statement as the client sent it. CheckAttachments has made
-// sure that each signature came as a part.
-func verifySignatures(stmts []map[string]any, atts []statements.Attachment) error {
-	if len(atts) == 0 {
-		return nil
-	}
-	for i, stmt := range stmts {
-		list, _ := stmt["attachments"].([]any)
-		for _, a := range list {
-			m, _ := a.(map[string]any)
-			if m["usageType"] != statements.SignatureUsageType {
-				continue
-			}
-			sha, _ := m["sha2"].(string)
-			for _, att := range atts {
-				if !strings.EqualFold(att.SHA2, sha) {
-					continue
-				}
-				if err := statements.VerifySignature(stmt, att.Data); err != nil {
-					var e *errs.Error
-					if len(stmts) > 1 && errors.As(err, &e) {
-						ce := *e
-						ce.Path = fmt.Sprintf("[%d].%s", i, e.Path)
-						return &ce
-					}
-					return err
-				}
-				break
-			}
-		}
-	}
-	return nil
+	return ingest.Request{
+		Writer:      ingest.Writer{Tenant: tenantOf(st.cred), Key: st.cred.Key, Name: st.cred.Name, Home: home},
+		Version:     st.version,
+		Body:        body,
+		Attachments: atts,
+	}, nil
 }

@@ -47,16 +47,6 @@ func parseVersion(h string) (statements.Version, bool) {
 // family v: the latest patch the LRS implements.
 func replyVersion(v statements.Version) string { return string(v) }
 
-// statementVersion is the "version" property the LRS sets on a statement that
-// has none: 1.0.0 for 1.0.x clients (xAPI 1.0.3 Data 2.4.10), 2.0.0 for 2.0
-// clients.
-func statementVersion(v statements.Version) string {
-	if v == statements.V103 {
-		return "1.0.0"
-	}
-	return "2.0.0"
-}
-
 // negotiateVersion runs on every request: it parses the version header into
 // the request state and sets the response header, which the xAPI requires on
 // every response. A missing or unsupported header is rejected later, by
