@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/xapi-lrs/lrs/cmd/lrs/storemetrics"
+	"github.com/xapi-lrs/lrs/internal/metricstest"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/sqlite"
 )
@@ -94,39 +95,16 @@ func sample(t testing.TB, fams map[string]*dto.MetricFamily, name string, labels
 	if !ok {
 		t.Fatalf("no metric %s in /metrics", name)
 	}
-next:
-	for _, m := range f.Metric {
-		have := map[string]string{}
-		for _, l := range m.Label {
-			have[l.GetName()] = l.GetValue()
-		}
-		for i := 0; i+1 < len(labels); i += 2 {
-			if have[labels[i]] != labels[i+1] {
-				continue next
-			}
-		}
+	if m := metricstest.Series(f, labels...); m != nil {
 		return m
 	}
 	t.Fatalf("no series %s%v in /metrics", name, labels)
 	return nil
 }
 
-// value is the value of a counter or gauge, or the count of a histogram.
-func value(m *dto.Metric) float64 {
-	switch {
-	case m.Counter != nil:
-		return m.Counter.GetValue()
-	case m.Gauge != nil:
-		return m.Gauge.GetValue()
-	case m.Histogram != nil:
-		return float64(m.Histogram.GetSampleCount())
-	}
-	return -1
-}
-
 func wantValue(t testing.TB, fams map[string]*dto.MetricFamily, want float64, name string, labels ...string) {
 	t.Helper()
-	if got := value(sample(t, fams, name, labels...)); got != want {
+	if got := metricstest.Value(sample(t, fams, name, labels...)); got != want {
 		t.Errorf("%s%v = %v, want %v", name, labels, got, want)
 	}
 }
@@ -193,10 +171,10 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	// answer, not a storage error.
 	wantValue(t, fams, 3, "lrs_storage_operation_duration_seconds", "backend", "sqlite", "operation", "insert")
 	wantValue(t, fams, 0, "lrs_storage_errors_total", "backend", "sqlite", "operation", "insert", "kind", "internal")
-	if n := value(sample(t, fams, "lrs_storage_operation_duration_seconds", "operation", "put_document")); n != 1 {
+	if n := metricstest.Value(sample(t, fams, "lrs_storage_operation_duration_seconds", "operation", "put_document")); n != 1 {
 		t.Errorf("put_document timed %v times, want 1", n)
 	}
-	if n := value(sample(t, fams, "lrs_storage_operation_duration_seconds", "operation", "ping")); n < 1 {
+	if n := metricstest.Value(sample(t, fams, "lrs_storage_operation_duration_seconds", "operation", "ping")); n < 1 {
 		t.Errorf("the readiness check did not ping the store")
 	}
 	wantValue(t, fams, 1, "lrs_ready")

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/xapi-lrs/lrs/internal/metricstest"
 )
 
 // TestCORS checks the CORS headers on responses to cross-origin requests,
@@ -365,7 +367,7 @@ func TestAlternateSyntaxAnonymousBody(t *testing.T) {
 				}
 			}
 		}
-		return value(sample(t, fams, "lrs_http_requests_in_flight")) == fit+1 && refused == stalled-fit
+		return metricstest.Value(sample(t, fams, "lrs_http_requests_in_flight")) == fit+1 && refused == stalled-fit
 	}
 	for deadline := time.Now().Add(10 * time.Second); !arrived(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {

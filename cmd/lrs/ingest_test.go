@@ -11,11 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/internal/metricstest"
 	"github.com/xapi-lrs/lrs/internal/sqlitefault"
 	"github.com/xapi-lrs/lrs/statements"
 )
@@ -171,35 +171,9 @@ func scrapeMetrics(t *testing.T, url string) func(name string, labels ...string)
 		t.Fatalf("%s is not the text format: %v", url, err)
 	}
 	return func(name string, labels ...string) float64 {
-		f := fams[name]
-		if f == nil {
-			return 0
-		}
-	next:
-		for _, m := range f.Metric {
-			have := map[string]string{}
-			for _, l := range m.Label {
-				have[l.GetName()] = l.GetValue()
-			}
-			for i := 0; i+1 < len(labels); i += 2 {
-				if have[labels[i]] != labels[i+1] {
-					continue next
-				}
-			}
-			return value(m)
+		if m := metricstest.Series(fams[name], labels...); m != nil {
+			return metricstest.Value(m)
 		}
 		return 0
 	}
-}
-
-func value(m *dto.Metric) float64 {
-	switch {
-	case m.Counter != nil:
-		return m.Counter.GetValue()
-	case m.Histogram != nil:
-		return float64(m.Histogram.GetSampleCount())
-	case m.Gauge != nil:
-		return m.Gauge.GetValue()
-	}
-	return 0
 }
