@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -333,4 +334,30 @@ func clientFrom(addr string) *http.Client {
 	c, _ := clients.LoadOrStore(addr, &http.Client{Timeout: testClient.Timeout,
 		Transport: &http.Transport{DialContext: d.DialContext}})
 	return c.(*http.Client)
+}
+
+// hr sends a request with the HR credential (roster/write, reports/read).
+func (s *testServer) hr(method, path, ctype, body string) *response {
+	s.t.Helper()
+	return s.do(req{method: method, path: path, body: body, key: "hr", ctype: ctype})
+}
+
+// completeEveryThird posts, as the LMS, a completion of activity on
+// 2025-01-15 by every third of the people p00000 to p<n-1> (e-mail
+// pNNNNN@kommune.no), in batches of 500.
+func (s *testServer) completeEveryThird(n int, activity string) {
+	s.t.Helper()
+	var batch []map[string]any
+	for i := 0; i < n; i += 3 {
+		batch = append(batch, map[string]any{
+			"actor":     map[string]any{"mbox": fmt.Sprintf("mailto:p%05d@kommune.no", i)},
+			"verb":      map[string]any{"id": "http://adlnet.gov/expapi/verbs/completed"},
+			"object":    map[string]any{"id": activity},
+			"timestamp": "2025-01-15T10:00:00Z",
+		})
+		if len(batch) == 500 || i+3 >= n {
+			expect(s.t, s.do(req{method: "POST", path: "/xapi/statements", key: "writer", body: batch}), http.StatusOK)
+			batch = nil
+		}
+	}
 }

@@ -238,19 +238,7 @@ func TestReportingStreamsLargeReport(t *testing.T) {
 	}
 	expect(t, ts.do(req{method: "POST", path: "/api/v1/roster/imports", key: "hr", ctype: "text/csv", body: csvBody.String()}), http.StatusCreated)
 	// Every third person completes the module.
-	var batch []map[string]any
-	for i := 0; i < n; i += 3 {
-		batch = append(batch, map[string]any{
-			"actor":     map[string]any{"mbox": fmt.Sprintf("mailto:p%05d@kommune.no", i)},
-			"verb":      map[string]any{"id": "http://adlnet.gov/expapi/verbs/completed"},
-			"object":    map[string]any{"id": "https://example.com/m1"},
-			"timestamp": "2025-01-15T10:00:00Z",
-		})
-		if len(batch) == 500 || i+3 >= n {
-			expect(t, ts.do(req{method: "POST", path: "/xapi/statements", key: "writer", body: batch}), http.StatusOK)
-			batch = nil
-		}
-	}
+	ts.completeEveryThird(n, "https://example.com/m1")
 	var rep statusReport
 	ts.do(req{method: "GET", path: "/api/v1/reports/status?asOf=2025-02-15", key: "auditor"}).json(t, &rep)
 	completed := (n + 2) / 3

@@ -31,7 +31,7 @@ func TestReportingScoreEvidence(t *testing.T) {
 	ts := newReportingServer(t)
 	hr := func(method, path, ctype, body string) {
 		t.Helper()
-		r := ts.do(req{method: method, path: path, body: body, key: "hr", ctype: ctype})
+		r := ts.hr(method, path, ctype, body)
 		if r.status != http.StatusCreated {
 			t.Fatalf("%s %s: %d %s", method, path, r.status, r.body)
 		}

@@ -25,10 +25,7 @@ func TestReportingExports(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := newReportingServerWith(t, func(cfg *lrs.Config) { cfg.Tokens = tok })
-	hr := func(method, path, ctype, body string) *response {
-		t.Helper()
-		return ts.do(req{method: method, path: path, body: body, key: "hr", ctype: ctype})
-	}
+	hr := ts.hr
 	ts.clock.Set(at("2025-01-05T08:00:00Z"))
 	for id, body := range kinsModules() {
 		expect(t, hr("PUT", "/api/v1/modules/"+id, "", body), http.StatusCreated)

@@ -16,10 +16,7 @@ import (
 // answer, in JSON and in CSV.
 func TestRemindersStreamedAndSummary(t *testing.T) {
 	ts := newReportingServer(t)
-	hr := func(method, path, ctype, body string) *response {
-		t.Helper()
-		return ts.do(req{method: method, path: path, body: body, key: "hr", ctype: ctype})
-	}
+	hr := ts.hr
 	for _, m := range []string{"m1", "m2"} {
 		expect(t, hr("PUT", "/api/v1/modules/"+m, "", `{"title":{"nb":"Modul"},"activities":["https://example.com/`+m+`"],"completion":"completed"}`),
 			http.StatusCreated)
@@ -37,16 +34,7 @@ func TestRemindersStreamedAndSummary(t *testing.T) {
 	expect(t, hr("POST", "/api/v1/roster/imports?effective=2025-01-01", "text/csv", people.String()), http.StatusCreated)
 	expect(t, hr("POST", "/api/v1/roster/imports?kind=units&effective=2025-01-01", "text/csv", units), http.StatusCreated)
 	// Every third person completes m1; everyone else is overdue on it.
-	var batch []map[string]any
-	for i := 0; i < n; i += 3 {
-		batch = append(batch, map[string]any{
-			"actor":     map[string]any{"mbox": fmt.Sprintf("mailto:p%05d@kommune.no", i)},
-			"verb":      map[string]any{"id": "http://adlnet.gov/expapi/verbs/completed"},
-			"object":    map[string]any{"id": "https://example.com/m1"},
-			"timestamp": "2025-01-15T10:00:00Z",
-		})
-	}
-	expect(t, ts.do(req{method: "POST", path: "/xapi/statements", key: "writer", body: batch}), http.StatusOK)
+	ts.completeEveryThird(n, "https://example.com/m1")
 
 	r := ts.do(req{method: "GET", path: "/api/v1/reports/reminders?asOf=2025-02-15", key: "auditor"})
 	expect(t, r, http.StatusOK)

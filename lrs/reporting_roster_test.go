@@ -10,10 +10,7 @@ import (
 // modules on that day, and no longer the day after.
 func TestRosterEndDateInclusive(t *testing.T) {
 	ts := newReportingServer(t)
-	hr := func(method, path, ctype, body string) *response {
-		t.Helper()
-		return ts.do(req{method: method, path: path, body: body, key: "hr", ctype: ctype})
-	}
+	hr := ts.hr
 	ts.clock.Set(at("2025-06-01T08:00:00Z"))
 	expect(t, hr("PUT", "/api/v1/modules/m1", "", `{"title":{"nb":"Modul 1"},"activities":["https://example.com/m1"],"completion":"completed"}`),
 		http.StatusCreated)

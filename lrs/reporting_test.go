@@ -304,10 +304,7 @@ func sameLines(t *testing.T, what string, got, want []string) {
 func TestReportingKiNS(t *testing.T) {
 	ts := newReportingServer(t)
 	ctx := context.Background()
-	hr := func(method, path, ctype, body string) *response {
-		t.Helper()
-		return ts.do(req{method: method, path: path, body: body, key: "hr", ctype: ctype})
-	}
+	hr := ts.hr
 
 	// The catalog, the rules, a campaign and an exemption.
 	ts.clock.Set(at("2025-01-05T08:00:00Z"))
