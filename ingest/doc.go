@@ -10,10 +10,8 @@
 //   - derives what is derived: the record's index fields, the attachments
 //     held, the completion facts and retractions (reporting.Projection) and
 //     the activity definitions;
-//   - hands one unit of work to the stores: statements and facts in one
-//     call of reporting.Store.InsertProjected (one transaction on SQLite),
-//     or statements.Store.Insert when reporting is off; then the activity
-//     definitions.
+//   - hands one unit of work (Unit: statements, facts, retractions,
+//     definitions) to the Store's Commit, one transaction on SQLite.
 //
 // The HTTP service (package lrs) decodes the request, calls Post or Put
 // and encodes the answer; nothing of the statement's JSON tree crosses

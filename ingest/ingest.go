@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,12 +22,13 @@ const StoredLayout = "2006-01-02T15:04:05.000Z"
 
 // Config is what a Service writes to and how.
 type Config struct {
-	Statements statements.Store
-	Activities statements.ActivityStore
-	// Reporting, when set, keeps the completion projection: statements
-	// are written with their facts by Reporting.InsertProjected. nil:
-	// reporting off, statements are written by Statements.Insert.
-	Reporting reporting.Store
+	// Store commits the units.
+	Store Store
+	// Facts, when set, keeps the completion projection: units carry the
+	// statements' facts, and Facts writes them when committing them with
+	// the statements failed (the statements are then committed alone).
+	// nil: reporting off, units carry no facts.
+	Facts reporting.FactWriter
 	// MaxBatch is the most statements one Post takes; 0: no limit.
 	MaxBatch int
 	Logger   *slog.Logger     // nil: slog.Default()
@@ -73,20 +73,6 @@ type Request struct {
 	Body []byte
 	// Attachments are the raw data the request carried (multipart/mixed).
 	Attachments []statements.Attachment
-}
-
-// unit is one unit of work of the ingest: the statements completed and
-// indexed, with everything derived from them, written together.
-type unit struct {
-	Tenant      string
-	Records     []*statements.Record
-	Attachments []statements.Attachment
-	// Facts and Retractions are the statements' completion projection
-	// (only with reporting on).
-	Facts       []reporting.Fact
-	Retractions []reporting.Retraction
-	// Definitions are the activity definitions the statements carry.
-	Definitions map[string]map[string]any
 }
 
 // Post stores the one statement or the array of statements of req.Body,
@@ -148,17 +134,15 @@ func (s *Service) store(ctx context.Context, req Request, stmts []map[string]any
 // complete completes the statements as the LRS must (id, stored,
 // timestamp, authority, version) and indexes them into the records of a
 // unit, with the activity definitions they carry.
-func (s *Service) complete(req Request, stmts []map[string]any) (*unit, error) {
+func (s *Service) complete(req Request, stmts []map[string]any) (*Unit, error) {
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	stored := now.Format(StoredLayout)
 	authority := req.Writer.authority()
 	version := statementVersion(req.Version)
 
-	u := &unit{Tenant: req.Writer.Tenant, Records: make([]*statements.Record, len(stmts)), Attachments: req.Attachments}
+	u := &Unit{Tenant: req.Writer.Tenant, Records: make([]*statements.Record, len(stmts)), Attachments: req.Attachments}
 	entries := 0 // index entries of the records
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
+	var buf []byte
 	for i, stmt := range stmts {
 		hash := statements.ContentHash(stmt) // of the statement as the client sent it
 		id, _ := stmt["id"].(string)
@@ -178,8 +162,8 @@ func (s *Service) complete(req Request, stmts []map[string]any) (*unit, error) {
 			stmt["version"] = version
 		}
 
-		buf.Reset()
-		if err := enc.Encode(stmt); err != nil {
+		var err error
+		if buf, err = statements.AppendJSON(buf[:0], stmt); err != nil {
 			return nil, errs.Wrap(err, "encoding a validated statement")
 		}
 		rec := &statements.Record{
@@ -188,7 +172,7 @@ func (s *Service) complete(req Request, stmts []map[string]any) (*unit, error) {
 			Stored:    now,
 			Authority: req.Writer.Key,
 			Hash:      hash,
-			JSON:      bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})),
+			JSON:      bytes.Clone(buf),
 		}
 		statements.Index(stmt, rec)
 		if rec.Timestamp.IsZero() {
@@ -209,39 +193,28 @@ func (s *Service) complete(req Request, stmts []map[string]any) (*unit, error) {
 
 // commit writes u: the statements and, with reporting on, their
 // projection into completion facts (voiding statements retract their
-// targets' facts) in one call of InsertProjected; then the activity
-// definitions. The projection and the definitions are derived data: when
-// InsertProjected fails for the projection's sake, the statements are
-// stored alone all the same and projected again, and a failure of that or
-// of the definitions is logged (and counted), not reported to the client,
-// whose retry would not bring them again; a rebuild repairs it.
-func (s *Service) commit(ctx context.Context, u *unit, stmts []map[string]any) error {
-	if err := s.write(ctx, u, stmts); err != nil {
-		return err
-	}
-	if len(u.Definitions) > 0 {
-		if err := s.cfg.Activities.MergeActivities(ctx, u.Tenant, u.Definitions); err != nil {
-			s.cfg.Logger.Error("updating activity definitions", "err", err, "activities", len(u.Definitions))
-		}
-	}
-	return nil
-}
-
-func (s *Service) write(ctx context.Context, u *unit, stmts []map[string]any) error {
-	if s.cfg.Reporting == nil {
-		return s.cfg.Statements.Insert(ctx, u.Records, u.Attachments)
+// targets' facts) and the activity definitions in one Commit. The
+// projection is derived data: when the Commit fails for the projection's
+// sake, the statements are committed alone all the same and projected
+// again, and a failure of that is logged (and counted), not reported to
+// the client, whose retry would not bring it again; a rebuild repairs it.
+func (s *Service) commit(ctx context.Context, u *Unit, stmts []map[string]any) error {
+	if s.cfg.Facts == nil {
+		return s.cfg.Store.Commit(ctx, u)
 	}
 	var err error
 	u.Facts, u.Retractions, err = reporting.Projection(u.Records, stmts)
 	if err == nil {
-		err = s.cfg.Reporting.InsertProjected(ctx, u.Records, u.Attachments, u.Facts, u.Retractions)
+		err = s.cfg.Store.Commit(ctx, u)
 		if err == nil || errs.KindOf(err) != errs.Internal || ctx.Err() != nil {
 			return err // stored, or the statements' own error (a conflict, a timeout)
 		}
 	}
 	// Maybe the projection failed: store the statements without it.
 	s.cfg.Logger.Warn("storing statements with their projection failed; storing them alone", "tenant", u.Tenant, "err", err)
-	if err := s.cfg.Statements.Insert(ctx, u.Records, u.Attachments); err != nil {
+	alone := *u
+	alone.Facts, alone.Retractions = nil, nil
+	if err := s.cfg.Store.Commit(ctx, &alone); err != nil {
 		return err
 	}
 	s.project(ctx, u, stmts)
@@ -251,9 +224,9 @@ func (s *Service) write(ctx context.Context, u *unit, stmts []map[string]any) er
 // project projects statements just stored alone into completion facts. It
 // runs to the end even when the client has gone: its statements are
 // stored.
-func (s *Service) project(ctx context.Context, u *unit, stmts []map[string]any) {
+func (s *Service) project(ctx context.Context, u *Unit, stmts []map[string]any) {
 	ctx = context.WithoutCancel(ctx)
-	if err := reporting.Ingest(ctx, s.cfg.Reporting, u.Tenant, u.Records, stmts); err != nil {
+	if err := reporting.Ingest(ctx, s.cfg.Facts, u.Tenant, u.Records, stmts); err != nil {
 		if s.cfg.ProjectionFailed != nil {
 			s.cfg.ProjectionFailed()
 		}

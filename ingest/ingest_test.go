@@ -23,7 +23,7 @@ func newService(t *testing.T, now time.Time) (*ingest.Service, *sqlite.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return ingest.New(ingest.Config{Statements: db, Activities: db, Reporting: db, MaxBatch: 2,
+	return ingest.New(ingest.Config{Store: db, Facts: db, MaxBatch: 2,
 		Now: func() time.Time { return now }}), db
 }
 

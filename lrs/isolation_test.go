@@ -17,6 +17,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/documents"
+	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/mongo"
 	"github.com/xapi-lrs/lrs/mongo/ferrettest"
@@ -29,7 +30,7 @@ import (
 // backend is every store interface the service needs, as both backends
 // implement them on one value.
 type backend interface {
-	statements.Store
+	ingest.Store
 	statements.ActivityStore
 	documents.Store
 	auth.CredentialStore

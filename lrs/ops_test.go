@@ -167,10 +167,10 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	wantValue(t, fams, 1, "lrs_document_request_duration_seconds", "resource", "state", "method", "GET")
 	wantValue(t, fams, 0, "lrs_document_request_duration_seconds", "resource", "agent_profile", "method", "PUT")
 	wantValue(t, fams, 0, "lrs_report_request_duration_seconds")
-	// Three inserts reached the store (the conflict too); a conflict is an
-	// answer, not a storage error.
-	wantValue(t, fams, 3, "lrs_storage_operation_duration_seconds", "backend", "sqlite", "operation", "insert")
-	wantValue(t, fams, 0, "lrs_storage_errors_total", "backend", "sqlite", "operation", "insert", "kind", "internal")
+	// Three commits reached the store (the conflict too); a conflict is
+	// an answer, not a storage error.
+	wantValue(t, fams, 3, "lrs_storage_operation_duration_seconds", "backend", "sqlite", "operation", "commit")
+	wantValue(t, fams, 0, "lrs_storage_errors_total", "backend", "sqlite", "operation", "commit", "kind", "internal")
 	if n := metricstest.Value(sample(t, fams, "lrs_storage_operation_duration_seconds", "operation", "put_document")); n != 1 {
 		t.Errorf("put_document timed %v times, want 1", n)
 	}

@@ -66,7 +66,7 @@ const MaxHeaderBytes = 64 << 10
 
 // Config holds what the service needs. The stores are required.
 type Config struct {
-	Store       statements.Store
+	Store       ingest.Store             // statements, written a unit at a time
 	Documents   documents.Store          // State, Activity Profile, Agent Profile
 	Activities  statements.ActivityStore // canonical activity definitions
 	Credentials auth.CredentialStore
@@ -122,8 +122,9 @@ type Config struct {
 	// projection (reporting.go); nil: compliance reporting is off, its
 	// routes are not served and statements are not projected. It must be
 	// the same database as Store: with reporting on, statements are
-	// written with their projection by Reporting.InsertProjected (Store's
-	// Insert only when that fails for the projection's sake).
+	// committed with their projection by Store's Commit (alone only when
+	// that fails for the projection's sake, the projection then written
+	// to Reporting).
 	Reporting reporting.Store
 
 	// Now is the clock (for tests); nil: time.Now.
@@ -204,13 +205,16 @@ func New(cfg Config) *Server {
 	}
 	s.initOps()
 	s.echo = s.routes()
+	var facts reporting.FactWriter // nil: reporting off
+	if cfg.Reporting != nil {
+		facts = cfg.Reporting
+	}
 	s.ingest = ingest.New(ingest.Config{
-		Statements: cfg.Store,
-		Activities: cfg.Activities,
-		Reporting:  cfg.Reporting,
-		MaxBatch:   cfg.MaxBatch,
-		Logger:     s.log,
-		Now:        cfg.Now,
+		Store:    cfg.Store,
+		Facts:    facts,
+		MaxBatch: cfg.MaxBatch,
+		Logger:   s.log,
+		Now:      cfg.Now,
 		ProjectionFailed: func() {
 			s.rp.ingestFailures.Inc()
 		},

@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"maps"
 	"slices"
+	"time"
 
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/statements"
@@ -38,20 +38,28 @@ func (r *actRev) revision() *rev { return &r.Rev }
 func activityKey(tenant, id string) string { return hashID("activity", tenant, id) }
 
 // MergeActivities merges each definition into the stored canonical
-// definition of its activity (statements.MergeDefinition). One query reads
-// the current definitions; only those a definition changes are written,
-// each by revise, which reads it again. An empty definition defines
-// nothing and is skipped.
+// definition of its activity (statements.MergeDefinition). Definitions the
+// DB's cache knows to change nothing cost nothing; one query reads the
+// current definitions of the others; only those a definition changes are
+// written, each by revise, which reads it again. An empty definition
+// defines nothing and is skipped.
+//
+// The cache trusts an entry for defTTL: another replica's change to a
+// definition reaches this one's cache within that time (until then, a
+// statement repeating this replica's older definition does not restore
+// it; the xAPI specification leaves the canonical definition to the LRS).
 func (db *DB) MergeActivities(ctx context.Context, tenant string, defs map[string]map[string]any) error {
-	var keys []string
+	var ids, keys []string
 	for id, def := range defs {
-		if len(def) > 0 {
+		if len(def) > 0 && !db.defs.Unchanged(tenant, id, def) {
+			ids = append(ids, id)
 			keys = append(keys, activityKey(tenant, id))
 		}
 	}
 	if len(keys) == 0 {
 		return nil
 	}
+	slices.Sort(ids)
 	cur, err := db.latest(collActivities).Find(ctx, d("k", d("$in", keys)))
 	if err != nil {
 		return wrap(err, "mongo: reading activities")
@@ -66,53 +74,56 @@ func (db *DB) MergeActivities(ctx context.Context, tenant string, defs map[strin
 			stored[r.ActivityID] = r
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(defs)) {
+	for _, id := range ids {
 		def := defs[id]
-		if len(def) == 0 {
-			continue
-		}
 		// Most statements define nothing new: those cost no write.
-		merged, err := mergeInto(stored[id], id, def)
+		merged, js, err := mergeInto(stored[id], id, def)
 		if err != nil {
 			return err
 		}
-		if merged == nil {
-			continue
-		}
-		err = revise(ctx, db, collActivities, activityKey(tenant, id), nil, func(cur *actRev) (*actRev, error) {
-			merged, err := mergeInto(cur, id, def)
-			if err != nil || merged == nil {
-				return nil, err
+		if js != nil {
+			err = revise(ctx, db, collActivities, activityKey(tenant, id), nil, func(cur *actRev) (*actRev, error) {
+				var js []byte
+				var err error
+				merged, js, err = mergeInto(cur, id, def)
+				if err != nil || js == nil {
+					return nil, err
+				}
+				return &actRev{Tenant: tenant, ActivityID: id, Definition: js}, nil
+			})
+			if err != nil {
+				return err
 			}
-			return &actRev{Tenant: tenant, ActivityID: id, Definition: merged}, nil
-		})
-		if err != nil {
-			return err
 		}
+		db.defs.Put(tenant, id, merged)
 	}
 	return nil
 }
 
-// mergeInto returns the JSON of def merged into the definition of activity
-// id in revision cur (nil: none), or nil when that changes nothing.
-func mergeInto(cur *actRev, id string, def map[string]any) ([]byte, error) {
+// defTTL is how long a replica trusts the definitions it cached.
+const defTTL = time.Minute
+
+// mergeInto returns def merged into the definition of activity id in
+// revision cur (nil: none), and its JSON, nil when that changes nothing.
+func mergeInto(cur *actRev, id string, def map[string]any) (map[string]any, []byte, error) {
 	var old map[string]any
 	var oldJSON []byte
 	if cur != nil {
 		var err error
 		if old, err = decodeDefinition(cur.Definition); err != nil {
-			return nil, errs.Wrap(err, "mongo: stored definition of activity "+id)
+			return nil, nil, errs.Wrap(err, "mongo: stored definition of activity "+id)
 		}
 		oldJSON = cur.Definition
 	}
-	merged, err := json.Marshal(statements.MergeDefinition(old, def))
+	merged := statements.MergeDefinition(old, def)
+	js, err := json.Marshal(merged)
 	if err != nil {
-		return nil, errs.Wrap(err, "mongo: encoding an activity definition")
+		return nil, nil, errs.Wrap(err, "mongo: encoding an activity definition")
 	}
-	if bytes.Equal(merged, oldJSON) {
-		return nil, nil
+	if bytes.Equal(js, oldJSON) {
+		return merged, nil, nil
 	}
-	return merged, nil
+	return merged, js, nil
 }
 
 // Activity returns the canonical definition of the activity, or an

@@ -57,6 +57,7 @@ type DB struct {
 	creds  *mdb.Collection
 	meta   *mdb.Collection
 	log    *slog.Logger
+	defs   *statements.DefinitionCache // canonical activity definitions (activities.go)
 
 	// staleAfter is how long a pending batch may stay uncommitted before
 	// recovery aborts it (its writer is presumed dead).
@@ -134,7 +135,7 @@ func open(ctx context.Context, uri string, adjust func(*options.ClientOptions)) 
 		return nil, errs.Wrap(err, "mongo: bad connection settings")
 	}
 	database := client.Database(name)
-	db := &DB{
+	db := &DB{defs: &statements.DefinitionCache{TTL: defTTL},
 		client:          client,
 		db:              database,
 		stmts:           database.Collection(collStatements),

@@ -21,9 +21,10 @@ package mongo
 //     statement, agent) with that as its _id, retractions in
 //     "rp_retractions", joined with the facts when they are read, and the
 //     latest name of each agent in "rp_agents" (reporting_facts.go).
-//     InsertProjected commits the statements (Insert), then writes their
-//     projection: a crash in between leaves the statements stored without
-//     it until a retry of the request or a rebuild.
+//     Commit (ingest.Store) commits the statements (Insert), then writes
+//     their projection and definitions: a crash in between leaves the
+//     statements stored without them until a retry of the request or a
+//     rebuild.
 //
 // Correctness rests on unique _ids. On a sharded cluster, where _id is
 // unique per shard only, shard rp_catalog on {k: "hashed"} (a key's
@@ -40,10 +41,14 @@ import (
 	"strings"
 
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/reporting"
 )
 
-var _ reporting.Store = (*DB)(nil)
+var (
+	_ reporting.Store = (*DB)(nil)
+	_ ingest.Store    = (*DB)(nil)
+)
 
 // Collections of compliance reporting.
 const (

@@ -13,8 +13,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/reporting"
-	"github.com/xapi-lrs/lrs/statements"
 )
 
 // The projection is three collections of documents that are only ever
@@ -136,32 +136,36 @@ func (db *DB) AddFacts(ctx context.Context, tenant string, facts []reporting.Fac
 	return nil
 }
 
-// InsertProjected stores recs and atts (Insert), then, once they are
-// committed, facts and rs (reporting.WriteProjection): no transaction, as
-// the package needs none; facts and retractions are keyed and immutable,
-// so those of statements stored before are written again harmlessly, and
-// a call that failed after the commit completes when called again. recs
-// must all be of one tenant. The projection is written even when ctx is
-// cancelled after the commit.
-func (db *DB) InsertProjected(ctx context.Context, recs []*statements.Record, atts []statements.Attachment,
-	facts []reporting.Fact, rs []reporting.Retraction) error {
-	if len(recs) == 0 {
+// Commit writes a unit of the ingest (ingest.Store) without a
+// transaction: it stores the records and attachments (Insert), then, once
+// they are committed, the facts and retractions (reporting.WriteProjection)
+// and the activity definitions (MergeActivities). Facts and retractions
+// are keyed and immutable and definitions merge idempotently, so those of
+// statements stored before are written again harmlessly, and a unit that
+// failed after the commit completes when committed again. What follows
+// the commit is written even when ctx is cancelled after it.
+func (db *DB) Commit(ctx context.Context, u *ingest.Unit) error {
+	if len(u.Records) == 0 {
 		return nil
 	}
-	tenant := recs[0].Tenant
-	for _, r := range recs {
-		if r == nil || r.Tenant != tenant {
-			return errs.E(errs.Internal, "mongo: InsertProjected of nil records or of the statements of several tenants")
+	for _, r := range u.Records {
+		if r == nil || r.Tenant != u.Tenant {
+			return errs.E(errs.Internal, "mongo: Commit of nil records or of the statements of another tenant")
 		}
 	}
-	if err := db.Insert(ctx, recs, atts); err != nil {
+	if err := db.Insert(ctx, u.Records, u.Attachments); err != nil {
 		return err
 	}
-	// The statements are committed: their projection is written even when
+	// The statements are committed: what they bring is written even when
 	// the caller has gone.
 	pctx, cancel := detached(ctx)
 	defer cancel()
-	return reporting.WriteProjection(pctx, db, tenant, facts, rs)
+	if len(u.Facts) > 0 || len(u.Retractions) > 0 {
+		if err := reporting.WriteProjection(pctx, db, u.Tenant, u.Facts, u.Retractions); err != nil {
+			return err
+		}
+	}
+	return db.MergeActivities(pctx, u.Tenant, u.Definitions)
 }
 
 // maxUpdates bounds the statements of one update command. FerretDB v1.24

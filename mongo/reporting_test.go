@@ -15,7 +15,6 @@ import (
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/reporting"
 	rptest "github.com/xapi-lrs/lrs/reporting/storetest"
-	"github.com/xapi-lrs/lrs/statements"
 )
 
 func TestReporting(t *testing.T) {
@@ -29,7 +28,7 @@ func TestReporting(t *testing.T) {
 func TestKiNS(t *testing.T) {
 	for name, uri := range servers() {
 		t.Run(name, func(t *testing.T) {
-			rptest.RunKiNS(t, func(t *testing.T) (reporting.Store, statements.Store) {
+			rptest.RunKiNS(t, func(t *testing.T) (reporting.Store, rptest.IngestStore) {
 				db := openDB(t, uri)
 				return db, db
 			})
@@ -40,7 +39,7 @@ func TestKiNS(t *testing.T) {
 func TestIngest(t *testing.T) {
 	for name, uri := range servers() {
 		t.Run(name, func(t *testing.T) {
-			rptest.RunIngest(t, func(t *testing.T) (reporting.Store, statements.Store) {
+			rptest.RunIngest(t, func(t *testing.T) (reporting.Store, rptest.IngestStore) {
 				db := openDB(t, uri)
 				return db, db
 			})

@@ -61,12 +61,11 @@
 // data: Rebuild recomputes it from the statements and gives the same
 // reports.
 //
-// The service writes the projection with each request, with the
-// statements: Store.InsertProjected (see ProjectingInserter: one
-// transaction on SQLite; on MongoDB the statements, then the keyed,
-// immutable facts). Only when that fails for the projection's sake does
-// it store the statements alone (statements.Store.Insert) and try Ingest
-// after them.
+// The ingest service writes the projection with each request, with the
+// statements: one Commit of an ingest.Unit (one transaction on SQLite; on
+// MongoDB the statements, then the keyed, immutable facts). Only when
+// that fails for the projection's sake does it store the statements alone
+// and try Ingest after them.
 //
 // Facts hold what status reports need; the authority and the SHA-256 of
 // each evidence statement are read from the stored statement when an

@@ -355,29 +355,6 @@ type FactWriter interface {
 	RetractFacts(ctx context.Context, tenant string, rs []Retraction) error
 }
 
-// ProjectingInserter writes statements together with their projection:
-// the one write of the ingest path. InsertProjected stores recs and atts
-// exactly as statements.Store.Insert does (in the statements store of the
-// same database) and the facts of the records it stores and the
-// retractions rs, as Projection computes them; recs are all of one
-// tenant. Every backend has it (it is part of Store), and every decorator
-// of a Store forwards it, so that the service takes the same path on
-// each:
-//
-//   - with transactions (SQLite), statements and projection are committed
-//     together, with one durable commit: when it fails, none of them is
-//     stored, and no moment exists when a statement is stored without its
-//     projection; the facts of statements stored before (a retried
-//     request) are left out;
-//   - without (MongoDB), the statements are committed first, then the
-//     projection is written (WriteProjection: immutable, keyed records,
-//     so writing them again changes nothing). When the projection fails,
-//     the statements may be stored without it; calling again with the
-//     same arguments completes it, and Rebuild repairs it.
-type ProjectingInserter interface {
-	InsertProjected(ctx context.Context, recs []*statements.Record, atts []statements.Attachment, facts []Fact, rs []Retraction) error
-}
-
 // Projection returns what statements contribute to the projection: the
 // facts of recs (Project on stmts[i], or on recs[i].JSON decoded when
 // stmts[i] is nil or missing) and the retractions of the voiding ones.
@@ -406,8 +383,8 @@ func Projection(recs []*statements.Record, stmts []map[string]any) ([]Fact, []Re
 
 // Ingest projects statements stored already and writes the result (see
 // Projection for recs and stmts): what Rebuild does, page by page, and
-// what the service does after statements.Store.Insert when InsertProjected
-// failed for the projection's sake.
+// what the ingest service does after committing statements alone when
+// committing them with their projection failed for the projection's sake.
 // Statements already stored (an idempotent retry) are harmless: AddFacts
 // is idempotent. The projection is derived data, so a failure here should
 // be logged rather than reported to the client, whose statements are

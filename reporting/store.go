@@ -97,9 +97,9 @@ type FactStore interface {
 }
 
 // Store is everything compliance reporting keeps: the configuration, the
-// roster and the projection, and the write of statements with their
-// projection (ProjectingInserter), which is why a Store shares its
-// database with the statements.Store whose statements it projects. Every
+// roster and the projection. A Store shares its database with the
+// statements.Store whose statements it projects: the ingest writes
+// statements and their projection together (ingest.Store's Commit). Every
 // method is safe for concurrent use and isolates tenants.
 // Implementations: package sqlite and package mongo; package storetest
 // holds the contract tests.
@@ -116,5 +116,4 @@ type Store interface {
 	CatalogStore
 	RosterStore
 	FactStore
-	ProjectingInserter
 }

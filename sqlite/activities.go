@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"maps"
 	"slices"
 
 	"github.com/xapi-lrs/lrs/errs"
@@ -19,53 +18,88 @@ import (
 var _ statements.ActivityStore = (*DB)(nil)
 
 // MergeActivities merges each definition into the stored canonical
-// definition of its activity (statements.MergeDefinition). Definitions that
-// change nothing are found on a read connection and cost no write; the
-// others are merged again and written in one job of the writer, whose
-// transaction makes each read-merge-write atomic. An empty definition
-// defines nothing and is skipped.
+// definition of its activity (statements.MergeDefinition), in one job of
+// the writer, whose transaction makes each read-merge-write atomic.
+// Definitions that change nothing cost no write, and, once the activity's
+// definition is in the DB's cache, no read (changedDefinitions). An empty
+// definition defines nothing and is skipped.
 func (db *DB) MergeActivities(ctx context.Context, tenant string, defs map[string]map[string]any) error {
-	var changed []string
-	for _, id := range slices.Sorted(maps.Keys(defs)) {
-		if len(defs[id]) == 0 {
+	m := db.changedDefinitions(tenant, defs)
+	if m == nil {
+		return nil
+	}
+	if err := db.w.do(ctx, 1, nil, m.apply); err != nil {
+		return err
+	}
+	m.committed()
+	return nil
+}
+
+// defMerge is the merge of a call's changed definitions into the stored
+// ones, run by a writer job (apply) and then recorded in the cache
+// (committed).
+type defMerge struct {
+	db     *DB
+	tenant string
+	ids    []string // sorted
+	defs   map[string]map[string]any
+	merged []map[string]any // by ids' index, set by apply
+}
+
+// changedDefinitions returns the merge of the definitions of defs that the
+// cache does not know to be unchanged, nil if none is left. The cache is
+// exact: only this process writes the activities table while it serves
+// (SQLite has one writer), and it records every definition it reads or
+// commits.
+func (db *DB) changedDefinitions(tenant string, defs map[string]map[string]any) *defMerge {
+	var m *defMerge
+	for id, def := range defs {
+		if len(def) == 0 || db.defs.Unchanged(tenant, id, def) {
 			continue
 		}
-		old, oldJSON, err := db.activity(ctx, nil, tenant, id)
+		if m == nil {
+			m = &defMerge{db: db, tenant: tenant, defs: defs}
+		}
+		m.ids = append(m.ids, id)
+	}
+	if m != nil {
+		slices.Sort(m.ids)
+	}
+	return m
+}
+
+// apply merges the definitions in the writer's transaction tx. A group
+// that is run again runs it again, from the start.
+func (m *defMerge) apply(tx *wtx) error {
+	m.merged = make([]map[string]any, len(m.ids))
+	for i, id := range m.ids {
+		old, oldJSON, err := m.db.activity(context.Background(), tx, m.tenant, id)
 		if err != nil {
 			return err
 		}
-		merged, err := json.Marshal(statements.MergeDefinition(old, defs[id]))
+		merged := statements.MergeDefinition(old, m.defs[id])
+		js, err := json.Marshal(merged)
 		if err != nil {
 			return errs.Wrap(err, "sqlite: encoding an activity definition")
 		}
-		if !bytes.Equal(merged, oldJSON) {
-			changed = append(changed, id)
+		m.merged[i] = merged
+		if bytes.Equal(js, oldJSON) {
+			continue
+		}
+		if _, err := tx.conn.ExecContext(context.Background(), `INSERT INTO activities (tenant, id, definition)
+			VALUES (?, ?, ?) ON CONFLICT (tenant, id) DO UPDATE SET definition = excluded.definition`,
+			m.tenant, id, js); err != nil {
+			return err
 		}
 	}
-	if len(changed) == 0 {
-		return nil
+	return nil
+}
+
+// committed records the definitions of a committed apply in the cache.
+func (m *defMerge) committed() {
+	for i, id := range m.ids {
+		m.db.defs.Put(m.tenant, id, m.merged[i])
 	}
-	return db.w.do(ctx, 1, nil, func(tx *wtx) error {
-		for _, id := range changed {
-			old, oldJSON, err := db.activity(ctx, tx, tenant, id)
-			if err != nil {
-				return err
-			}
-			merged, err := json.Marshal(statements.MergeDefinition(old, defs[id]))
-			if err != nil {
-				return err
-			}
-			if bytes.Equal(merged, oldJSON) {
-				continue
-			}
-			if _, err := tx.conn.ExecContext(context.Background(), `INSERT INTO activities (tenant, id, definition)
-				VALUES (?, ?, ?) ON CONFLICT (tenant, id) DO UPDATE SET definition = excluded.definition`,
-				tenant, id, merged); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 // Activity returns the canonical definition of the activity, or an

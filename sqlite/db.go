@@ -51,6 +51,7 @@ type DB struct {
 	w       *writer
 	cp      *checkpointer
 	pending pending
+	defs    statements.DefinitionCache // canonical activity definitions (activities.go)
 
 	mu      sync.Mutex
 	queries map[string]*sql.Stmt // prepared read statements by SQL text

@@ -15,8 +15,8 @@ package sqlite
 //   - The projection is packed per agent (reporting_facts.go): reports read
 //     a few chunk rows per person instead of one row per statement, which
 //     is what lets the whole-organisation report read millions of facts in
-//     seconds through database/sql. InsertProjected writes statements and
-//     their projection in one transaction.
+//     seconds through database/sql. Commit (ingest.Store) writes statements,
+//     their projection and their activity definitions in one transaction.
 //
 // Beside the database, each DB keeps in memory what every report needs and
 // only this process changes (SQLite has one writer process): the current
@@ -42,10 +42,14 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/reporting"
 )
 
-var _ reporting.Store = (*DB)(nil)
+var (
+	_ reporting.Store = (*DB)(nil)
+	_ ingest.Store    = (*DB)(nil)
+)
 
 // rpState is the reporting state of one open DB: statements prepared on
 // the write connection (used only by writer jobs, which run one at a time)

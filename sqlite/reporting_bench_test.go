@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/reporting/storetest"
 	"github.com/xapi-lrs/lrs/sqlite"
@@ -220,7 +221,7 @@ func BenchmarkPartialImport55k(b *testing.B) {
 
 // The ingest benchmarks compare inserting statements alone with inserting
 // them and writing their projection, in the same transaction
-// (InsertProjected) or after it (Insert, then AddFacts, as reporting.Ingest
+// (Commit) or after it (Insert, then AddFacts, as reporting.Ingest
 // does): the statements are genRecord's LMS-like ones, 4 of 5 with a
 // projected verb. Records and facts are made before the timer starts (the
 // service has the parsed tree from validation; reporting.Project on it
@@ -229,7 +230,7 @@ func BenchmarkPartialImport55k(b *testing.B) {
 // How the ingest benchmarks write the projection.
 const (
 	noProjection      = iota
-	projectOneCommit  // InsertProjected: statements and facts in one transaction
+	projectOneCommit  // Commit: statements and facts in one transaction
 	projectTwoCommits // Insert, then AddFacts
 )
 
@@ -271,7 +272,7 @@ func ingestBench(b *testing.B, size int, mode int) {
 					err = db.AddFacts(ctx, "default", c.facts)
 				}
 			case mode == projectOneCommit:
-				err = db.InsertProjected(ctx, c.recs, nil, c.facts, nil)
+				err = db.Commit(ctx, &ingest.Unit{Tenant: "default", Records: c.recs, Facts: c.facts})
 			default:
 				err = db.Insert(ctx, c.recs, nil)
 			}

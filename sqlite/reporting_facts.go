@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/statements"
 )
@@ -223,44 +224,57 @@ func (db *DB) AddFacts(ctx context.Context, tenant string, facts []reporting.Fac
 	return nil
 }
 
-// InsertProjected stores recs and atts as Insert does and, in the same
-// transaction, the projection of the records it stores (the facts of
-// statements stored before are left out: a retried request adds nothing)
-// and the retractions: the statements and their projection are committed
-// together, with one durable commit. recs must all be of one tenant.
-func (db *DB) InsertProjected(ctx context.Context, recs []*statements.Record, atts []statements.Attachment,
-	facts []reporting.Fact, rs []reporting.Retraction) error {
+// Commit writes a unit of the ingest (ingest.Store): its records and
+// attachments as Insert does and, in the same transaction, the projection
+// of the records it stores (the facts of statements stored before are left
+// out: a retried request adds nothing), the retractions and the activity
+// definitions, with one durable commit.
+func (db *DB) Commit(ctx context.Context, u *ingest.Unit) error {
+	recs := u.Records
 	if len(recs) == 0 {
 		return nil
 	}
 	if slices.Contains(recs, nil) {
 		return errs.E(errs.Internal, "sqlite: insert of a nil record")
 	}
-	tenant := recs[0].Tenant
+	tenant := u.Tenant
 	for _, r := range recs {
 		if r.Tenant != tenant {
-			return errs.E(errs.Internal, "sqlite: InsertProjected of the statements of several tenants")
+			return errs.E(errs.Internal, "sqlite: Commit of a unit with the statements of another tenant")
 		}
 	}
+	projected := len(u.Facts) > 0 || len(u.Retractions) > 0
 	st := db.rp()
-	fw, err := st.prepareFacts(tenant, facts)
-	if err != nil {
-		return err
+	var fw *factWrite
+	if projected {
+		var err error
+		if fw, err = st.prepareFacts(tenant, u.Facts); err != nil {
+			return err
+		}
 	}
+	defs := db.changedDefinitions(tenant, u.Definitions)
 	token := db.pending.add(recs)
 	defer db.pending.done(token)
 	var (
 		fresh  []*statements.Record
 		agents []string
 	)
-	err = db.w.do(ctx, len(recs)+len(facts),
+	err := db.w.do(ctx, len(recs)+len(u.Facts),
 		func(tx *wtx) (err error) {
 			fresh, err = tx.checkInsert(recs)
 			return err
 		},
 		func(tx *wtx) error {
-			if err := tx.insertAll(fresh, atts); err != nil {
+			if err := tx.insertAll(fresh, u.Attachments); err != nil {
 				return err
+			}
+			if defs != nil {
+				if err := defs.apply(tx); err != nil {
+					return err
+				}
+			}
+			if !projected {
+				return nil
 			}
 			ws, err := st.writeStmts(tx)
 			if err != nil {
@@ -275,13 +289,18 @@ func (db *DB) InsertProjected(ctx context.Context, recs []*statements.Record, at
 			if agents, err = ws.write(fw, isFresh); err != nil {
 				return err
 			}
-			return ws.retract(tenant, rs)
+			return ws.retract(tenant, u.Retractions)
 		})
 	if err != nil {
 		return err
 	}
-	st.factsCommitted(fw, agents)
-	st.retracted(tenant, rs)
+	if defs != nil {
+		defs.committed()
+	}
+	if projected {
+		st.factsCommitted(fw, agents)
+		st.retracted(tenant, u.Retractions)
+	}
 	return nil
 }
 

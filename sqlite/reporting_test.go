@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/internal/sqlitefault"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/reporting/storetest"
@@ -22,25 +23,25 @@ func TestReporting(t *testing.T) {
 }
 
 func TestKiNS(t *testing.T) {
-	storetest.RunKiNS(t, func(t *testing.T) (reporting.Store, statements.Store) {
+	storetest.RunKiNS(t, func(t *testing.T) (reporting.Store, storetest.IngestStore) {
 		db := MustOpen(t)
 		return db, db
 	})
 }
 
 func TestIngest(t *testing.T) {
-	storetest.RunIngest(t, func(t *testing.T) (reporting.Store, statements.Store) {
+	storetest.RunIngest(t, func(t *testing.T) (reporting.Store, storetest.IngestStore) {
 		db := MustOpen(t)
 		return db, db
 	})
 }
 
-// TestInsertProjectedRollsBack: when the write of the facts fails inside
-// InsertProjected's transaction (a trigger on the facts table, as a full
+// TestCommitRollsBack: when the write of the facts fails inside
+// Commit's transaction (a trigger on the facts table, as a full
 // disk would), the statements of the call are not stored either; the
 // statements alone still go in by Insert, which the service falls back
 // to; once the fault is gone, the same call stores both.
-func TestInsertProjectedRollsBack(t *testing.T) {
+func TestCommitRollsBack(t *testing.T) {
 	db := MustOpen(t)
 	ctx := context.Background()
 	project := func(recs []*statements.Record) []reporting.Fact {
@@ -87,12 +88,16 @@ func TestInsertProjectedRollsBack(t *testing.T) {
 
 	failing, alone := genRecords("default", 0, 3), genRecords("default", 3, 2)
 	restore := sqlitefault.FailWrites(t, db.Path(), "rp_fact_chunks")
-	err := db.InsertProjected(ctx, failing, nil, project(failing), nil)
+	defs := map[string]map[string]any{"http://example.com/course": {"name": map[string]any{"en": "Course"}}}
+	err := db.Commit(ctx, &ingest.Unit{Tenant: "default", Records: failing, Facts: project(failing), Definitions: defs})
 	if err == nil || !strings.Contains(err.Error(), sqlitefault.Message) {
-		t.Fatalf("InsertProjected with the facts table failing: %v, want the injected failure", err)
+		t.Fatalf("Commit with the facts table failing: %v, want the injected failure", err)
 	}
 	if stored, facts := count(failing); stored != 0 || facts != 0 {
-		t.Errorf("after a failed InsertProjected: %d statements and %d facts stored, want none", stored, facts)
+		t.Errorf("after a failed Commit: %d statements and %d facts stored, want none", stored, facts)
+	}
+	if def, err := db.Activity(ctx, "default", "http://example.com/course"); !errs.Is(err, errs.NotFound) {
+		t.Errorf("after a failed Commit: definition %v, %v; want none", def, err)
 	}
 	if err := db.Insert(ctx, alone, nil); err != nil {
 		t.Fatalf("Insert with the facts table failing: %v", err)
@@ -103,8 +108,11 @@ func TestInsertProjectedRollsBack(t *testing.T) {
 
 	restore()
 	want := project(failing)
-	if err := db.InsertProjected(ctx, failing, nil, want, nil); err != nil {
+	if err := db.Commit(ctx, &ingest.Unit{Tenant: "default", Records: failing, Facts: want, Definitions: defs}); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := db.Activity(ctx, "default", "http://example.com/course"); err != nil {
+		t.Errorf("after the fault: definition: %v", err) // not skipped as cached by the failed call
 	}
 	if stored, facts := count(failing); stored != len(failing) || facts != len(want) {
 		t.Errorf("after the fault: %d statements and %d facts stored, want %d and %d", stored, facts, len(failing), len(want))

@@ -12,7 +12,9 @@ import (
 )
 
 // FuzzParseStatement checks, for any input and both versions, that parsing
-// never panics, that every failure is an errs.Invalid error, and that
+// never panics, that every failure is an errs.Invalid error, that
+// AppendJSON writes what encoding/json writes for every decoded tree, and
+// that
 // whatever is accepted is also valid JSON for encoding/json with the same
 // value and survives a round trip (re-encoded, it parses again to the same
 // tree). The seed corpus is in testdata/fuzz/FuzzParseStatement.
@@ -35,6 +37,7 @@ func FuzzParseStatement(f *testing.F) {
 			if !reflect.DeepEqual(tree, want) {
 				t.Fatalf("DecodeJSON and encoding/json disagree:\n%#v\n%#v", tree, want)
 			}
+			checkAppendJSON(t, tree)
 		} else {
 			checkFuzzErr(t, err)
 		}

@@ -22,11 +22,11 @@ import (
 
 // TestServeIngestOneTransaction starts `lrs serve` on SQLite and posts
 // statements: the storage metrics at /metrics show that each request wrote
-// its statements and their completion facts in one call of the reporting
-// store (insert_projected: one transaction), and no separate insert or
+// its statements and their completion facts in one Commit of the
+// statement store (one transaction), and no separate insert or
 // fact write. With the fact write failing inside the transaction (a
 // trigger on the facts table), the request is still answered 200: the
-// statements are stored alone, the failure is counted, and a rebuild
+// statements are committed alone, the failure is counted, and a rebuild
 // brings the facts; once the fault is gone, requests take the one
 // transaction again.
 func TestServeIngestOneTransaction(t *testing.T) {
@@ -50,7 +50,7 @@ func TestServeIngestOneTransaction(t *testing.T) {
 		t.Helper()
 		m := scrapeMetrics(t, "http://"+addr+"/metrics")
 		got := map[string]float64{}
-		for _, op := range []string{"insert_projected", "insert", "add_facts", "retract_facts"} {
+		for _, op := range []string{"commit", "insert", "add_facts", "retract_facts"} {
 			got[op] = m("lrs_storage_operation_duration_seconds", "operation", op)
 			got[op+" failed"] = m("lrs_storage_errors_total", "operation", op, "kind", "internal")
 		}
@@ -69,19 +69,21 @@ func TestServeIngestOneTransaction(t *testing.T) {
 
 	post(completion("ola@kommune.no", "2025-01-10T10:00:00Z"))
 	post(`[` + completion("kari@kommune.no", "2025-01-10T11:00:00Z") + `,` + completion("per@kommune.no", "2025-01-10T11:05:00Z") + `]`)
-	check("after two POSTs", map[string]float64{"insert_projected": 2, "insert": 0, "add_facts": 0, "retract_facts": 0,
-		"insert_projected failed": 0, "projection failures": 0})
+	check("after two POSTs", map[string]float64{"commit": 2, "insert": 0, "add_facts": 0, "retract_facts": 0,
+		"commit failed": 0, "projection failures": 0})
 
 	restore := sqlitefault.FailWrites(t, db, "rp_fact_chunks")
 	post(completion("nils@kommune.no", "2025-01-11T09:00:00Z"))
-	check("with the fact write failing", map[string]float64{"insert_projected": 3, "insert_projected failed": 1,
-		"insert": 1, "insert failed": 0, "add_facts": 1, "add_facts failed": 1, "projection failures": 1})
+	// The failed commit, then the statements' commit alone, then the
+	// facts on their own (failing too).
+	check("with the fact write failing", map[string]float64{"commit": 4, "commit failed": 1,
+		"insert": 0, "add_facts": 1, "add_facts failed": 1, "projection failures": 1})
 	if !strings.Contains(logs.String(), sqlitefault.Message) || !strings.Contains(logs.String(), "run a projection rebuild") {
 		t.Errorf("the log does not tell of the failed projection:\n%s", logs)
 	}
 	restore()
 	post(completion("ase@kommune.no", "2025-01-12T09:00:00Z"))
-	check("after the fault", map[string]float64{"insert_projected": 4, "insert_projected failed": 1, "insert": 1, "add_facts": 1})
+	check("after the fault", map[string]float64{"commit": 5, "commit failed": 1, "insert": 0, "add_facts": 1})
 	if err := stop(); err != nil {
 		t.Fatalf("serve: %v", err)
 	}
@@ -124,7 +126,7 @@ func TestServeIngestOneTransaction(t *testing.T) {
 }
 
 // TestBenchServesAsServe: the in-process server of `lrs bench` is wired as
-// serve's (newServer): its statements and facts go in by insert_projected,
+// serve's (newServer): its statements and facts go in by commit,
 // measured by the storage metrics, as in production.
 func TestBenchServesAsServe(t *testing.T) {
 	ctx := context.Background()
@@ -145,9 +147,9 @@ func TestBenchServesAsServe(t *testing.T) {
 		t.Fatalf("POST: %d %s", code, resp)
 	}
 	m := scrapeMetrics(t, srv.URL+"/metrics")
-	if n, ins := m("lrs_storage_operation_duration_seconds", "operation", "insert_projected"),
+	if n, ins := m("lrs_storage_operation_duration_seconds", "operation", "commit"),
 		m("lrs_storage_operation_duration_seconds", "operation", "insert"); n != 1 || ins != 0 {
-		t.Errorf("the bench server made %v insert_projected and %v insert calls, want 1 and 0", n, ins)
+		t.Errorf("the bench server made %v commit and %v insert calls, want 1 and 0", n, ins)
 	}
 }
 

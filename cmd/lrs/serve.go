@@ -116,8 +116,9 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 // wrapped by the storage metrics of st's backend, registered on
 // cfg.Metrics (newRegistry when nil), which /metrics serves; compliance
 // reporting is on when the backend has it. The stores are passed as they
-// are, never discovered behind a wrapper: the statements and their
-// projection are written by the reporting store's InsertProjected.
+// are, never discovered behind a wrapper: the statements, their
+// projection and their definitions are written by the statement store's
+// Commit (ingest.Store).
 func newServer(st *stores, cfg lrs.Config) *lrs.Server {
 	if cfg.Metrics == nil {
 		cfg.Metrics = newRegistry()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/documents"
+	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/mongo"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/sqlite"
@@ -28,7 +29,7 @@ type stores struct {
 	// works on a database of its own.
 	Created bool
 
-	Statements  statements.Store
+	Statements  ingest.Store
 	Documents   documents.Store
 	Activities  statements.ActivityStore
 	Credentials auth.CredentialStore

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/statements"
 )
@@ -169,7 +170,7 @@ func units(ids ...string) []reporting.Assignment {
 type scenario struct {
 	t      *testing.T
 	rep    reporting.Store
-	stmts  statements.Store
+	stmts  IngestStore
 	labels map[string]string // statement id -> label
 	posts  int
 }
@@ -194,8 +195,8 @@ func (s *scenario) post(stored time.Time, labelled ...any) {
 		trees = append(trees, tree)
 	}
 	// Half the requests go through each ingest path the service has:
-	// InsertProjected, or (when that fails for the projection's sake)
-	// Insert then Ingest. Both must give the same reports.
+	// Commit, or (when that fails for the projection's sake) Insert then
+	// Ingest. Both must give the same reports.
 	if s.stmts == nil {
 		must(s.t, reporting.Ingest(ctx, s.rep, tenant, recs, trees))
 		return
@@ -204,7 +205,7 @@ func (s *scenario) post(stored time.Time, labelled ...any) {
 	if s.posts%2 == 0 {
 		facts, voids, err := reporting.Projection(recs, trees)
 		must(s.t, err)
-		must(s.t, s.rep.InsertProjected(ctx, recs, nil, facts, voids))
+		must(s.t, s.stmts.Commit(ctx, &ingest.Unit{Tenant: tenant, Records: recs, Facts: facts, Retractions: voids}))
 		return
 	}
 	must(s.t, s.stmts.Insert(ctx, recs, nil))
@@ -366,7 +367,7 @@ func at(s string) time.Time {
 
 // RunKiNS runs the scenario against a fresh store pair (both backed by the
 // same database, as the service has them).
-func RunKiNS(t *testing.T, open func(t *testing.T) (reporting.Store, statements.Store)) {
+func RunKiNS(t *testing.T, open func(t *testing.T) (reporting.Store, IngestStore)) {
 	rep, stm := open(t)
 	s := &scenario{t: t, rep: rep, stmts: stm, labels: map[string]string{}}
 

@@ -4,7 +4,7 @@
 // the projection (round trips, idempotency, retraction before and after
 // the facts arrive, many facts of one learner, concurrency) and isolation
 // between tenants; RunIngest checks the write of statements with their
-// projection (InsertProjected); RunKiNS runs the KiNS scenario (kins.go) end to end,
+// projection (ingest.Store's Commit); RunKiNS runs the KiNS scenario (kins.go) end to end,
 // through the reports: exact rows as of several days and as known at
 // several times, reminders, transcripts, unmatched learners, and the same
 // again after a rebuild of the projection.

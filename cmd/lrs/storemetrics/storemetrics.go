@@ -1,5 +1,5 @@
 // Package storemetrics measures the storage backends: it wraps the store
-// interfaces of the domain packages (statements.Store,
+// interfaces of the domain packages (ingest.Store, statements.Store,
 // statements.ActivityStore, documents.Store, auth.CredentialStore,
 // reporting.Store) so that
 // every call is timed and every failure of the store itself is counted, by
@@ -16,8 +16,8 @@
 // The wrappers embed the interface they wrap, so a method added to an
 // interface later passes through unmeasured until it is added here; a
 // wrapper never hides a method of the interface. The ingest path's write,
-// statements with their projection, is "insert_projected" (see
-// reporting.ProjectingInserter); "insert" is the statements alone.
+// statements with their projection and definitions, is "commit" (see
+// ingest.Store); "insert" is the statements alone.
 //
 // It is part of the binary's wiring: newServer in cmd/lrs wraps the stores
 // it opens with it (the service tests of package lrs wrap theirs the same
@@ -34,6 +34,7 @@ import (
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/statements"
 )
@@ -52,7 +53,7 @@ var operations = []string{
 	"merge_activities", "activity",
 	"document", "put_document", "delete_document", "document_ids", "delete_documents",
 	"create_credential", "credential", "credentials",
-	"insert_projected", "add_facts", "retract_facts",
+	"commit", "add_facts", "retract_facts",
 }
 
 // New registers the storage metrics on reg, for the backend named (e.g.
@@ -98,7 +99,7 @@ func (m *Metrics) done(ctx context.Context, op string, start time.Time, err erro
 }
 
 // Statements wraps s.
-func (m *Metrics) Statements(s statements.Store) statements.Store { return stmtStore{s, m} }
+func (m *Metrics) Statements(s ingest.Store) ingest.Store { return stmtStore{s, m} }
 
 // Activities wraps s.
 func (m *Metrics) Activities(s statements.ActivityStore) statements.ActivityStore {
@@ -116,8 +117,13 @@ func (m *Metrics) Credentials(s auth.CredentialStore) auth.CredentialStore { ret
 func (m *Metrics) Reporting(s reporting.Store) reporting.Store { return rpStore{s, m} }
 
 type stmtStore struct {
-	statements.Store
+	ingest.Store
 	m *Metrics
+}
+
+func (s stmtStore) Commit(ctx context.Context, u *ingest.Unit) (err error) {
+	defer func(t time.Time) { s.m.done(ctx, "commit", t, err) }(time.Now())
+	return s.Store.Commit(ctx, u)
 }
 
 func (s stmtStore) Insert(ctx context.Context, recs []*statements.Record, atts []statements.Attachment) (err error) {
@@ -218,12 +224,6 @@ func (s credStore) Credentials(ctx context.Context, tenant string) (cs []*auth.C
 type rpStore struct {
 	reporting.Store
 	m *Metrics
-}
-
-func (s rpStore) InsertProjected(ctx context.Context, recs []*statements.Record, atts []statements.Attachment,
-	facts []reporting.Fact, rs []reporting.Retraction) (err error) {
-	defer func(t time.Time) { s.m.done(ctx, "insert_projected", t, err) }(time.Now())
-	return s.Store.InsertProjected(ctx, recs, atts, facts, rs)
 }
 
 func (s rpStore) AddFacts(ctx context.Context, tenant string, facts []reporting.Fact) (err error) {
