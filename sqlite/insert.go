@@ -209,9 +209,10 @@ type wtx struct {
 
 	begin, commit, rollback *sql.Stmt
 
-	insert, hash, target, referrers, void, inherit, attachment, credential, credentialExists, ping *sql.Stmt
+	insert, target, referrers, void, inherit, attachment, credential, credentialExists, ping *sql.Stmt
 
-	facetInserts map[int]*sql.Stmt // INSERT of n facet rows, by n
+	facetInserts map[int]*sql.Stmt    // INSERT of n facet rows, by n
+	inQueries    map[string]*sql.Stmt // queryIn's statements, by SQL text
 	rows         []facetRow        // facet rows waiting for flushFacets
 }
 
@@ -219,7 +220,7 @@ type wtx struct {
 type facetRow struct{ key, stored, seq int64 }
 
 func prepareWrites(conn *sql.Conn) (*wtx, error) {
-	tx := &wtx{conn: conn, facetInserts: map[int]*sql.Stmt{}}
+	tx := &wtx{conn: conn, facetInserts: map[int]*sql.Stmt{}, inQueries: map[string]*sql.Stmt{}}
 	for _, p := range []struct {
 		dst   **sql.Stmt
 		query string
@@ -230,7 +231,6 @@ func prepareWrites(conn *sql.Conn) (*wtx, error) {
 		{&tx.insert, `INSERT INTO statements (tenant, id, stored, timestamp, authority, verb, registration,
 			ref_id, voids, hash, agents, related_agents, activities, related_activities, attachment_hashes, json)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&tx.hash, `SELECT hash FROM statements WHERE tenant = ? AND id = ?`},
 		{&tx.target, `SELECT seq, voids, verb, registration, authority, agents, related_agents, activities,
 			related_activities, inherited FROM statements WHERE tenant = ? AND id = ?`},
 		{&tx.referrers, `SELECT seq, id, stored, voids, verb, registration, authority, agents, related_agents,
@@ -255,13 +255,16 @@ func prepareWrites(conn *sql.Conn) (*wtx, error) {
 }
 
 func (tx *wtx) close() error {
-	for _, s := range []*sql.Stmt{tx.begin, tx.commit, tx.rollback, tx.insert, tx.hash, tx.target,
+	for _, s := range []*sql.Stmt{tx.begin, tx.commit, tx.rollback, tx.insert, tx.target,
 		tx.referrers, tx.void, tx.inherit, tx.attachment, tx.credential, tx.credentialExists, tx.ping} {
 		if s != nil {
 			s.Close()
 		}
 	}
 	for _, s := range tx.facetInserts {
+		s.Close()
+	}
+	for _, s := range tx.inQueries {
 		s.Close()
 	}
 	return tx.conn.Close()
@@ -357,18 +360,131 @@ func conflict(i, n int, id string) error {
 	return e
 }
 
+// prepared is a record with what its row and facet rows need, worked out
+// before the writer runs (prepare), so that the one writer goroutine only
+// writes.
+type prepared struct {
+	*statements.Record
+	own   facets  // ownFacets of the record
+	keys  []int64 // facetKey of each of own
+	lists [5]any  // marshalList of Agents, RelatedAgents, Activities, RelatedActivities, AttachmentHashes
+}
+
+// prepare works out the rows of recs (see prepared).
+func prepare(recs []*statements.Record) []*prepared {
+	out := make([]*prepared, len(recs))
+	for i, r := range recs {
+		p := &prepared{Record: r}
+		p.own = ownFacets(r.Agents, r.RelatedAgents, r.Activities, r.RelatedActivities, r.VerbID, r.Registration, r.Authority)
+		p.keys = make([]int64, len(p.own))
+		for k, f := range p.own {
+			p.keys[k] = facetKey(r.Tenant, f)
+		}
+		for k, l := range [][]string{r.Agents, r.RelatedAgents, r.Activities, r.RelatedActivities, r.AttachmentHashes} {
+			p.lists[k] = marshalList(l)
+		}
+		out[i] = p
+	}
+	return out
+}
+
+// maxInArgs bounds the ids of one "IN (...)" query.
+const maxInArgs = 500
+
+// queryIn runs query, whose one "IN (?)" placeholder is widened to the ids,
+// for the ids of a tenant, maxInArgs at a time, calling fn for each row.
+func (tx *wtx) queryIn(query, tenant string, ids []string, fn func(*sql.Rows) error) error {
+	for len(ids) > 0 {
+		n := min(len(ids), maxInArgs)
+		args := make([]any, 0, n+1)
+		args = append(args, tenant)
+		for _, id := range ids[:n] {
+			args = append(args, id)
+		}
+		q := strings.Replace(query, "IN (?)", "IN ("+strings.TrimSuffix(strings.Repeat("?,", n), ",")+")", 1)
+		st, ok := tx.inQueries[q]
+		if !ok {
+			var err error
+			if st, err = tx.conn.PrepareContext(context.Background(), q); err != nil {
+				return err
+			}
+			if len(tx.inQueries) > 64 { // one per batch size: keep the common ones
+				for k, old := range tx.inQueries {
+					old.Close()
+					delete(tx.inQueries, k)
+				}
+			}
+			tx.inQueries[q] = st
+		}
+		rows, err := st.Query(args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := fn(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// byTenant returns the ids of recs by tenant, in order of first
+// appearance.
+func byTenant(recs []*prepared) (tenants []string, ids map[string][]string) {
+	ids = map[string][]string{}
+	for _, r := range recs {
+		if _, ok := ids[r.Tenant]; !ok {
+			tenants = append(tenants, r.Tenant)
+		}
+		ids[r.Tenant] = append(ids[r.Tenant], r.ID)
+	}
+	return tenants, ids
+}
+
+// tenantID is a statement's key in the maps of a call.
+type tenantID struct{ tenant, id string }
+
 // checkInsert returns the records of recs not stored yet, without writing:
 // a record stored with the same Hash (or repeated in recs) is skipped, one
-// with another Hash is an errs.Conflict error.
-func (tx *wtx) checkInsert(recs []*statements.Record) ([]*statements.Record, error) {
-	fresh := make([]*statements.Record, 0, len(recs))
-	var seen map[[2]string]string
+// with another Hash is an errs.Conflict error. One query per tenant reads
+// the hashes of the ids stored already.
+func (tx *wtx) checkInsert(recs []*prepared) ([]*prepared, error) {
+	tenants, ids := byTenant(recs)
+	stored := map[tenantID]string{}
+	for _, t := range tenants {
+		err := tx.queryIn(`SELECT id, hash FROM statements WHERE tenant = ? AND id IN (?)`, t, ids[t],
+			func(rows *sql.Rows) error {
+				var id, h string
+				if err := rows.Scan(&id, &h); err != nil {
+					return err
+				}
+				stored[tenantID{t, id}] = h
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+	}
+	fresh := make([]*prepared, 0, len(recs))
+	var seen map[tenantID]string
 	if len(recs) > 1 {
-		seen = make(map[[2]string]string, len(recs))
+		seen = make(map[tenantID]string, len(recs))
 	}
 	for i, r := range recs {
+		k := tenantID{r.Tenant, r.ID}
+		if h, ok := stored[k]; ok {
+			if h != r.Hash {
+				return nil, conflict(i, len(recs), r.ID)
+			}
+			continue
+		}
 		if seen != nil {
-			k := [2]string{r.Tenant, r.ID}
 			if h, ok := seen[k]; ok {
 				if h != r.Hash {
 					return nil, conflict(i, len(recs), r.ID)
@@ -377,25 +493,33 @@ func (tx *wtx) checkInsert(recs []*statements.Record) ([]*statements.Record, err
 			}
 			seen[k] = r.Hash
 		}
-		var h string
-		err := tx.hash.QueryRow(r.Tenant, r.ID).Scan(&h)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			fresh = append(fresh, r)
-		case err != nil:
-			return nil, err
-		case h != r.Hash:
-			return nil, conflict(i, len(recs), r.ID)
-		}
+		fresh = append(fresh, r)
 	}
 	return fresh, nil
 }
 
 // insertAll stores fresh records (checked by checkInsert) and atts in the
-// current transaction.
-func (tx *wtx) insertAll(fresh []*statements.Record, atts []statements.Attachment) error {
+// current transaction. One query finds which of them stored statements
+// refer to (propagate then runs for those alone).
+func (tx *wtx) insertAll(fresh []*prepared, atts []statements.Attachment) error {
+	referred := map[tenantID]bool{}
+	tenants, ids := byTenant(fresh)
+	for _, t := range tenants {
+		err := tx.queryIn(`SELECT DISTINCT ref_id FROM statements WHERE tenant = ? AND ref_id IN (?) AND ref_id <> ''`,
+			t, ids[t], func(rows *sql.Rows) error {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				referred[tenantID{t, id}] = true
+				return nil
+			})
+		if err != nil {
+			return err
+		}
+	}
 	for _, r := range fresh {
-		if err := tx.insertOne(r); err != nil {
+		if err := tx.insertOne(r, referred); err != nil {
 			return err
 		}
 	}
@@ -403,12 +527,6 @@ func (tx *wtx) insertAll(fresh []*statements.Record, atts []statements.Attachmen
 		return err
 	}
 	// Attachments belong to the tenant of the statements carrying them.
-	var tenants []string
-	for _, r := range fresh {
-		if !slices.Contains(tenants, r.Tenant) {
-			tenants = append(tenants, r.Tenant)
-		}
-	}
 	for _, a := range atts {
 		for _, t := range tenants {
 			if _, err := tx.attachment.Exec(t, a.SHA2, a.ContentType, a.Data); err != nil {
@@ -419,11 +537,12 @@ func (tx *wtx) insertAll(fresh []*statements.Record, atts []statements.Attachmen
 	return nil
 }
 
-func (tx *wtx) insertOne(r *statements.Record) error {
+// insertOne stores r. referred holds the ids of the records of its call
+// that statements stored before the call refer to.
+func (tx *wtx) insertOne(r *prepared, referred map[tenantID]bool) error {
 	stored := r.Stored.UnixNano()
 	res, err := tx.insert.Exec(r.Tenant, r.ID, stored, r.Timestamp.UTC().Format(time.RFC3339Nano), r.Authority,
-		r.VerbID, r.Registration, r.RefID, r.Voids, r.Hash, marshalList(r.Agents), marshalList(r.RelatedAgents),
-		marshalList(r.Activities), marshalList(r.RelatedActivities), marshalList(r.AttachmentHashes), r.JSON)
+		r.VerbID, r.Registration, r.RefID, r.Voids, r.Hash, r.lists[0], r.lists[1], r.lists[2], r.lists[3], r.lists[4], r.JSON)
 	if err != nil {
 		return err
 	}
@@ -431,8 +550,15 @@ func (tx *wtx) insertOne(r *statements.Record) error {
 	if err != nil {
 		return err
 	}
-	own := ownFacets(r.Agents, r.RelatedAgents, r.Activities, r.RelatedActivities, r.VerbID, r.Registration, r.Authority)
-	tx.addFacets(r.Tenant, stored, seq, own)
+	own := r.own
+	for _, k := range r.keys {
+		tx.rows = append(tx.rows, facetRow{k, stored, seq})
+	}
+	if r.RefID != "" {
+		// Records of the same call stored after r refer to it: propagate
+		// must look for them.
+		referred[tenantID{r.Tenant, r.RefID}] = true
+	}
 
 	// The StatementRef target, if stored: voided by r, and its facets
 	// inherited by r.
@@ -461,7 +587,10 @@ func (tx *wtx) insertOne(r *statements.Record) error {
 
 	// Statements stored earlier that refer to r: r is voided if one of them
 	// voids it, and they (transitively) inherit r's facets.
-	return tx.propagate(r, seq, heritable(own, inherited))
+	if !referred[tenantID{r.Tenant, r.ID}] {
+		return nil
+	}
+	return tx.propagate(r.Record, seq, heritable(own, inherited))
 }
 
 // propagate gives the statements referring to r, and those referring to

@@ -19,7 +19,6 @@ import (
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/reporting"
-	"github.com/xapi-lrs/lrs/statements"
 )
 
 // The projection is stored per agent in rp_fact_chunks: each row holds up
@@ -256,12 +255,13 @@ func (db *DB) Commit(ctx context.Context, u *ingest.Unit) error {
 	token := db.pending.add(recs)
 	defer db.pending.done(token)
 	var (
-		fresh  []*statements.Record
+		all    = prepare(recs)
+		fresh  []*prepared
 		agents []string
 	)
 	err := db.w.do(ctx, len(recs)+len(u.Facts),
 		func(tx *wtx) (err error) {
-			fresh, err = tx.checkInsert(recs)
+			fresh, err = tx.checkInsert(all)
 			return err
 		},
 		func(tx *wtx) error {

@@ -25,10 +25,11 @@ func (db *DB) Insert(ctx context.Context, recs []*statements.Record, atts []stat
 	}
 	token := db.pending.add(recs)
 	defer db.pending.done(token)
-	var fresh []*statements.Record
+	all := prepare(recs)
+	var fresh []*prepared
 	return db.w.do(ctx, len(recs),
 		func(tx *wtx) (err error) {
-			fresh, err = tx.checkInsert(recs)
+			fresh, err = tx.checkInsert(all)
 			return err
 		},
 		func(tx *wtx) error { return tx.insertAll(fresh, atts) })
@@ -44,6 +45,7 @@ func (db *DB) RawInsert(ctx context.Context, recs []*statements.Record) error {
 	}
 	token := db.pending.add(recs)
 	defer db.pending.done(token)
+	all := prepare(recs)
 	w := db.w
 	w.txMu.Lock()
 	defer w.txMu.Unlock()
@@ -57,7 +59,7 @@ func (db *DB) RawInsert(ctx context.Context, recs []*statements.Record) error {
 		return errs.Wrap(err, "sqlite: write")
 	}
 	w.tx.rows = w.tx.rows[:0]
-	fresh, err := w.tx.checkInsert(recs)
+	fresh, err := w.tx.checkInsert(all)
 	if err == nil {
 		err = w.tx.insertAll(fresh, nil)
 	}
