@@ -213,7 +213,7 @@ type wtx struct {
 
 	facetInserts map[int]*sql.Stmt    // INSERT of n facet rows, by n
 	inQueries    map[string]*sql.Stmt // queryIn's statements, by SQL text
-	rows         []facetRow        // facet rows waiting for flushFacets
+	rows         []facetRow           // facet rows waiting for flushFacets
 }
 
 // facetRow is one row of the facets table.
