@@ -23,7 +23,11 @@ func definitions(stmts []map[string]any) map[string]map[string]any {
 		if out == nil {
 			out = map[string]map[string]any{}
 		}
-		out[id] = statements.MergeDefinition(out[id], def)
+		if old, ok := out[id]; !ok {
+			out[id] = def // not modified: merges copy
+		} else if !statements.DefinitionUnchanged(old, def) {
+			out[id] = statements.MergeDefinition(old, def)
+		}
 	}
 	var walk func(st map[string]any)
 	walk = func(st map[string]any) {
