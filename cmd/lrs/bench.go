@@ -48,6 +48,9 @@ func benchCmd(_ context.Context, s streams, args []string) error {
 	clients := fs.Int("clients", 16, "concurrent HTTP clients")
 	duration := fs.Duration("duration", 10*time.Second, "duration of each timed phase")
 	fill := fs.Int("fill", 1_000_000, "statements stored before the query phase")
+	fillFrom := fs.Int("fill-from", 0, "the store given by --db (or the server at --url) already holds the first `N` --fill statements of an earlier run\n"+
+		"with the same --seed, --learners and --activities: fill only the rest (e.g. query at 1 M, then --fill-from 1000000 --fill 10000000)")
+	moreDepth := fs.Int("more-depth", 20, "pages the query-more phase follows \"more\" links into a result")
 	batch := fs.Int("batch", 100, "statements per POST in the batch phase and per store call in the raw phase")
 	rawWorkers := fs.Int("raw-workers", 0, "goroutines writing in the raw phase (default: --clients, the batch phase's concurrency)")
 	rawMethod := fs.String("raw-method", loadtest.MethodInsert, "store call of the raw phase: "+loadtest.MethodInsert+
@@ -77,7 +80,7 @@ func benchCmd(_ context.Context, s streams, args []string) error {
 	cfg := loadtest.Config{
 		URL: *target, Key: *key, Secret: *secret,
 		Clients: *clients, Duration: *duration, Fill: *fill, Batch: *batch, RawWorkers: *rawWorkers, RawMethod: *rawMethod, Limit: *limit,
-		Reuse: *reuse, Phases: strings.Split(*phases, ","), Seed: *seed, Learners: *learners, Activities: *activities,
+		Reuse: *reuse, FillFrom: *fillFrom, MoreDepth: *moreDepth, Phases: strings.Split(*phases, ","), Seed: *seed, Learners: *learners, Activities: *activities,
 		Version: v, Log: os.Stderr,
 	}
 	closeStores, err := benchStores(ctx, &cfg, *db, *keep)
@@ -130,7 +133,8 @@ func writeReport(path string, rep *loadtest.Report) error {
 
 // benchStores opens the stores the run needs into cfg (see the --db flag)
 // and returns a function that closes them and removes temporary files.
-// Only with cfg.Reuse may the server's store hold statements; the raw
+// Only with cfg.Reuse or cfg.FillFrom may the server's store hold
+// statements; the raw
 // phase's scratch store must always be empty, and is opened only when the
 // raw phase runs.
 func benchStores(ctx context.Context, cfg *loadtest.Config, db string, keep bool) (func(), error) {
@@ -181,8 +185,8 @@ func benchStores(ctx context.Context, cfg *loadtest.Config, db string, keep bool
 	var main, rawLoc string
 	switch {
 	case db == "":
-		if cfg.Reuse {
-			return fail(errors.New("--reuse needs --db naming the store of an earlier run"))
+		if cfg.Reuse || cfg.FillFrom > 0 {
+			return fail(errors.New("--reuse and --fill-from need --db naming the store of an earlier run"))
 		}
 		dir, err := os.MkdirTemp("", "lrs-bench-")
 		if err != nil {
@@ -209,7 +213,7 @@ func benchStores(ctx context.Context, cfg *loadtest.Config, db string, keep bool
 	default:
 		main, rawLoc = db, strings.TrimSuffix(db, ".db")+"-raw.db"
 	}
-	s, err := open(main, !cfg.Reuse)
+	s, err := open(main, !cfg.Reuse && cfg.FillFrom == 0)
 	if err != nil {
 		return fail(err)
 	}

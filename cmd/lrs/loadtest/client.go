@@ -69,6 +69,10 @@ func (c *Client) do(ctx context.Context, method, rawQuery string, body []byte) (
 	if rawQuery != "" {
 		u += "?" + rawQuery
 	}
+	return c.doURL(ctx, method, u, body)
+}
+
+func (c *Client) doURL(ctx context.Context, method, u string, body []byte) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -121,25 +125,45 @@ func (c *Client) Post(ctx context.Context, body []byte, want int) error {
 // Query gets one page of statements matching the filters q and returns the
 // statements, each as raw JSON.
 func (c *Client) Query(ctx context.Context, q url.Values) ([][]byte, error) {
-	b, err := c.do(ctx, http.MethodGet, q.Encode(), nil)
-	if err != nil {
-		return nil, err
+	stmts, _, err := c.Page(ctx, q.Encode())
+	return stmts, err
+}
+
+// Page gets one page of statements: of the query rawQuery, or, when it
+// starts with "/", of that "more" path of an earlier page. It returns the
+// statements, each as raw JSON, and the page's "more" ("" at the end).
+func (c *Client) Page(ctx context.Context, rawQuery string) ([][]byte, string, error) {
+	var b []byte
+	var err error
+	if strings.HasPrefix(rawQuery, "/") {
+		u, perr := url.Parse(c.base)
+		if perr != nil {
+			return nil, "", perr
+		}
+		b, err = c.doURL(ctx, http.MethodGet, u.Scheme+"://"+u.Host+rawQuery, nil)
+	} else {
+		b, err = c.do(ctx, http.MethodGet, rawQuery, nil)
 	}
-	stmts, err := splitResult(b)
 	if err != nil {
-		return nil, fmt.Errorf("GET statements: the response is not a StatementResult: %v", err)
+		return nil, "", err
 	}
-	return stmts, nil
+	stmts, more, err := splitResult(b)
+	if err != nil {
+		return nil, "", fmt.Errorf("GET statements: the response is not a StatementResult: %v", err)
+	}
+	return stmts, more, nil
 }
 
 // splitResult returns the members of the "statements" array of a
-// StatementResult, each a JSON object, and checks that the result also has
-// "more". It scans the bytes once, tracking only strings and nesting, and
+// StatementResult, each a JSON object, and its "more", which it checks is
+// there. It scans the bytes once, tracking only strings and nesting, and
 // builds nothing: decoding a page of 100 statements with encoding/json costs
 // the client more CPU than the server spends producing it, and on a small
 // machine that CPU is taken from the server under test.
-func splitResult(b []byte) ([][]byte, error) {
+func splitResult(b []byte) ([][]byte, string, error) {
 	var (
+		more       string
+		inMore     bool // the value of "more" is next
 		stmts      [][]byte
 		depth      int
 		inStmts    bool // inside the statements array
@@ -159,14 +183,21 @@ func splitResult(b []byte) ([][]byte, error) {
 				}
 			}
 			if i >= len(b) {
-				return nil, errors.New("unterminated string")
+				return nil, "", errors.New("unterminated string")
 			}
 			if depth == 1 {
+				if inMore {
+					more, inMore = string(b[start:i]), false
+					if strings.Contains(more, `\`) {
+						more = "" // an escaped path: not from this LRS
+					}
+					continue
+				}
 				keyStart = start
 				lastString = b[start:i]
 			}
 			if inStmts && depth == 2 {
-				return nil, errors.New("a member of statements is not an object")
+				return nil, "", errors.New("a member of statements is not an object")
 			}
 		case ':':
 			if depth == 1 && keyStart >= 0 {
@@ -178,11 +209,11 @@ func splitResult(b []byte) ([][]byte, error) {
 						j++
 					}
 					if j >= len(b) || b[j] != '[' {
-						return nil, errors.New(`"statements" is not an array`)
+						return nil, "", errors.New(`"statements" is not an array`)
 					}
 					inStmts = true
 				case "more":
-					sawMore = true
+					sawMore, inMore = true, true
 				}
 				keyStart = -1
 			}
@@ -190,14 +221,14 @@ func splitResult(b []byte) ([][]byte, error) {
 			depth++
 			if inStmts && depth == 3 {
 				if c != '{' {
-					return nil, errors.New("a member of statements is not an object")
+					return nil, "", errors.New("a member of statements is not an object")
 				}
 				elemStart = i
 			}
 		case '}', ']':
 			depth--
 			if depth < 0 {
-				return nil, errors.New("unbalanced brackets")
+				return nil, "", errors.New("unbalanced brackets")
 			}
 			if inStmts && depth == 2 && c == '}' {
 				stmts = append(stmts, b[elemStart:i+1])
@@ -208,17 +239,17 @@ func splitResult(b []byte) ([][]byte, error) {
 		case ' ', '\n', '\t', '\r', ',':
 		default:
 			if depth == 2 && inStmts {
-				return nil, errors.New("a member of statements is not an object")
+				return nil, "", errors.New("a member of statements is not an object")
 			}
 		}
 	}
 	switch {
 	case depth != 0:
-		return nil, errors.New("unbalanced brackets")
+		return nil, "", errors.New("unbalanced brackets")
 	case !sawStmts:
-		return nil, errors.New(`no "statements"`)
+		return nil, "", errors.New(`no "statements"`)
 	case !sawMore:
-		return nil, errors.New(`no "more"`)
+		return nil, "", errors.New(`no "more"`)
 	}
-	return stmts, nil
+	return stmts, more, nil
 }

@@ -29,13 +29,17 @@ func TestSplitResult(t *testing.T) {
 	for _, body := range good {
 		var want struct {
 			Statements []json.RawMessage `json:"statements"`
+			More       string            `json:"more"`
 		}
 		if err := json.Unmarshal([]byte(body), &want); err != nil {
 			t.Fatalf("bad test input %s: %v", body, err)
 		}
-		got, err := splitResult([]byte(body))
+		got, more, err := splitResult([]byte(body))
 		if err != nil {
 			t.Fatalf("splitResult(%.80s...): %v", body, err)
+		}
+		if more != want.More {
+			t.Errorf("splitResult(%.80s...): more %q, want %q", body, more, want.More)
 		}
 		if len(got) != len(want.Statements) {
 			t.Fatalf("splitResult(%.80s...): %d statements, want %d", body, len(got), len(want.Statements))
@@ -59,7 +63,7 @@ func TestSplitResult(t *testing.T) {
 		`{"statements":[{}]]],"more":""}`,
 	}
 	for _, body := range bad {
-		if got, err := splitResult([]byte(body)); err == nil {
+		if got, _, err := splitResult([]byte(body)); err == nil {
 			t.Errorf("splitResult(%s) = %d statements, want an error", body, len(got))
 		}
 	}

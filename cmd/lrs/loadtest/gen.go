@@ -138,6 +138,13 @@ func (g *Generator) ActivityID(n uint64) string {
 	return moduleID(c.module)
 }
 
+// ModuleID returns the id of the module statement n is about: its object,
+// or its object's parent.
+func (g *Generator) ModuleID(n uint64) string { return moduleID(g.choose(g.rng(n)).module) }
+
+// VerbID returns the id of the verb of statement n.
+func (g *Generator) VerbID(n uint64) string { return verbsBase + g.choose(g.rng(n)).verb }
+
 func (g *Generator) learner(l int) map[string]any {
 	first, last := firstNames[l%len(firstNames)], lastNames[(l/len(firstNames))%len(lastNames)]
 	a := map[string]any{"objectType": "Agent", "name": first + " " + last}

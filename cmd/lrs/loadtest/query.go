@@ -3,6 +3,7 @@ package loadtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -18,21 +19,27 @@ import (
 // Phase names of the query phase's parts.
 const (
 	PhaseFill          = "fill"
-	PhaseQueryAgent    = "query-agent"
-	PhaseQueryActivity = "query-activity"
+	PhaseQueryAgent    = "query-agent"    // agent=
+	PhaseQueryActivity = "query-activity" // activity=
+	PhaseQueryRelated  = "query-related"  // activity= a module, related_activities=true
+	PhaseQueryVerb     = "query-verb"     // verb= and since= a filled statement's stored
+	PhaseQueryMore     = "query-more"     // activity=, then "more" links MoreDepth pages deep
 )
+
+// QueryPhases are the query phase's parts that query, in order.
+var QueryPhases = []string{PhaseQueryAgent, PhaseQueryActivity, PhaseQueryRelated, PhaseQueryVerb, PhaseQueryMore}
 
 // fillChunk is how many statements one store call of the fill writes.
 const fillChunk = 1000
 
-// query fills the store with Fill generated statements, then queries it by
-// the agent and by the activity of random filled statements: each answer
-// must be a 200 with at least one statement, every one of which names the
-// agent or activity asked for.
+// query fills the store with generated statements FillFrom..Fill-1, then
+// queries it as the QueryPhases say, about random filled statements: each
+// answer must be a 200 with at least one statement, every one of which
+// names what was asked for. query-more times each page it follows.
 func (b *bench) query(ctx context.Context, _ [][]byte, _ []*statements.Record) error {
 	var err error
 	switch {
-	case b.cfg.Reuse:
+	case b.cfg.FillFrom >= b.cfg.Fill:
 		fmt.Fprintf(b.cfg.Log, "fill: skipped, reusing the %d statements of an earlier run\n", b.cfg.Fill)
 	case b.cfg.URL == "":
 		err = b.fillStore(ctx)
@@ -43,36 +50,98 @@ func (b *bench) query(ctx context.Context, _ [][]byte, _ []*statements.Record) e
 		return err
 	}
 	limit := strconv.Itoa(b.cfg.Limit)
-	for _, phase := range []string{PhaseQueryAgent, PhaseQueryActivity} {
+	span, err := b.storedSpan(ctx)
+	if err != nil {
+		return err
+	}
+	for _, phase := range QueryPhases {
 		elapsed, cpu, recs := runFor(ctx, b.cfg.Clients, b.cfg.Duration, func(ctx context.Context, i int, r *recorder) bool {
 			k := mix64(b.cfg.Seed^uint64(i)^0x7175657279) % uint64(b.cfg.Fill)
 			var q url.Values
 			var what, needle string
-			if phase == PhaseQueryAgent {
+			switch phase {
+			case PhaseQueryAgent:
 				what = b.gen.AgentFilter(k)
 				q = url.Values{"agent": {what}, "limit": {limit}}
 				needle = b.gen.agentNeedle(k)
-			} else {
+			case PhaseQueryActivity, PhaseQueryMore:
 				what = b.gen.ActivityID(k)
 				q = url.Values{"activity": {what}, "limit": {limit}}
 				needle = strconv.Quote(what)
+			case PhaseQueryRelated:
+				what = b.gen.ModuleID(k)
+				q = url.Values{"activity": {what}, "related_activities": {"true"}, "limit": {limit}}
+				needle = strconv.Quote(what)
+			case PhaseQueryVerb:
+				what = b.gen.VerbID(k)
+				q = url.Values{"verb": {what}, "since": {span.at(k)}, "limit": {limit}}
+				needle = strconv.Quote(what)
 			}
-			t0 := time.Now()
-			stmts, err := b.client.Query(ctx, q)
-			d := time.Since(t0)
-			if err == nil {
-				err = checkPage(stmts, needle)
+			pages := 1
+			if phase == PhaseQueryMore {
+				pages = b.cfg.MoreDepth
 			}
-			if err != nil {
-				r.fail(d, fmt.Errorf("%s %s: %w", phase, what, err))
-				return true
+			next := q.Encode()
+			for page := 0; page < pages && next != "" && ctx.Err() == nil; page++ {
+				t0 := time.Now()
+				stmts, more, err := b.client.Page(ctx, next)
+				d := time.Since(t0)
+				// Later pages, and since near the end, may be empty.
+				if err == nil && ((page == 0 && phase != PhaseQueryVerb) || len(stmts) > 0) {
+					err = checkPage(stmts, needle)
+				}
+				if err != nil {
+					if ctx.Err() == nil {
+						r.fail(d, fmt.Errorf("%s %s page %d: %w", phase, what, page+1, err))
+					}
+					return true
+				}
+				r.ok(d, len(stmts))
+				next = more
 			}
-			r.ok(d, len(stmts))
 			return true
 		})
 		b.add(summarize(phase, b.cfg.Clients, elapsed, cpu, recs))
 	}
 	return nil
+}
+
+// storedSpan is the span of "stored" of the statements in the store.
+type storedSpan struct{ first, last time.Time }
+
+// storedSpan reads the stored of the oldest and of the newest statement.
+func (b *bench) storedSpan(ctx context.Context) (storedSpan, error) {
+	var sp storedSpan
+	for _, x := range []struct {
+		asc string
+		dst *time.Time
+	}{{"true", &sp.first}, {"false", &sp.last}} {
+		stmts, err := b.client.Query(ctx, url.Values{"limit": {"1"}, "ascending": {x.asc}})
+		if err == nil && len(stmts) != 1 {
+			err = errors.New("no statements")
+		}
+		var st struct {
+			Stored time.Time `json:"stored"`
+		}
+		if err == nil {
+			err = json.Unmarshal(stmts[0], &st)
+		}
+		if err != nil {
+			return sp, fmt.Errorf("reading the span of the stored statements: %w", err)
+		}
+		*x.dst = st.Stored
+	}
+	return sp, nil
+}
+
+// at returns a time in the span, in RFC 3339, chosen by k.
+func (sp storedSpan) at(k uint64) string {
+	d := sp.last.Sub(sp.first)
+	t := sp.first
+	if d > 0 {
+		t = t.Add(time.Duration(mix64(k) % uint64(d)))
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
 // checkPage checks that a page of a query for a stored statement's agent or
@@ -100,20 +169,20 @@ func (g *Generator) agentNeedle(n uint64) string {
 	return strconv.Quote(a["mbox"].(string))
 }
 
-// fillStore writes statements 0..Fill-1 straight into the server's store in
+// fillStore writes statements FillFrom..Fill-1 straight into the server's store in
 // calls of fillChunk records: generated and completed on every CPU, inserted
 // from two goroutines.
 func (b *bench) fillStore(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	chunks := (b.cfg.Fill + fillChunk - 1) / fillChunk
+	chunks := (b.cfg.Fill - b.cfg.FillFrom + fillChunk - 1) / fillChunk
 	work := make(chan []*statements.Record, 4)
 	var next atomic.Int64
 	var produced sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		produced.Go(func() {
 			for c := int(next.Add(1) - 1); c < chunks && ctx.Err() == nil; c = int(next.Add(1) - 1) {
-				lo, hi := c*fillChunk, min((c+1)*fillChunk, b.cfg.Fill)
+				lo, hi := b.cfg.FillFrom+c*fillChunk, min(b.cfg.FillFrom+(c+1)*fillChunk, b.cfg.Fill)
 				recs := make([]*statements.Record, 0, hi-lo)
 				now := time.Now()
 				for n := lo; n < hi; n++ {
@@ -158,10 +227,10 @@ func (b *bench) fillStore(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// fillHTTP posts statements 0..Fill-1 to the server in batches of Batch
-// from Clients goroutines.
+// fillHTTP posts statements FillFrom..Fill-1 to the server in batches of
+// Batch from Clients goroutines.
 func (b *bench) fillHTTP(ctx context.Context) error {
-	chunks := (b.cfg.Fill + b.cfg.Batch - 1) / b.cfg.Batch
+	chunks := (b.cfg.Fill - b.cfg.FillFrom + b.cfg.Batch - 1) / b.cfg.Batch
 	var next atomic.Int64
 	var done atomic.Int64
 	start := time.Now()
@@ -170,7 +239,7 @@ func (b *bench) fillHTTP(ctx context.Context) error {
 		if c >= chunks {
 			return false
 		}
-		lo, hi := c*b.cfg.Batch, min((c+1)*b.cfg.Batch, b.cfg.Fill)
+		lo, hi := b.cfg.FillFrom+c*b.cfg.Batch, min(b.cfg.FillFrom+(c+1)*b.cfg.Batch, b.cfg.Fill)
 		var buf bytes.Buffer
 		buf.WriteByte('[')
 		for n := lo; n < hi; n++ {
@@ -200,10 +269,11 @@ func (b *bench) fillHTTP(ctx context.Context) error {
 // progress logs a fill's progress each time n, just increased by delta,
 // passes a tenth of it.
 func (b *bench) progress(what string, n int64, delta int, start time.Time) {
-	step := int64(max(b.cfg.Fill/10, 1))
+	total := int64(b.cfg.Fill - b.cfg.FillFrom)
+	step := max(total/10, 1)
 	prev := n - int64(delta)
-	if n/step != prev/step || n == int64(b.cfg.Fill) {
-		fmt.Fprintf(b.cfg.Log, "%s: %d of %d statements, %.0f/s\n", what, n, b.cfg.Fill,
+	if n/step != prev/step || n == total {
+		fmt.Fprintf(b.cfg.Log, "%s: %d of %d statements (to %d in all), %.0f/s\n", what, n, total, b.cfg.Fill,
 			float64(n)/time.Since(start).Seconds())
 	}
 }

@@ -27,7 +27,7 @@ const (
 	PhaseRaw    = "raw"    // records straight into a scratch store: the ceiling
 	PhaseSingle = "single" // one statement per POST
 	PhaseBatch  = "batch"  // Config.Batch statements per POST
-	PhaseQuery  = "query"  // fill, then GET by agent and by activity
+	PhaseQuery  = "query"  // fill, then GET by agent, activity, related activity, verb and since; pages deep
 )
 
 // AllPhases lists every phase in run order.
@@ -71,7 +71,15 @@ type Config struct {
 	// statements 0..Fill-1 of an earlier run with the same Seed, Learners
 	// and Activities: the query phase queries them without filling.
 	Reuse bool
-	Batch int // statements per POST in the batch phase and the raw phase's store calls; 0: 100
+	// FillFrom says that Store (or the server at URL) already holds the
+	// statements 0..FillFrom-1 of an earlier run (as with Reuse): the fill
+	// adds FillFrom..Fill-1, so that one store is queried at 1 M and then
+	// at 10 M.
+	FillFrom int
+	// MoreDepth is how many pages the query-more phase follows "more"
+	// links into a result; 0: 20.
+	MoreDepth int
+	Batch     int // statements per POST in the batch phase and the raw phase's store calls; 0: 100
 	// RawWorkers is how many goroutines write in the raw phase; 0: Clients,
 	// the concurrency of the batch phase.
 	RawWorkers int
@@ -130,6 +138,15 @@ func (c *Config) defaults() error {
 	}
 	if c.Limit <= 0 {
 		c.Limit = 100
+	}
+	if c.MoreDepth <= 0 {
+		c.MoreDepth = 20
+	}
+	if c.Reuse {
+		c.FillFrom = c.Fill
+	}
+	if c.FillFrom < 0 || c.FillFrom > c.Fill {
+		return fmt.Errorf("fill-from %d is not between 0 and the fill, %d", c.FillFrom, c.Fill)
 	}
 	if c.Learners <= 0 {
 		c.Learners = DefaultLearners

@@ -69,14 +69,14 @@ func TestRunEndToEnd(t *testing.T) {
 	var log bytes.Buffer
 	rep, err := loadtest.Run(context.Background(), loadtest.Config{
 		Server: inProcess(store), Store: store, Credentials: store, Raw: raw, Backend: "sqlite",
-		Clients: 4, Duration: 300 * time.Millisecond, Fill: 3000,
+		Clients: 4, Duration: 300 * time.Millisecond, Fill: 3000, Limit: 20, MoreDepth: 3,
 		Learners: 300, Activities: 50, Pool: 1000, Log: &log,
 	})
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, log.String())
 	}
-	phases := []string{loadtest.PhaseRaw, loadtest.PhaseSingle, loadtest.PhaseBatch,
-		loadtest.PhaseFill, loadtest.PhaseQueryAgent, loadtest.PhaseQueryActivity}
+	phases := append([]string{loadtest.PhaseRaw, loadtest.PhaseSingle, loadtest.PhaseBatch, loadtest.PhaseFill},
+		loadtest.QueryPhases...)
 	if len(rep.Results) != len(phases) {
 		t.Fatalf("%d results, want %d: %+v", len(rep.Results), len(phases), rep.Results)
 	}
@@ -116,8 +116,8 @@ func TestRunEndToEnd(t *testing.T) {
 			t.Errorf("ratio %s = %v", k, rep.Ratios[k])
 		}
 	}
-	if len(rep.Targets) != 6 {
-		t.Errorf("%d targets checked, want 6", len(rep.Targets))
+	if len(rep.Targets) != 9 {
+		t.Errorf("%d targets checked, want 9", len(rep.Targets))
 	}
 	if rep.StatementBytes < 1000 || rep.GOMAXPROCS < 1 || rep.NumCPU < 1 || rep.GoVersion == "" || rep.Date == "" {
 		t.Errorf("report header: %+v", rep)
@@ -152,11 +152,30 @@ func TestRunEndToEnd(t *testing.T) {
 		Clients: 2, Duration: 100 * time.Millisecond, Fill: 3000, Learners: 300, Activities: 50,
 	})
 	if err != nil {
-		t.Fatalf("reusing the store: %v", err)
+		t.Fatalf("reusing the store: %v %+v", err, rep2)
 	}
-	if len(rep2.Results) != 2 || rep2.Result(loadtest.PhaseFill) != nil || !rep2.FillReused ||
+	if len(rep2.Results) != len(loadtest.QueryPhases) || rep2.Result(loadtest.PhaseFill) != nil || !rep2.FillReused ||
 		rep2.Result(loadtest.PhaseQueryAgent).Statements == 0 {
 		t.Errorf("reusing the store: %+v", rep2.Results)
+	}
+
+	// A third run adds statements 3000..3999 to the filled store and
+	// queries all 4,000.
+	before := count(t, store)
+	rep3, err := loadtest.Run(context.Background(), loadtest.Config{
+		Server: inProcess(store), Store: store, Credentials: store, Phases: []string{loadtest.PhaseQuery}, FillFrom: 3000,
+		Clients: 2, Duration: 100 * time.Millisecond, Fill: 4000, Learners: 300, Activities: 50,
+	})
+	if err != nil {
+		t.Fatalf("filling from 3000: %v", err)
+	}
+	if f := rep3.Result(loadtest.PhaseFill); f == nil || f.Statements != 1000 || count(t, store) != before+1000 {
+		t.Errorf("filling from 3000 to 4000: fill %+v, store grew by %d", f, count(t, store)-before)
+	}
+	for _, p := range loadtest.QueryPhases {
+		if r := rep3.Result(p); r == nil || r.Errors != 0 || r.Statements == 0 {
+			t.Errorf("after filling from 3000: %s: %+v", p, r)
+		}
 	}
 
 	// The scratch store now holds statements: a second raw run refuses it.
