@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/cmd/lrs/wire"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/sqlite"
 )
@@ -212,12 +213,10 @@ func startServer(t *testing.T) *server {
 			t.Fatalf("CreateCredential: %v", err)
 		}
 	}
-	svc := lrs.New(lrs.Config{
-		Store:       db,
-		Documents:   db,
-		Activities:  db,
-		Credentials: db,
-		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+	// The service as `lrs serve` wires it: storage metrics, compliance
+	// reporting on.
+	svc := wire.NewServer(wire.SQLite(db), lrs.Config{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

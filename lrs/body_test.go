@@ -29,11 +29,10 @@ type realServer struct {
 func serveReal(t *testing.T, edit ...func(*lrs.Config)) *realServer {
 	t.Helper()
 	logs := &syncBuffer{}
-	cfg, _, _ := newConfig(t, append([]func(*lrs.Config){func(c *lrs.Config) {
+	srv, _, _ := newService(t, append([]func(*lrs.Config){func(c *lrs.Config) {
 		c.Metrics = prometheus.NewRegistry()
 		c.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}}, edit...)...)
-	srv := lrs.New(cfg)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

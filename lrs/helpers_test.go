@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/cmd/lrs/wire"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/sqlite"
 )
@@ -61,13 +62,28 @@ type testServer struct {
 	t     testing.TB
 }
 
-// newServer starts a server; edit may adjust its Config.
+// newServer starts a server as the binary wires it (wire.NewServer: the
+// stores wrapped by the storage metrics, compliance reporting on) over a
+// new SQLite database; edit may adjust its Config (setting Reporting to
+// nil turns reporting off; the stores are the database's).
 func newServer(t testing.TB, edit ...func(*lrs.Config)) *testServer {
 	t.Helper()
-	cfg, db, clk := newConfig(t, edit...)
-	srv := httptest.NewServer(lrs.New(cfg).Handler())
+	svc, db, clk := newService(t, edit...)
+	srv := httptest.NewServer(svc.Handler())
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, db: db, clock: clk, t: t}
+}
+
+// newService returns the service newServer serves, its database and its
+// clock.
+func newService(t testing.TB, edit ...func(*lrs.Config)) (*lrs.Server, *sqlite.DB, *clock) {
+	t.Helper()
+	cfg, db, clk := newConfig(t, edit...)
+	st := wire.SQLite(db)
+	if cfg.Reporting == nil {
+		st.Reporting = nil
+	}
+	return wire.NewServer(st, cfg), db, clk
 }
 
 // newConfig returns the Config of a test server over a new SQLite database
@@ -99,6 +115,7 @@ func newConfig(t testing.TB, edit ...func(*lrs.Config)) (lrs.Config, *sqlite.DB,
 		Credentials: db,
 		Tenants:     db,
 		Audit:       db,
+		Reporting:   db,
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BaseURL:     "https://lrs.test",
 		Now:         clk.Now,

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/cmd/lrs/wire"
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/lrs"
@@ -54,6 +55,14 @@ func TestMain(m *testing.M) {
 }
 
 var ferretStop func()
+
+// storesOf returns the stores of a backend's database, as the binary wires
+// them.
+func storesOf(db backend) *wire.Stores {
+	rp, _ := db.(reporting.Store) // compliance reporting, where the backend has it
+	return &wire.Stores{Backend: "test", Statements: db, Documents: db, Activities: db, Credentials: db,
+		Tenants: db, Audit: db, Reporting: rp}
+}
 
 // backends opens a fresh store of each backend: SQLite in a temporary
 // directory, and MongoDB on an in-process FerretDB (started once).
@@ -146,9 +155,8 @@ func testTenantIsolation(t *testing.T, db backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rp, _ := db.(reporting.Store) // compliance reporting, where the backend has it
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: db, Documents: db, Activities: db, Credentials: db,
-		Tenants: db, Audit: db, Tokens: tok, Reporting: rp, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
+	st := storesOf(db)
+	srv := httptest.NewServer(wire.NewServer(st, lrs.Config{Tokens: tok, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
 	t.Cleanup(srv.Close)
 	for _, tn := range []string{"oslo", "bergen"} {
 		if _, err := admin.CreateTenant(ctx, "test", tn); err != nil {
@@ -190,7 +198,7 @@ func testTenantIsolation(t *testing.T, db backend) {
 	mustStatus(t, oslo.do("PUT", apURL, "application/json", `{"secret":"oslo"}`, "If-None-Match", "*"), 204)
 	mustStatus(t, oslo.do("PUT", agpURL, "application/json", `{"secret":"oslo"}`, "If-None-Match", "*"), 204)
 	osloETag := oslo.do("GET", apURL, "", "").header.Get("ETag")
-	if rp != nil {
+	if st.Reporting != nil {
 		// Oslo's compliance catalog and roster, in which Kari's statements
 		// count, and a projection rebuilt once.
 		mustStatus(t, oslo.do("PUT", "/api/v1/modules/kins-1", "application/json",
@@ -263,7 +271,7 @@ func testTenantIsolation(t *testing.T, db backend) {
 		{"GET", "/api/v1/admin/tenants", "", "", nil, 403, "oslo"},
 		{"POST", "/api/v1/admin/tenants/oslo/disable", "", "", nil, 403, ""},
 	}
-	if rp != nil {
+	if st.Reporting != nil {
 		// Compliance reporting: bergen's catalog, roster, projection and
 		// reports are its own, empty ones.
 		routes = append(routes, []struct {
@@ -314,7 +322,7 @@ func testTenantIsolation(t *testing.T, db backend) {
 			`{"actor":{"mbox":"mailto:x@bergen.kommune.no"},"verb":{"id":"http://adlnet.gov/expapi/verbs/voided"},"object":{"objectType":"StatementRef","id":"` + id + `"}}`,
 			200},
 	}
-	if rp != nil {
+	if st.Reporting != nil {
 		// Bergen's own roster (with oslo's employee id) and rebuild.
 		writes = append(writes, []struct {
 			method, path, ctype, body string
@@ -351,7 +359,7 @@ func testTenantIsolation(t *testing.T, db backend) {
 		}
 	}
 
-	if rp != nil {
+	if st.Reporting != nil {
 		// Oslo's report is intact: Kari exempt, her completion in her
 		// transcript, one import, Knut unmatched.
 		for deadline := time.Now().Add(20 * time.Second); ; {
@@ -407,8 +415,7 @@ func testTenantIsolation(t *testing.T, db backend) {
 	if _, err := admin.SetTenantDisabled(ctx, "test", "oslo", true); err != nil {
 		t.Fatal(err)
 	}
-	srv2 := httptest.NewServer(lrs.New(lrs.Config{Store: db, Documents: db, Activities: db, Credentials: db,
-		Tenants: db, Audit: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
+	srv2 := httptest.NewServer(wire.NewServer(st, lrs.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
 	t.Cleanup(srv2.Close)
 	oslo2 := &tenantClient{t: t, base: srv2.URL, key: oslo.key, secret: oslo.secret}
 	if r := oslo2.do("GET", "/xapi/statements?statementId="+id, "", ""); r.status != 401 {

@@ -21,7 +21,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/xapi-lrs/lrs/cmd/lrs/storemetrics"
+	"github.com/xapi-lrs/lrs/cmd/lrs/wire"
 	"github.com/xapi-lrs/lrs/internal/metricstest"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/sqlite"
@@ -46,18 +46,12 @@ func (s *syncBuffer) String() string {
 }
 
 // observed starts a test server whose metrics go to a registry of the test
-// (with the storage wrappers the binary uses) and whose JSON log goes to a
-// buffer.
+// (newServer wraps the stores with the binary's storage metrics) and whose
+// JSON log goes to a buffer.
 func observed(t *testing.T, edit ...func(*lrs.Config)) (*testServer, *syncBuffer) {
 	logs := &syncBuffer{}
 	all := append([]func(*lrs.Config){func(c *lrs.Config) {
-		reg := prometheus.NewRegistry()
-		m := storemetrics.New(reg, "sqlite")
-		c.Metrics = reg
-		c.Store = m.Statements(c.Store)
-		c.Documents = m.Documents(c.Documents)
-		c.Activities = m.Activities(c.Activities)
-		c.Credentials = m.Credentials(c.Credentials)
+		c.Metrics = prometheus.NewRegistry()
 		c.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}}, edit...)
 	return newServer(t, all...), logs
@@ -318,7 +312,7 @@ func TestDrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	srv := lrs.New(lrs.Config{Store: db, Documents: db, Activities: db, Credentials: db,
+	srv := wire.NewServer(wire.SQLite(db), lrs.Config{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()

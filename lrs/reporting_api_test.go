@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/xapi-lrs/lrs/lrs"
 )
 
 // reportingRoutes is one request to every route of the reporting API.
@@ -92,7 +94,7 @@ func bodyOrNil(s string) any {
 // TestReportingOff: without Config.Reporting the routes do not exist, and
 // statements are stored as before.
 func TestReportingOff(t *testing.T) {
-	ts := newServer(t)
+	ts := newServer(t, func(c *lrs.Config) { c.Reporting = nil })
 	for _, rt := range reportingRoutes {
 		if r := ts.do(req{method: rt.method, path: rt.path, body: bodyOrNil(rt.body), ctype: rt.ctype}); r.status != http.StatusNotFound &&
 			r.status != http.StatusMethodNotAllowed {

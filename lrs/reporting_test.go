@@ -40,10 +40,7 @@ func newReportingServer(t *testing.T) *testServer {
 // Config.
 func newReportingServerWith(t testing.TB, edit func(*lrs.Config)) *testServer {
 	t.Helper()
-	ts := newServer(t, func(cfg *lrs.Config) {
-		cfg.Reporting = cfg.Store.(reporting.Store)
-		edit(cfg)
-	})
+	ts := newServer(t, edit) // reporting is on by default
 	for key, scopes := range reportingCreds {
 		c := &auth.Credential{Key: key, SecretHash: auth.HashSecret(key + "-secret"), Name: key + " app",
 			Tenant: auth.DefaultTenant, Scopes: scopes, Created: time.Now().UTC()}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/cmd/lrs/wire"
 	"github.com/xapi-lrs/lrs/lrs"
 )
 
@@ -258,7 +259,7 @@ func TestCredentialCache(t *testing.T) {
 
 func TestServeAndShutdown(t *testing.T) {
 	ts := newServer(t) // for its database
-	srv := lrs.New(lrs.Config{Store: ts.db, Documents: ts.db, Activities: ts.db, Credentials: ts.db})
+	srv := wire.NewServer(wire.SQLite(ts.db), lrs.Config{})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -281,7 +282,7 @@ func TestServeAndShutdown(t *testing.T) {
 	}
 
 	// Shutdown before Serve: Serve returns at once.
-	srv = lrs.New(lrs.Config{Store: ts.db, Documents: ts.db, Activities: ts.db, Credentials: ts.db})
+	srv = wire.NewServer(wire.SQLite(ts.db), lrs.Config{})
 	if err := srv.Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func credentialsCreateCmd(ctx context.Context, s streams, args []string) error {
 		return err
 	}
 	defer st.Close()
-	c, sec, err := st.admin().CreateCredential(ctx, cliActor(), auth.NewCredential{
+	c, sec, err := st.Admin().CreateCredential(ctx, cliActor(), auth.NewCredential{
 		Tenant: *tenant, Name: *name, Scopes: sc, Key: *key, Secret: *secret})
 	if err != nil {
 		return err
@@ -113,7 +113,7 @@ func credentialsRotateCmd(ctx context.Context, s streams, args []string) error {
 		return err
 	}
 	defer st.Close()
-	c, secret, err := st.admin().RotateCredential(ctx, cliActor(), c, *grace)
+	c, secret, err := st.Admin().RotateCredential(ctx, cliActor(), c, *grace)
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func credentialsRevokeCmd(ctx context.Context, s streams, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if _, err := st.admin().RevokeCredential(ctx, cliActor(), c); err != nil {
+	if _, err := st.Admin().RevokeCredential(ctx, cliActor(), c); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.stdout, "revoked %s (%s, tenant %s); running servers refuse it within their credential cache time (30 s)\n",
@@ -158,7 +158,7 @@ func tenantsCreateCmd(ctx context.Context, s streams, args []string) error {
 		return err
 	}
 	defer st.Close()
-	t, err := st.admin().CreateTenant(ctx, cliActor(), pos[0])
+	t, err := st.Admin().CreateTenant(ctx, cliActor(), pos[0])
 	if err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func tenantsSetDisabled(ctx context.Context, s streams, args []string, disable b
 		return err
 	}
 	defer st.Close()
-	t, err := st.admin().SetTenantDisabled(ctx, cliActor(), pos[0], disable)
+	t, err := st.Admin().SetTenantDisabled(ctx, cliActor(), pos[0], disable)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/xapi-lrs/lrs/cmd/lrs/wire"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -195,6 +197,4 @@ func versionCmd(_ context.Context, s streams, args []string) error {
 	return nil
 }
 
-func isMongoURL(s string) bool {
-	return strings.HasPrefix(s, "mongodb://") || strings.HasPrefix(s, "mongodb+srv://")
-}
+func isMongoURL(s string) bool { return wire.IsMongoURL(s) }

@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"log/slog"
-	"runtime"
-	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/xapi-lrs/lrs/cmd/lrs/wire"
 	"github.com/xapi-lrs/lrs/lrs"
 )
 
@@ -32,30 +30,9 @@ func addOpsFlags(fs *flags) *opsSettings {
 	}
 }
 
-// newRegistry returns the registry /metrics serves, holding the Go runtime
-// and process collectors and lrs_build_info; the service and the storage
-// wrappers add theirs.
-func newRegistry() *prometheus.Registry {
-	reg := prometheus.NewRegistry()
-	revision := "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				revision = s.Value
-			}
-		}
-	}
-	build := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name:        "lrs_build_info",
-		Help:        "Always 1; the labels tell the version of the lrs binary, its Go version and source revision.",
-		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version(), "revision": revision},
-	})
-	build.Set(1)
-	reg.MustRegister(build,
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return reg
-}
+// newRegistry returns the registry /metrics serves (wire.NewRegistry), for
+// this binary's version.
+func newRegistry() *prometheus.Registry { return wire.NewRegistry(version) }
 
 // shutdown stops srv after SIGTERM: /readyz turns 503 at once, requests keep
 // being served for the drain delay (so that load balancers notice), then

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/xapi-lrs/lrs/auth"
-	"github.com/xapi-lrs/lrs/cmd/lrs/storemetrics"
+	"github.com/xapi-lrs/lrs/cmd/lrs/wire"
 	"github.com/xapi-lrs/lrs/lrs"
 )
 
@@ -110,30 +110,14 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 	return <-errc // the deferred Close flushes and closes the store
 }
 
-// newServer is the composition root: it returns the service over the
-// stores of st, with the settings of cfg, as every command that serves
-// runs it (serve; bench in-process; the tests start serve). Each store is
-// wrapped by the storage metrics of st's backend, registered on
-// cfg.Metrics (newRegistry when nil), which /metrics serves; compliance
-// reporting is on when the backend has it. The stores are passed as they
-// are, never discovered behind a wrapper: the statements, their
-// projection and their definitions are written by the statement store's
-// Commit (ingest.Store).
+// newServer returns the service over st as every command that serves runs
+// it (serve; bench in-process; the tests start serve): wire.NewServer,
+// with this binary's version in its metrics.
 func newServer(st *stores, cfg lrs.Config) *lrs.Server {
 	if cfg.Metrics == nil {
 		cfg.Metrics = newRegistry()
 	}
-	m := storemetrics.New(cfg.Metrics, st.Backend)
-	cfg.Store = m.Statements(st.Statements)
-	cfg.Documents = m.Documents(st.Documents)
-	cfg.Activities = m.Activities(st.Activities)
-	cfg.Credentials = m.Credentials(st.Credentials)
-	cfg.Tenants, cfg.Audit = st.Tenants, st.Audit
-	cfg.Reporting = nil
-	if st.Reporting != nil {
-		cfg.Reporting = m.Reporting(st.Reporting)
-	}
-	return lrs.New(cfg)
+	return wire.NewServer(st, cfg)
 }
 
 func ptr[T any](v T) *T { return &v }

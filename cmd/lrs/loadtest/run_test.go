@@ -15,6 +15,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/cmd/lrs/loadtest"
+	"github.com/xapi-lrs/lrs/cmd/lrs/wire"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/sqlite"
 	"github.com/xapi-lrs/lrs/statements"
@@ -30,13 +31,12 @@ func openDB(t *testing.T, path string) *sqlite.DB {
 	return db
 }
 
-// inProcess returns the Config.Server of the tests: the service over db,
-// with compliance reporting on. (lrs bench passes the wiring of lrs serve
-// instead; cmd/lrs tests it.)
+// inProcess returns the Config.Server of the tests: the service over db
+// as lrs serve and lrs bench wire it (wire.NewServer), without a rate
+// limit.
 func inProcess(db *sqlite.DB) func() *lrs.Server {
 	return func() *lrs.Server {
-		return lrs.New(lrs.Config{Store: db, Documents: db, Activities: db, Credentials: db, Reporting: db,
-			RateLimit: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		return wire.NewServer(wire.SQLite(db), lrs.Config{RateLimit: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	}
 }
 
@@ -191,7 +191,7 @@ func TestRunEndToEnd(t *testing.T) {
 // Requests the server refuses are counted as errors and fail the run.
 func TestRunCountsErrors(t *testing.T) {
 	store := openDB(t, filepath.Join(t.TempDir(), "lrs.db"))
-	srv := httptest.NewServer(lrs.New(lrs.Config{Store: store, Credentials: store,
+	srv := httptest.NewServer(wire.NewServer(wire.SQLite(store), lrs.Config{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
 	defer srv.Close()
 	rep, err := loadtest.Run(context.Background(), loadtest.Config{
