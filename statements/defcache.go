@@ -1,6 +1,7 @@
 package statements
 
 import (
+	"encoding/json"
 	"reflect"
 	"sync"
 	"time"
@@ -25,13 +26,13 @@ func DefinitionUnchanged(old, new map[string]any) bool {
 			nm, ok1 := v.(map[string]any)
 			om, ok2 := ov.(map[string]any)
 			if !ok1 || !ok2 {
-				if !reflect.DeepEqual(ov, v) {
+				if !jsonEqual(ov, v) {
 					return false
 				}
 				continue
 			}
 			for sk, sv := range nm {
-				if osv, ok := om[sk]; !ok || !reflect.DeepEqual(osv, sv) {
+				if osv, ok := om[sk]; !ok || !jsonEqual(osv, sv) {
 					return false
 				}
 			}
@@ -42,12 +43,55 @@ func DefinitionUnchanged(old, new map[string]any) bool {
 		default:
 			// interactionType included: another type would drop old's
 			// interaction properties, and differs from it anyway.
-			if !reflect.DeepEqual(ov, v) {
+			if !jsonEqual(ov, v) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// jsonEqual reports whether two JSON trees (as DecodeJSON returns them)
+// are equal, without reflection for the types DecodeJSON makes.
+func jsonEqual(a, b any) bool {
+	switch a := a.(type) {
+	case string:
+		b, ok := b.(string)
+		return ok && a == b
+	case json.Number:
+		b, ok := b.(json.Number)
+		return ok && a == b
+	case bool:
+		b, ok := b.(bool)
+		return ok && a == b
+	case nil:
+		return b == nil
+	case map[string]any:
+		b, ok := b.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k, x := range a {
+			y, ok := b[k]
+			if !ok || !jsonEqual(x, y) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		b, ok := b.([]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !jsonEqual(a[i], b[i]) {
+				return false
+			}
+		}
+		return true
+	default:
+		return reflect.DeepEqual(a, b)
+	}
 }
 
 // DefinitionCache remembers canonical activity definitions as a store last
