@@ -60,8 +60,8 @@ type Context struct {
 
 // check reports a Context that cannot make valid statements.
 func (x Context) check() error {
-	if statements.AgentKey(x.Learner) == "" {
-		return errs.Invalidf("agent", "scorm-learner", "the learner must be an identified Agent")
+	if statements.AgentKey(x.Learner) == "" || x.Learner["objectType"] == "Group" {
+		return errs.Invalidf("agent", "scorm-learner", "the learner must be an identified Agent, not a Group")
 	}
 	if !statements.ValidIRI(x.SCO) {
 		return errs.Invalidf("activityId", "scorm-sco", "the SCO's activity id must be an IRI, not %q", trunc(x.SCO))
