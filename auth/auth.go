@@ -212,8 +212,8 @@ var impliedScopes = map[string][]string{
 	ScopeAll: {ScopeAllRead, ScopeStatementsWrite, ScopeStatementsRead,
 		ScopeStatementsReadMine, ScopeState, ScopeDefine, ScopeProfile, ScopeSCORMWrite},
 	ScopeStatementsWrite: {ScopeSCORMWrite},
-	ScopeAllRead:        {ScopeStatementsRead, ScopeStatementsReadMine},
-	ScopeStatementsRead: {ScopeStatementsReadMine},
+	ScopeAllRead:         {ScopeStatementsRead, ScopeStatementsReadMine},
+	ScopeStatementsRead:  {ScopeStatementsReadMine},
 }
 
 // Implies reports whether holding the scopes held grants scope: each scope
