@@ -337,8 +337,8 @@ func score(s Score, v Version) map[string]any {
 	if hasMax {
 		out["max"] = max
 	}
-	if len(out) == 0 {
-		return nil
+	if !hasRaw && !hasScaled {
+		return nil // min and max alone are no score
 	}
 	return out
 }

@@ -42,7 +42,9 @@
   const reTimespan12 = /^[0-9]{2,4}:[0-5][0-9]:[0-5][0-9](\.[0-9]{1,2})?$/;
   const reTime12 = /^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,2})?$/;
   const reDuration = /^P(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)D)?(?:T(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+(?:\.[0-9]{1,2})?)S)?)?$/;
-  const reTime2004 = /^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01])(T([01][0-9]|2[0-3])(:[0-5][0-9](:[0-5][0-9](\.[0-9]{1,2})?)?)?(Z|[+-]([01][0-9]|2[0-3])(:[0-5][0-9])?)?)?)?)?$/;
+  // time (second,10,0), RTE 4.1.1.6: YYYY[-MM[-DD[Thh[:mm[:ss[.s[TZD]]]]]]],
+  // the year 1970 to 2038, a time zone only after fractions of a second.
+  const reTime2004 = /^(19[7-9][0-9]|20[0-2][0-9]|203[0-8])(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01])(T([01][0-9]|2[0-3])(:[0-5][0-9](:[0-5][0-9](\.[0-9]{1,2}(Z|[+-]([01][0-9]|2[0-3])(:[0-5][0-9])?)?)?)?)?)?)?)?$/;
   const reLang = /^([a-zA-Z]{2,3}|i|x)(-[a-zA-Z0-9\-]{1,8})*$/;
 
   function isDecimal(v) { return reDecimal.test(v); }
@@ -442,7 +444,7 @@
         'cmi.learner_preference.audio_level': '1', 'cmi.learner_preference.language': '',
         'cmi.learner_preference.delivery_speed': '1', 'cmi.learner_preference.audio_captioning': '0',
         'cmi.mode': i.mode || 'normal', 'cmi.success_status': 'unknown', 'cmi.session_time': '',
-        'cmi.time_limit_action': i.timeLimitAction || 'continue,no message', 'cmi.total_time': 'PT0H0M0S',
+        'cmi.time_limit_action': i.timeLimitAction || 'continue,no message', 'cmi.total_time': 'PT0S',
         'adl.nav.request': '_none_', 'adl.nav.request_valid.continue': 'unknown', 'adl.nav.request_valid.previous': 'unknown',
       });
       set('cmi.launch_data', i.launchData);
@@ -602,7 +604,7 @@
           for (const w of walk) if (w.index >= this.count(w.array)) fail(c.getFail, w.array + ' has no element ' + w.index);
           return String(this.count(el.slice(0, -'._count'.length)));
         }
-        if (this.model[base] || this.model[base + '._children']) fail(c.count, el + ' is not an array');
+        if (this.model[base] || this.model[base + '._children'] || base === 'cmi') fail(c.count, el + ' is not an array');
         fail(c.undefinedEl, el + ' is not an element of the data model');
       }
       if (generic.endsWith('._children')) {
