@@ -121,6 +121,7 @@ var commitDifferences = []commitDifference{
 	{"2004 good session", 0, "Completion", "RTE 2004 4.2.4.1: with a completion threshold (0.8) and a progress measure (0.9) the LMS evaluates completion_status (completed); the LRS's runtime commits the evaluated status, scorm-again the stored one (unknown)"},
 	{"2004 bad calls", 0, "parse", "scorm-again's commit holds the session_time P1DT it accepted (step 51): the LRS refuses such a commit (400), as it is not an ISO 8601 duration"},
 }
+
 // scenario is one scenario of compare.mjs's output.
 type scenario struct {
 	Name    string
