@@ -137,24 +137,7 @@ type scenario struct {
 // runtimes agree on every call and commit but the listed differences, and
 // that each listed difference still occurs.
 func TestRuntimeAgainstScormAgain(t *testing.T) {
-	node := nodetest.Require(t)
-	nodetest.Install(t, ".")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, node, "compare.mjs")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node compare.mjs: %v\n%s", err, stderr.Bytes())
-	}
-	var report []scenario
-	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
-		t.Fatalf("compare.mjs output: %v", err)
-	}
-	if len(report) < 8 {
-		t.Fatalf("compare.mjs ran %d scenarios", len(report))
-	}
-
+	report := compare(t)
 	seen := map[int]bool{}
 	calls := 0
 	for _, sc := range report {
@@ -187,6 +170,29 @@ func TestRuntimeAgainstScormAgain(t *testing.T) {
 		}
 	}
 	t.Logf("%d calls in %d scenarios compared; %d listed differences", calls, len(report), len(differences))
+}
+
+// compare runs compare.mjs and returns its report.
+func compare(t *testing.T) []scenario {
+	t.Helper()
+	node := nodetest.Require(t)
+	nodetest.Install(t, ".")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, node, "compare.mjs")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("node compare.mjs: %v\n%s", err, stderr.Bytes())
+	}
+	var report []scenario
+	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
+		t.Fatalf("compare.mjs output: %v", err)
+	}
+	if len(report) < 8 {
+		t.Fatalf("compare.mjs ran %d scenarios", len(report))
+	}
+	return report
 }
 
 // checkCommits compares what the LRS reads from the commits of both
