@@ -74,6 +74,13 @@ func TestSCORMCommitEndpoint(t *testing.T) {
 	if len(ans.Statements) != 4 {
 		t.Fatalf("terminating commit answered %s, want completed, passed, scored, terminated", r.body)
 	}
+	// The beacon again (a retry): nothing new, no new session.
+	r = ts.do(req{method: "POST", path: scormCommitPath("terminate", "true"), key: "player", version: "-", ctype: "text/plain;charset=UTF-8", body: last})
+	expect(t, r, http.StatusOK)
+	r.json(t, &ans)
+	if len(ans.Statements) != 0 {
+		t.Fatalf("terminating commit again answered %s, want no statement", r.body)
+	}
 
 	r = ts.do(req{method: "GET", path: "/xapi/statements?registration=" + scormReg})
 	expect(t, r, http.StatusOK)

@@ -116,10 +116,17 @@ type State struct {
 // and the attempt activity in the grouping, and the profile activity in
 // the category. Its id is a UUID v5 of the attempt and the event, so the
 // same commit against the same state makes the same statements. A commit
-// that changes nothing the mapping reads makes none.
+// that changes nothing the mapping reads makes none, and so does the
+// terminating commit of the last session sent again.
 func Map(prev *State, c *Commit, x Context) (*State, []map[string]any, error) {
 	if err := x.check(); err != nil {
 		return nil, nil, err
+	}
+	if prev != nil && !prev.Open && sameJSON(prev.Data, c) {
+		// The commit that ended the last session, again (a retry whose
+		// first try got through): it starts no session.
+		same := *prev
+		return &same, nil, nil
 	}
 	next := &State{Version: c.Version, Data: c}
 	old := &Commit{Version: c.Version}

@@ -113,6 +113,11 @@ func TestMapSCORM2004Attempt(t *testing.T) {
 	if !st.Suspended || st.Open {
 		t.Errorf("state after suspend %+v", st)
 	}
+	// The suspending commit again (a retry) starts no session.
+	if again, stmts := commit(t, st, `{"terminate":true,"cmi":{"entry":"ab-initio","exit":"suspend","completion_status":"incomplete","location":"p2",
+		"suspend_data":"s2","session_time":"PT10M","interactions":{"0":{"id":"q1","type":"choice","learner_response":"a[,]b","result":"correct"}}}}`); len(stmts) != 0 || !reflect.DeepEqual(again, st) {
+		t.Fatalf("the suspending commit again made %v", verbs(stmts))
+	}
 	init := st.Resume(scorm.Init{LearnerID: "ann", CommitURL: "/c"})
 	if init.Entry != "resume" || init.SuspendData != "s2" || init.Location != "p2" || len(init.Interaction) != 1 {
 		t.Errorf("Resume: %+v", init)
