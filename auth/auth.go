@@ -34,6 +34,11 @@ const (
 	ScopeReportsRead = "reports/read" // compliance reports, transcripts, evidence
 	ScopeRosterWrite = "roster/write" // roster imports, module catalog, rules
 	ScopeAdmin       = "admin"        // the tenant's credentials and audit log
+	// ScopeSCORMWrite posts SCORM runtime commits (POST
+	// /api/v1/scorm/commits) and nothing else: the LRS makes the
+	// statements, so a credential that must live in a browser page (a
+	// SCORM player in another LMS) cannot write arbitrary statements.
+	ScopeSCORMWrite = "scorm/write"
 	// ScopeTenantsAdmin manages tenants themselves (create, list, disable):
 	// the operator's scope, for credentials of the default tenant only.
 	ScopeTenantsAdmin = "tenants/admin"
@@ -132,7 +137,7 @@ func ValidTenantName(name string) bool {
 // KnownScopes lists every scope a credential may hold.
 var KnownScopes = []string{ScopeAll, ScopeAllRead, ScopeStatementsWrite, ScopeStatementsRead,
 	ScopeStatementsReadMine, ScopeState, ScopeDefine, ScopeProfile,
-	ScopeReportsRead, ScopeRosterWrite, ScopeAdmin, ScopeTenantsAdmin}
+	ScopeReportsRead, ScopeRosterWrite, ScopeAdmin, ScopeTenantsAdmin, ScopeSCORMWrite}
 
 // ParseScopes parses a comma-separated scope list, rejecting unknown scopes.
 func ParseScopes(s string) ([]string, error) {
@@ -201,12 +206,14 @@ func (c *Credential) IsOperator() bool {
 
 // impliedScopes lists the xAPI scopes that a broader one grants all of. The
 // project's own scopes (admin, tenants/admin, reports/read, roster/write)
-// imply nothing and are implied by nothing but themselves.
+// imply nothing and are implied by nothing but themselves; scorm/write, a
+// narrowing of statements/write, is implied by it and by all.
 var impliedScopes = map[string][]string{
 	ScopeAll: {ScopeAllRead, ScopeStatementsWrite, ScopeStatementsRead,
-		ScopeStatementsReadMine, ScopeState, ScopeDefine, ScopeProfile},
-	ScopeAllRead:        {ScopeStatementsRead, ScopeStatementsReadMine},
-	ScopeStatementsRead: {ScopeStatementsReadMine},
+		ScopeStatementsReadMine, ScopeState, ScopeDefine, ScopeProfile, ScopeSCORMWrite},
+	ScopeStatementsWrite: {ScopeSCORMWrite},
+	ScopeAllRead:         {ScopeStatementsRead, ScopeStatementsReadMine},
+	ScopeStatementsRead:  {ScopeStatementsReadMine},
 }
 
 // Implies reports whether holding the scopes held grants scope: each scope

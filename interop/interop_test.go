@@ -26,7 +26,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +33,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/cmd/lrs/wire"
+	"github.com/xapi-lrs/lrs/internal/nodetest"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/sqlite"
 )
@@ -57,8 +57,8 @@ const scriptTimeout = 60 * time.Second
 // TestClientLibraries runs every library script, in each xAPI version and
 // HTTP adapter the library offers, against a server of its own.
 func TestClientLibraries(t *testing.T) {
-	node := requireNode(t)
-	installModules(t)
+	node := nodetest.Require(t)
+	nodetest.Install(t, ".")
 	// go test caches a passing result keyed on the files the test itself
 	// opened; stat the scripts so that editing one reruns the test.
 	scripts, _ := filepath.Glob("*.js")
@@ -115,50 +115,6 @@ func TestClientLibraries(t *testing.T) {
 
 // finished matches the closing line of a script that ran all its steps.
 var finished = regexp.MustCompile(`(?m)^[1-9][0-9]* passed, 0 failed$`)
-
-// requireNode returns the path of node, skipping the test when node or npm
-// is missing or node is older than 18 (the first with fetch).
-func requireNode(t *testing.T) string {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not on PATH: the client-library interoperability test needs Node.js 18+ and npm")
-	}
-	if _, err := exec.LookPath("npm"); err != nil {
-		t.Skip("npm is not on PATH: the client-library interoperability test needs Node.js 18+ and npm")
-	}
-	out, err := exec.Command(node, "--version").Output()
-	if err != nil {
-		t.Fatalf("node --version: %v", err)
-	}
-	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "v")
-	major, _ := strconv.Atoi(strings.SplitN(v, ".", 2)[0])
-	if major < 18 {
-		t.Skipf("node %s is too old: the client-library interoperability test needs Node.js 18+", v)
-	}
-	return node
-}
-
-// installModules runs `npm ci` when node_modules is missing or older than
-// package-lock.json, so that the scripts run the pinned library versions.
-func installModules(t *testing.T) {
-	t.Helper()
-	lock, err := os.Stat("package-lock.json")
-	if err != nil {
-		t.Fatalf("package-lock.json: %v", err)
-	}
-	// npm writes node_modules/.package-lock.json at the end of an install.
-	if inst, err := os.Stat(filepath.Join("node_modules", ".package-lock.json")); err == nil && !inst.ModTime().Before(lock.ModTime()) {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("npm ci in interop/ failed: %v\n%s", err, out)
-	}
-}
 
 // runScript runs node script with env added to the test's environment and
 // returns its combined output.

@@ -61,6 +61,7 @@ func TestScopeMatrix(t *testing.T) {
 		{"GET", "/api/v1/admin/credentials", nil, nil, admin},
 		{"GET", "/api/v1/admin/audit", nil, nil, admin},
 		{"GET", "/api/v1/admin/tenants", nil, nil, tenants},
+		{"POST", scormCommitPath(), `{"cmi":{}}`, nil, []string{auth.ScopeAll, auth.ScopeStatementsWrite, auth.ScopeSCORMWrite}},
 	} {
 		for _, sc := range auth.KnownScopes {
 			r := s.do(req{method: rt.method, path: rt.path, body: rt.body, key: "scope-" + sc, header: rt.header})

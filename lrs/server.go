@@ -34,6 +34,7 @@ import (
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/reporting"
+	"github.com/xapi-lrs/lrs/scorm"
 	"github.com/xapi-lrs/lrs/statements"
 	"github.com/xapi-lrs/lrs/tokens"
 )
@@ -155,6 +156,7 @@ type Server struct {
 	rp *reportingState // reporting.go; nil when Config.Reporting is nil
 
 	ingest *ingest.Service // the statement writes (statements_write.go)
+	scorm  *scorm.Service  // the SCORM commits (scorm.go)
 }
 
 // New returns a Server for cfg.
@@ -219,6 +221,7 @@ func New(cfg Config) *Server {
 			s.rp.ingestFailures.Inc()
 		},
 	})
+	s.scorm = scorm.NewService(cfg.Documents, s.ingest, cfg.Now)
 	s.srv = &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),
@@ -281,6 +284,7 @@ func (s *Server) routes() *echo.Echo {
 		s.tokenRoutes(e) // token.go
 	}
 	s.rp = s.reportingRoutes(e) // reporting.go
+	s.scormRoutes(e)            // scorm.go
 	return e
 }
 

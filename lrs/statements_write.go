@@ -191,14 +191,9 @@ func (s *Server) ingestRequest(c *echo.Context) (ingest.Request, error) {
 	if err != nil {
 		return ingest.Request{}, err
 	}
-	st := state(c)
-	home := s.cfg.BaseURL
-	if home == "" {
-		home = c.Scheme() + "://" + c.Request().Host
-	}
 	return ingest.Request{
-		Writer:      ingest.Writer{Tenant: tenantOf(st.cred), Key: st.cred.Key, Name: st.cred.Name, Home: home},
-		Version:     st.version,
+		Writer:      s.writer(c),
+		Version:     state(c).version,
 		Body:        body,
 		Attachments: atts,
 	}, nil
