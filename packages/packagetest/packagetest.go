@@ -9,8 +9,11 @@ package packagetest
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
+	"hash/crc32"
 	"io/fs"
 	"sort"
+	"strings"
 )
 
 // Entry is one entry of a hand-made zip.
@@ -273,3 +276,144 @@ func TinCanFiles() map[string]string {
 
 // TinCan is the Tin Can test package.
 func TinCan() []byte { return Files(TinCanFiles()) }
+
+// deflate compresses b with deflate, as a zip entry holds it.
+func deflate(b []byte) []byte {
+	var buf bytes.Buffer
+	w, _ := flate.NewWriter(&buf, flate.BestCompression)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+// Raw is an entry written as given: body already compressed by method,
+// the sizes and CRC declared as given (which may lie).
+type Raw struct {
+	Name               string
+	Method             uint16
+	Body               []byte // compressed
+	CRC32              uint32
+	Compressed, Uncomp uint64
+}
+
+// ZipRaw makes a zip of ordinary files and raw entries.
+func ZipRaw(files map[string]string, raws ...Raw) []byte {
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		f, _ := w.Create(n)
+		f.Write([]byte(files[n]))
+	}
+	for _, r := range raws {
+		h := &zip.FileHeader{Name: r.Name, Method: r.Method, CRC32: r.CRC32,
+			CompressedSize64: r.Compressed, UncompressedSize64: r.Uncomp}
+		f, err := w.CreateRaw(h)
+		if err != nil {
+			panic(err)
+		}
+		f.Write(r.Body)
+	}
+	if err := w.Close(); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
+// Deflated is a raw entry of content compressed with deflate, declaring
+// uncompressed bytes (its true size when uncompressed is 0).
+func Deflated(name string, content []byte, uncompressed uint64) Raw {
+	body := deflate(content)
+	if uncompressed == 0 {
+		uncompressed = uint64(len(content))
+	}
+	return Raw{Name: name, Method: zip.Deflate, Body: body, CRC32: crc32.ChecksumIEEE(content),
+		Compressed: uint64(len(body)), Uncomp: uncompressed}
+}
+
+// Bad is a package the LRS must refuse, and a part of the message that
+// says why.
+type Bad struct {
+	Name string
+	Zip  []byte
+	Want string
+}
+
+// BadPackages lists packages every import must refuse with a 400 naming
+// the fault: not a zip, no or a broken manifest, unsafe entry names,
+// symlinks, encryption, zip bombs, files the manifest names but the zip
+// lacks, and manifests breaking their standard's rules.
+func BadPackages() []Bad {
+	scorm := SCORM12Files()
+	manifest := func(m string) map[string]string { return With(scorm, map[string]string{"imsmanifest.xml": m}) }
+	replace := func(old, new string) map[string]string {
+		if !strings.Contains(SCORM12Manifest, old) {
+			panic("no " + old + " in the SCORM 1.2 manifest")
+		}
+		return manifest(strings.Replace(SCORM12Manifest, old, new, 1))
+	}
+	cmi5 := func(old, new string) []byte {
+		if !strings.Contains(CMI5Manifest, old) {
+			panic("no " + old + " in the cmi5 manifest")
+		}
+		return Files(With(CMI5Files(), map[string]string{"cmi5.xml": strings.Replace(CMI5Manifest, old, new, 1)}))
+	}
+	with := func(e Entry) []byte {
+		entries := []Entry{e}
+		for _, n := range []string{"imsmanifest.xml", "index.html", "style.css", "img/lock.svg"} {
+			entries = append(entries, Entry{Name: n, Body: []byte(scorm[n])})
+		}
+		return Zip(entries...)
+	}
+	zeros := make([]byte, 8<<20)
+	return []Bad{
+		{"not a zip", []byte("PK? no, plain text"), "not a zip file"},
+		{"empty zip", Zip(), "holds no files"},
+		{"no manifest", Files(map[string]string{"index.html": "<p>x</p>"}), "no imsmanifest.xml (SCORM), cmi5.xml (cmi5) or tincan.xml"},
+		{"manifest in a folder", Files(map[string]string{"kurs/imsmanifest.xml": SCORM12Manifest, "kurs/index.html": "x"}),
+			"in the folder kurs of the zip, not at its root"},
+		{"broken XML", Files(manifest("<manifest identifier='x'><organizations>")), "imsmanifest.xml is not well-formed XML"},
+		{"no identifier", Files(replace(`<manifest identifier="no.lrs.test.infosikkerhet"`, `<manifest`)), "no identifier attribute"},
+		{"unknown schemaversion", Files(replace("<schemaversion>1.2</schemaversion>", "<schemaversion>9.9</schemaversion>")), `schemaversion "9.9"`},
+		{"no organization", Files(manifest(SCORM12Manifest[:strings.Index(SCORM12Manifest, "<organizations")] + "<organizations/>" +
+			SCORM12Manifest[strings.Index(SCORM12Manifest, "</organizations>")+len("</organizations>"):])), "has no organization"},
+		{"item without resource", Files(replace(`identifierref="res-1"`, `identifierref="res-9"`)), `references resource "res-9", which the manifest does not define`},
+		{"href out of the package", Files(replace(`href="index.html">`, `href="../index.html">`)), "leads out of the package"},
+		{"href a URL", Files(replace(`href="index.html">`, `href="https://evil.example/x.html">`)), "must be a file inside the package"},
+		{"masteryscore out of range", Files(replace("<adlcp:masteryscore>80", "<adlcp:masteryscore>180")), "masteryscore \"180\""},
+		{"file named but missing", Files(With(scorm, map[string]string{"style.css": ""})), "names a file the zip lacks: style.css (resource \"res-1\" file 2)"},
+		{"launch file in another case", Files(With(scorm, map[string]string{"index.html": "", "Index.html": "x"})),
+			"the zip has Index.html: names are case-sensitive"},
+		{"entry leading out", with(Entry{Name: "../evil.html", Body: []byte("x")}), "leads out of the package"},
+		{"entry with an absolute path", with(Entry{Name: "/etc/cron.d/evil", Body: []byte("x")}), "absolute path"},
+		{"entry with a backslash", with(Entry{Name: `..\evil.html`, Body: []byte("x")}), "backslash"},
+		{"entry with a drive letter", with(Entry{Name: "C:/evil.html", Body: []byte("x")}), "drive letter"},
+		{"entry with a dot segment", with(Entry{Name: "a/./b.html", Body: []byte("x")}), `"." segment`},
+		{"entry name not UTF-8", with(Entry{Name: "caf\xe9.html", Body: []byte("x")}), "not UTF-8"},
+		{"symlink", with(Entry{Name: "lenke", Body: []byte("/etc/passwd"), Mode: fs.ModeSymlink | 0o777}), "symbolic link"},
+		{"encrypted entry", with(Entry{Name: "hemmelig.html", Body: []byte("x"), Edit: func(h *zip.FileHeader) { h.Flags |= 1 }}), "encrypted"},
+		{"duplicate entry", Zip(Entry{Name: "imsmanifest.xml", Body: []byte(SCORM12Manifest)}, Entry{Name: "imsmanifest.xml", Body: []byte("x")}),
+			"appears twice"},
+		{"file where a directory is needed", with(Entry{Name: "img", Body: []byte("x")}), `"img" is a file in the zip, but "img/lock.svg" needs it to be a directory`},
+		{"zip bomb by ratio", ZipRaw(scorm, Deflated("video.mp4", zeros, 0)), "refused as a zip bomb"},
+		{"zip bomb by declared size", ZipRaw(scorm, Deflated("video.mp4", []byte("small"), 3<<30)), "a package may hold at most"},
+		{"manifest inflating past its declared size", ZipRaw(With(scorm, map[string]string{"imsmanifest.xml": ""}),
+			Deflated("imsmanifest.xml", []byte(SCORM12Manifest), 100)), "inflates to more than its declared size"},
+		{"file inflating past its declared size", ZipRaw(With(scorm, map[string]string{"style.css": ""}),
+			Deflated("style.css", bytes.Repeat([]byte("p{}\n"), 5000), 10)), "inflates to more than its declared size"},
+		{"unknown compression method", ZipRaw(With(scorm, map[string]string{"imsmanifest.xml": ""}),
+			Raw{Name: "imsmanifest.xml", Method: 99, Body: []byte(SCORM12Manifest), CRC32: crc32.ChecksumIEEE([]byte(SCORM12Manifest)),
+				Compressed: uint64(len(SCORM12Manifest)), Uncomp: uint64(len(SCORM12Manifest))}), "compression method"},
+		{"cmi5 bad moveOn", cmi5(`moveOn="CompletedAndPassed" masteryScore`, `moveOn="Whenever" masteryScore`), `moveOn "Whenever"`},
+		{"cmi5 AU id not an IRI", cmi5(`<au id="https://lrs.example/kurs/beredskap/au/1"`, `<au id="del-1"`), `au id "del-1" is not an absolute IRI`},
+		{"cmi5 duplicate id", cmi5(`<au id="https://lrs.example/kurs/beredskap/au/2"`, `<au id="https://lrs.example/kurs/beredskap/au/1"`), "used twice"},
+		{"cmi5 AU without url", cmi5(`<url>au2/index.html</url>`, ``), "has no url"},
+		{"cmi5 url missing in the zip", cmi5(`<url>au2/index.html</url>`, `<url>au3/index.html</url>`), "names a file the zip lacks: au3/index.html"},
+		{"Tin Can without launch", Files(With(TinCanFiles(), map[string]string{"tincan.xml": strings.Replace(TinCanManifest,
+			`<launch lang="nb-NO">story.html</launch>`, ``, 1)})), "no activity with a launch"},
+	}
+}
