@@ -34,6 +34,9 @@ const (
 	ScopeReportsRead = "reports/read" // compliance reports, transcripts, evidence
 	ScopeRosterWrite = "roster/write" // roster imports, module catalog, rules
 	ScopeAdmin       = "admin"        // the tenant's credentials and audit log
+	// ScopeContentWrite imports, lists, deletes and views e-learning
+	// packages (SCORM, cmi5, Tin Can) and their files.
+	ScopeContentWrite = "content/write"
 	// ScopeTenantsAdmin manages tenants themselves (create, list, disable):
 	// the operator's scope, for credentials of the default tenant only.
 	ScopeTenantsAdmin = "tenants/admin"
@@ -132,7 +135,7 @@ func ValidTenantName(name string) bool {
 // KnownScopes lists every scope a credential may hold.
 var KnownScopes = []string{ScopeAll, ScopeAllRead, ScopeStatementsWrite, ScopeStatementsRead,
 	ScopeStatementsReadMine, ScopeState, ScopeDefine, ScopeProfile,
-	ScopeReportsRead, ScopeRosterWrite, ScopeAdmin, ScopeTenantsAdmin}
+	ScopeReportsRead, ScopeRosterWrite, ScopeAdmin, ScopeTenantsAdmin, ScopeContentWrite}
 
 // ParseScopes parses a comma-separated scope list, rejecting unknown scopes.
 func ParseScopes(s string) ([]string, error) {
@@ -200,8 +203,8 @@ func (c *Credential) IsOperator() bool {
 }
 
 // impliedScopes lists the xAPI scopes that a broader one grants all of. The
-// project's own scopes (admin, tenants/admin, reports/read, roster/write)
-// imply nothing and are implied by nothing but themselves.
+// project's own scopes (admin, tenants/admin, reports/read, roster/write,
+// content/write) imply nothing and are implied by nothing but themselves.
 var impliedScopes = map[string][]string{
 	ScopeAll: {ScopeAllRead, ScopeStatementsWrite, ScopeStatementsRead,
 		ScopeStatementsReadMine, ScopeState, ScopeDefine, ScopeProfile},

@@ -192,12 +192,8 @@ func (s *Server) ingestRequest(c *echo.Context) (ingest.Request, error) {
 		return ingest.Request{}, err
 	}
 	st := state(c)
-	home := s.cfg.BaseURL
-	if home == "" {
-		home = c.Scheme() + "://" + c.Request().Host
-	}
 	return ingest.Request{
-		Writer:      ingest.Writer{Tenant: tenantOf(st.cred), Key: st.cred.Key, Name: st.cred.Name, Home: home},
+		Writer:      ingest.Writer{Tenant: tenantOf(st.cred), Key: st.cred.Key, Name: st.cred.Name, Home: s.publicBase(c)},
 		Version:     st.version,
 		Body:        body,
 		Attachments: atts,
