@@ -159,7 +159,7 @@ func testTenantIsolation(t *testing.T, db backend) {
 		}
 		c, secret, err := admin.CreateCredential(ctx, "test", auth.NewCredential{Tenant: tn, Name: tn + " lms",
 			Scopes: []string{auth.ScopeAll, auth.ScopeAdmin, auth.ScopeReportsRead, auth.ScopeRosterWrite, auth.ScopeContentWrite},
-			Key: tn + "-key"})
+			Key:    tn + "-key"})
 		if err != nil {
 			t.Fatal(err)
 		}
