@@ -12,6 +12,7 @@ import (
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/mongo"
+	"github.com/xapi-lrs/lrs/packages"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/sqlite"
 	"github.com/xapi-lrs/lrs/statements"
@@ -38,7 +39,10 @@ type stores struct {
 	// as Statements (both backends have one; nil would turn compliance
 	// reporting off).
 	Reporting reporting.Store
-	close     func() error
+	// Packages keeps e-learning packages: their records in the database,
+	// their files beside the SQLite file or in MongoDB's GridFS.
+	Packages packages.Store
+	close    func() error
 }
 
 func (s *stores) Close() error { return s.close() }
@@ -58,7 +62,7 @@ func openStores(ctx context.Context, db string) (*stores, error) {
 			return nil, fmt.Errorf("open MongoDB %s: %w", redactURL(db), err)
 		}
 		return &stores{Backend: "mongodb", Location: redactURL(db), Statements: m, Documents: m, Activities: m, Credentials: m,
-			Tenants: m, Audit: m, Reporting: m, close: m.Close}, nil
+			Tenants: m, Audit: m, Reporting: m, Packages: m, close: m.Close}, nil
 	}
 	path, err := filepath.Abs(db)
 	if err != nil {
@@ -71,7 +75,7 @@ func openStores(ctx context.Context, db string) (*stores, error) {
 	}
 	return &stores{Backend: "sqlite", Location: path, Created: errors.Is(statErr, fs.ErrNotExist),
 		Statements: s, Documents: s, Activities: s, Credentials: s,
-		Tenants: s, Audit: s, Reporting: s, close: s.Close}, nil
+		Tenants: s, Audit: s, Reporting: s, Packages: s, close: s.Close}, nil
 }
 
 // openCLIStores opens the stores for an admin command and says on stderr
