@@ -65,6 +65,9 @@ func (im *Importer) Import(ctx context.Context, req ImportRequest, r io.ReaderAt
 		Title: m.Title, Titles: m.Titles, ActivityID: m.ActivityID, Launchables: m.Launchables,
 		Files: len(a.Paths()), Size: a.Size(), Imported: now().UTC(), ImportedBy: req.By}
 	if m.Kind == SCORM12 || m.Kind == SCORM2004 {
+		if req.Base == "" && prev == nil {
+			return nil, errs.E(errs.Internal, "packages: no base URL to make a SCORM package's activity IRIs under")
+		}
 		p.ActivityID = SCORMCourseIRI(req.Base, req.Tenant, m.Identifier)
 		if prev != nil && prev.ActivityID != "" {
 			p.ActivityID = prev.ActivityID
