@@ -39,6 +39,9 @@ const (
 	// statements, so a credential that must live in a browser page (a
 	// SCORM player in another LMS) cannot write arbitrary statements.
 	ScopeSCORMWrite = "scorm/write"
+	// ScopeContentWrite imports, lists, deletes and views e-learning
+	// packages (SCORM, cmi5, Tin Can) and their files.
+	ScopeContentWrite = "content/write"
 	// ScopeTenantsAdmin manages tenants themselves (create, list, disable):
 	// the operator's scope, for credentials of the default tenant only.
 	ScopeTenantsAdmin = "tenants/admin"
@@ -137,7 +140,7 @@ func ValidTenantName(name string) bool {
 // KnownScopes lists every scope a credential may hold.
 var KnownScopes = []string{ScopeAll, ScopeAllRead, ScopeStatementsWrite, ScopeStatementsRead,
 	ScopeStatementsReadMine, ScopeState, ScopeDefine, ScopeProfile,
-	ScopeReportsRead, ScopeRosterWrite, ScopeAdmin, ScopeTenantsAdmin, ScopeSCORMWrite}
+	ScopeReportsRead, ScopeRosterWrite, ScopeAdmin, ScopeTenantsAdmin, ScopeSCORMWrite, ScopeContentWrite}
 
 // ParseScopes parses a comma-separated scope list, rejecting unknown scopes.
 func ParseScopes(s string) ([]string, error) {
@@ -205,9 +208,10 @@ func (c *Credential) IsOperator() bool {
 }
 
 // impliedScopes lists the xAPI scopes that a broader one grants all of. The
-// project's own scopes (admin, tenants/admin, reports/read, roster/write)
-// imply nothing and are implied by nothing but themselves; scorm/write, a
-// narrowing of statements/write, is implied by it and by all.
+// project's own scopes (admin, tenants/admin, reports/read, roster/write,
+// content/write) imply nothing and are implied by nothing but themselves;
+// scorm/write, a narrowing of statements/write, is implied by it and by
+// all.
 var impliedScopes = map[string][]string{
 	ScopeAll: {ScopeAllRead, ScopeStatementsWrite, ScopeStatementsRead,
 		ScopeStatementsReadMine, ScopeState, ScopeDefine, ScopeProfile, ScopeSCORMWrite},

@@ -18,14 +18,13 @@ import (
 	// image does: CGO_ENABLED=0, as .ci/run and the README's test command
 	// set it. TestImageDeps keeps this list equal to cmd/lrs's imports.
 	_ "github.com/prometheus/client_golang/prometheus"
-	_ "github.com/prometheus/client_golang/prometheus/collectors"
 	_ "github.com/xapi-lrs/lrs/auth"
 	_ "github.com/xapi-lrs/lrs/cmd/lrs/loadtest"
-	_ "github.com/xapi-lrs/lrs/cmd/lrs/storemetrics"
-	_ "github.com/xapi-lrs/lrs/documents"
+	_ "github.com/xapi-lrs/lrs/cmd/lrs/wire"
 	_ "github.com/xapi-lrs/lrs/errs"
 	_ "github.com/xapi-lrs/lrs/lrs"
 	_ "github.com/xapi-lrs/lrs/mongo"
+	_ "github.com/xapi-lrs/lrs/packages"
 	_ "github.com/xapi-lrs/lrs/reporting"
 	_ "github.com/xapi-lrs/lrs/reporting/evidence"
 	_ "github.com/xapi-lrs/lrs/sqlite"

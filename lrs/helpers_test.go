@@ -64,8 +64,8 @@ type testServer struct {
 
 // newServer starts a server as the binary wires it (wire.NewServer: the
 // stores wrapped by the storage metrics, compliance reporting on) over a
-// new SQLite database; edit may adjust its Config (setting Reporting to
-// nil turns reporting off; the stores are the database's).
+// new SQLite database; edit may adjust its Config (setting Reporting or
+// Packages to nil turns them off; the stores are the database's).
 func newServer(t testing.TB, edit ...func(*lrs.Config)) *testServer {
 	t.Helper()
 	svc, db, clk := newService(t, edit...)
@@ -82,6 +82,9 @@ func newService(t testing.TB, edit ...func(*lrs.Config)) (*lrs.Server, *sqlite.D
 	st := wire.SQLite(db)
 	if cfg.Reporting == nil {
 		st.Reporting = nil
+	}
+	if cfg.Packages == nil {
+		st.Packages = nil
 	}
 	return wire.NewServer(st, cfg), db, clk
 }
@@ -116,6 +119,8 @@ func newConfig(t testing.TB, edit ...func(*lrs.Config)) (lrs.Config, *sqlite.DB,
 		Tenants:     db,
 		Audit:       db,
 		Reporting:   db,
+		Packages:    db,
+		ContentKey:  testContentKey,
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BaseURL:     "https://lrs.test",
 		Now:         clk.Now,

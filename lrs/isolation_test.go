@@ -22,6 +22,8 @@ import (
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/mongo"
 	"github.com/xapi-lrs/lrs/mongo/ferrettest"
+	"github.com/xapi-lrs/lrs/packages"
+	"github.com/xapi-lrs/lrs/packages/packagetest"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/sqlite"
 	"github.com/xapi-lrs/lrs/statements"
@@ -37,6 +39,7 @@ type backend interface {
 	auth.CredentialStore
 	auth.TenantStore
 	auth.AuditLog
+	packages.Store
 }
 
 var (
@@ -61,7 +64,7 @@ var ferretStop func()
 func storesOf(db backend) *wire.Stores {
 	rp, _ := db.(reporting.Store) // compliance reporting, where the backend has it
 	return &wire.Stores{Backend: "test", Statements: db, Documents: db, Activities: db, Credentials: db,
-		Tenants: db, Audit: db, Reporting: rp}
+		Tenants: db, Audit: db, Reporting: rp, Packages: db}
 }
 
 // backends opens a fresh store of each backend: SQLite in a temporary
@@ -156,14 +159,15 @@ func testTenantIsolation(t *testing.T, db backend) {
 		t.Fatal(err)
 	}
 	st := storesOf(db)
-	srv := httptest.NewServer(wire.NewServer(st, lrs.Config{Tokens: tok, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
+	srv := httptest.NewServer(wire.NewServer(st, lrs.Config{Tokens: tok, ContentKey: testContentKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
 	t.Cleanup(srv.Close)
 	for _, tn := range []string{"oslo", "bergen"} {
 		if _, err := admin.CreateTenant(ctx, "test", tn); err != nil {
 			t.Fatal(err)
 		}
 		c, secret, err := admin.CreateCredential(ctx, "test", auth.NewCredential{Tenant: tn, Name: tn + " lms",
-			Scopes: []string{auth.ScopeAll, auth.ScopeAdmin, auth.ScopeReportsRead, auth.ScopeRosterWrite}, Key: tn + "-key"})
+			Scopes: []string{auth.ScopeAll, auth.ScopeAdmin, auth.ScopeReportsRead, auth.ScopeRosterWrite, auth.ScopeContentWrite},
+			Key:    tn + "-key"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,6 +235,14 @@ func testTenantIsolation(t *testing.T, db backend) {
 	}
 	q := oslo.do("GET", "/xapi/statements?limit=1&agent="+url.QueryEscape(agent), "", "")
 	mustStatus(t, q, 200)
+	// Oslo's package, with a content link.
+	mustStatus(t, oslo.do("POST", "/api/v1/packages", "application/zip", string(packagetest.CMI5())), 201)
+	pkg := packages.PackageID("https://lrs.example/kurs/beredskap")
+	osloLink := oslo.do("POST", "/api/v1/packages/"+pkg+"/links", "", "")
+	mustStatus(t, osloLink, 201)
+	var link struct{ Token string }
+	osloLink.json(t, &link)
+	bergenLink := packages.ContentToken{Tenant: "bergen", Package: pkg, Version: 1, Expires: time.Now().Add(time.Hour)}.Sign(testContentKey)
 
 	// What bergen must not see or touch.
 	routes := []struct {
@@ -270,6 +282,13 @@ func testTenantIsolation(t *testing.T, db backend) {
 		{"POST", "/api/v1/admin/credentials", "application/json", `{"name":"x","scopes":["all"],"tenant":"oslo"}`, nil, 403, ""},
 		{"GET", "/api/v1/admin/tenants", "", "", nil, 403, "oslo"},
 		{"POST", "/api/v1/admin/tenants/oslo/disable", "", "", nil, 403, ""},
+		// Packages: oslo's is not bergen's, by id, list, content or link.
+		{"GET", "/api/v1/packages", "", "", nil, 200, "Beredskap"},
+		{"GET", "/api/v1/packages/" + pkg, "", "", nil, 404, "Beredskap"},
+		{"DELETE", "/api/v1/packages/" + pkg, "", "", nil, 404, ""},
+		{"POST", "/api/v1/packages/" + pkg + "/links", "", "", nil, 404, ""},
+		{"GET", "/content/" + pkg + "/1/au1/index.html", "", "", nil, 404, "Del 1"},
+		{"GET", "/content/t/" + bergenLink + "/au1/index.html", "", "", nil, 404, "Del 1"},
 	}
 	if st.Reporting != nil {
 		// Compliance reporting: bergen's catalog, roster, projection and
@@ -407,6 +426,12 @@ func testTenantIsolation(t *testing.T, db backend) {
 	if r := oslo.do("GET", "/xapi/activities?activityId="+url.QueryEscape(act), "", ""); !strings.Contains(string(r.body), "Grunnleggende") {
 		t.Errorf("oslo's activity definition: %s", r.body)
 	}
+	if r := oslo.do("GET", "/content/t/"+link.Token+"/au1/index.html", "", ""); r.status != 200 || !strings.Contains(string(r.body), "Del 1") {
+		t.Errorf("oslo's content link after bergen's requests: %d %s", r.status, r.body)
+	}
+	if r := oslo.do("GET", "/api/v1/packages/"+pkg, "", ""); r.status != 200 || !strings.Contains(string(r.body), `"version":1`) {
+		t.Errorf("oslo's package after bergen's requests: %d %s", r.status, r.body)
+	}
 	if r := oslo.do("GET", "/api/v1/admin/credentials/oslo-key", "", ""); r.status != 200 || strings.Contains(string(r.body), `"revoked":true`) {
 		t.Errorf("oslo's credential after bergen's attempts: %d %s", r.status, r.body)
 	}
@@ -415,11 +440,14 @@ func testTenantIsolation(t *testing.T, db backend) {
 	if _, err := admin.SetTenantDisabled(ctx, "test", "oslo", true); err != nil {
 		t.Fatal(err)
 	}
-	srv2 := httptest.NewServer(wire.NewServer(st, lrs.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
+	srv2 := httptest.NewServer(wire.NewServer(st, lrs.Config{ContentKey: testContentKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
 	t.Cleanup(srv2.Close)
 	oslo2 := &tenantClient{t: t, base: srv2.URL, key: oslo.key, secret: oslo.secret}
 	if r := oslo2.do("GET", "/xapi/statements?statementId="+id, "", ""); r.status != 401 {
 		t.Errorf("a disabled tenant's credential: %d, want 401", r.status)
+	}
+	if r := oslo2.do("GET", "/content/t/"+link.Token+"/au1/index.html", "", ""); r.status != 403 {
+		t.Errorf("a disabled tenant's content link: %d, want 403", r.status)
 	}
 	if _, err := db.Get(ctx, "oslo", id); err != nil {
 		t.Errorf("a disabled tenant's statement: %v", err)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v5"
@@ -100,7 +101,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.String("id", id),
 			slog.String("method", req.Method),
 			slog.String("route", route),
-			slog.String("path", req.URL.Path),
+			slog.String("path", loggedPath(route, req.URL.Path)),
 			slog.Int("status", status),
 			slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 			slog.Int64("bytes_in", max(req.ContentLength, 0)),
@@ -161,4 +162,18 @@ func requestID(given string) string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// loggedPath is the form of a request's path the log may hold: the path,
+// but for the token of a content link (a credential of sorts), which is
+// replaced by "-".
+func loggedPath(route, path string) string {
+	if route != contentTokenRoute {
+		return path
+	}
+	parts := strings.SplitN(path, "/", 5) // "", "content", "t", token, file
+	if len(parts) >= 4 {
+		parts[3] = "-"
+	}
+	return strings.Join(parts, "/")
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/packages"
+	"github.com/xapi-lrs/lrs/packages/packagetest"
 )
 
 // TestScopeMatrix tries every route with a credential of each single scope:
@@ -36,6 +38,9 @@ func TestScopeMatrix(t *testing.T) {
 	defs := []string{auth.ScopeAll, auth.ScopeAllRead, auth.ScopeStatementsRead, auth.ScopeDefine}
 	admin := []string{auth.ScopeAdmin, auth.ScopeTenantsAdmin}
 	tenants := []string{auth.ScopeTenantsAdmin}
+	content := []string{auth.ScopeContentWrite}
+	pkg := "/api/v1/packages/" + packages.PackageID("https://lrs.example/tincan/varsling")
+	zip := map[string]string{"Content-Type": "application/zip"}
 
 	for _, rt := range []struct {
 		method, path string
@@ -62,6 +67,12 @@ func TestScopeMatrix(t *testing.T) {
 		{"GET", "/api/v1/admin/audit", nil, nil, admin},
 		{"GET", "/api/v1/admin/tenants", nil, nil, tenants},
 		{"POST", scormCommitPath(), `{"cmi":{}}`, nil, []string{auth.ScopeAll, auth.ScopeStatementsWrite, auth.ScopeSCORMWrite}},
+		{"POST", "/api/v1/packages", packagetest.TinCan(), zip, content},
+		{"GET", "/api/v1/packages", nil, nil, content},
+		{"GET", pkg, nil, nil, content},
+		{"POST", pkg + "/links", nil, nil, content},
+		{"GET", "/content/" + packages.PackageID("https://lrs.example/tincan/varsling") + "/1/story.html", nil, nil, content},
+		{"DELETE", "/api/v1/packages/" + packages.PackageID("none"), nil, nil, content},
 	} {
 		for _, sc := range auth.KnownScopes {
 			r := s.do(req{method: rt.method, path: rt.path, body: rt.body, key: "scope-" + sc, header: rt.header})

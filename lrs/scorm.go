@@ -105,9 +105,5 @@ func (s *Server) postSCORMCommit(c *echo.Context) error {
 // the LRS's public URL as the authority's homePage.
 func (s *Server) writer(c *echo.Context) ingest.Writer {
 	st := state(c)
-	home := s.cfg.BaseURL
-	if home == "" {
-		home = c.Scheme() + "://" + c.Request().Host
-	}
-	return ingest.Writer{Tenant: tenantOf(st.cred), Key: st.cred.Key, Name: st.cred.Name, Home: home}
+	return ingest.Writer{Tenant: tenantOf(st.cred), Key: st.cred.Key, Name: st.cred.Name, Home: s.publicBase(c)}
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/ingest"
+	"github.com/xapi-lrs/lrs/packages"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/scorm"
 	"github.com/xapi-lrs/lrs/statements"
@@ -128,6 +129,17 @@ type Config struct {
 	// to Reporting).
 	Reporting reporting.Store
 
+	// Packages keeps imported e-learning packages and their files
+	// (packages.go); nil: the package API and /content are not served.
+	Packages packages.Store
+	// PackageLimits bound a package import; zero fields:
+	// packages.DefaultLimits.
+	PackageLimits packages.Limits
+	// ContentKey signs content links (packages.ContentToken), at least
+	// packages.MinContentKeyBytes long; replicas behind one address must
+	// share it. Empty: a random key, so links do not survive a restart.
+	ContentKey []byte
+
 	// Now is the clock (for tests); nil: time.Now.
 	Now func() time.Time
 }
@@ -154,6 +166,7 @@ type Server struct {
 	srv *http.Server // for Serve and Shutdown
 
 	rp *reportingState // reporting.go; nil when Config.Reporting is nil
+	pk *packageState   // packages.go; nil when Config.Packages is nil
 
 	ingest *ingest.Service // the statement writes (statements_write.go)
 	scorm  *scorm.Service  // the SCORM commits (scorm.go)
@@ -285,7 +298,17 @@ func (s *Server) routes() *echo.Echo {
 	}
 	s.rp = s.reportingRoutes(e) // reporting.go
 	s.scormRoutes(e)            // scorm.go
+	s.pk = s.packageRoutes(e)   // packages.go
 	return e
+}
+
+// publicBase is the LRS's public URL: Config.BaseURL, or the scheme and
+// host of the request.
+func (s *Server) publicBase(c *echo.Context) string {
+	if s.cfg.BaseURL != "" {
+		return s.cfg.BaseURL
+	}
+	return c.Scheme() + "://" + c.Request().Host
 }
 
 // Handler returns the service as an http.Handler.

@@ -233,6 +233,10 @@ func (db *DB) createIndexes(ctx context.Context) error {
 		{db.db.Collection(collRoster), []index{{"tenant_superseded_kind", "t x kd"}, {"tenant_key_kind", "t k kd"}, {"tenant_kind_value", "t kd v"}}},
 		{db.db.Collection(collFacts), []index{{"tenant_agent", "t g"}}},
 		{db.db.Collection(collRetractions), []index{{"tenant_statement", "t s"}}},
+		// Package versions (see packages.go): the versions of a package;
+		// the GridFS files of a version, to delete them.
+		{db.db.Collection(collPackages), []index{{"tenant_package_version", "t p v"}}},
+		{db.db.Collection(contentBucket + ".files"), []index{{"metadata_storage", "metadata.s"}}},
 	}
 	for _, s := range sets {
 		var models []mdb.IndexModel

@@ -212,6 +212,21 @@ CREATE TABLE rp_activity_sets (
 	`
 CREATE INDEX rp_roster_current ON rp_roster (tenant, kind, value) WHERE superseded = 0;
 `,
+	// 6: e-learning packages (see packages.go): one row per version, its
+	// packages.Package as JSON; its files on disk under the content
+	// directory, in the directory named by storage. A deleted package's
+	// rows stay, marked, so that its version numbers are never reused.
+	`
+CREATE TABLE packages (
+	tenant  TEXT NOT NULL,
+	id      TEXT NOT NULL,
+	version INTEGER NOT NULL,
+	deleted INTEGER NOT NULL DEFAULT 0,
+	storage TEXT NOT NULL,
+	json    BLOB NOT NULL,
+	PRIMARY KEY (tenant, id, version)
+) WITHOUT ROWID;
+`,
 }
 
 // migrate brings the schema to the newest version, each step in its own

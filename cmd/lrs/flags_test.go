@@ -198,6 +198,8 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		{env: "LRS_TRUSTED_PROXIES=10.0.0.0/8,proxy.local", want: []string{"LRS_TRUSTED_PROXIES", `"proxy.local"`, "CIDR"}},
 		{env: "LRS_LOG_LEVEL=loud", want: []string{"LRS_LOG_LEVEL", "debug, info, warn or error"}},
 		{env: "LRS_CURSOR_KEY=CHANGE-ME", want: []string{"LRS_CURSOR_KEY", "32 hex digits"}},
+		{env: "LRS_CONTENT_KEY=abcd", want: []string{"LRS_CONTENT_KEY", "64 hex digits"}},
+		{env: "LRS_MAX_PACKAGE_BYTES=huge", want: []string{"LRS_MAX_PACKAGE_BYTES", "20MiB"}},
 		{args: []string{"--max-body-bytes", "20 megs"}, want: []string{"-max-body-bytes", "20MiB"}},
 		{args: []string{"--drain-delay", "5"}, want: []string{"-drain-delay", "5s for seconds"}},
 		{args: []string{"--rate-limit", "of"}, want: []string{"-rate-limit", "or off"}},

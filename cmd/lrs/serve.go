@@ -15,6 +15,7 @@ import (
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/cmd/lrs/wire"
 	"github.com/xapi-lrs/lrs/lrs"
+	"github.com/xapi-lrs/lrs/packages"
 )
 
 func serveCmd(ctx context.Context, s streams, args []string) error {
@@ -41,6 +42,10 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		"`ranges` of the reverse proxies in front of the service, whose X-Forwarded-For names the client (CIDR or addresses, comma-separated; default: none, the peer is the client)")
 	cursorKey := fs.envString("cursor-key", "LRS_CURSOR_KEY", "",
 		"`hex` key signing statement-query 'more' links; replicas must share it (default: random per start)")
+	maxPackage := fs.envSize("max-package-bytes", "LRS_MAX_PACKAGE_BYTES", packages.DefaultLimits.MaxZipBytes,
+		"largest package zip to import: bytes, or a `size` with a unit (512MiB)")
+	contentKey := fs.envString("content-key", "LRS_CONTENT_KEY", "",
+		"`hex` key signing content links (at least 64 hex digits); replicas must share it (default: random per start)")
 	ops := addOpsFlags(fs)   // ops.go
 	tok := addTokenFlags(fs) // tokens.go
 	if _, err := fs.parse(s, args); err != nil {
@@ -57,6 +62,14 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 			return errors.New("serve: --cursor-key (LRS_CURSOR_KEY): want at least 32 hex digits, e.g. from: openssl rand -hex 32")
 		}
 		key = k
+	}
+	var ckey []byte
+	if *contentKey != "" {
+		k, err := hex.DecodeString(*contentKey)
+		if err != nil || len(k) < packages.MinContentKeyBytes {
+			return errors.New("serve: --content-key (LRS_CONTENT_KEY): want at least 64 hex digits, e.g. from: openssl rand -hex 32")
+		}
+		ckey = k
 	}
 	log := slog.New(slog.NewJSONHandler(s.stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log) // the stores log through slog.Default
@@ -77,6 +90,9 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		return err
 	}
 	go warmReporting(ctx, st.Statements, st.Tenants, log)
+	if ckey == nil && st.Backend == "mongodb" {
+		log.Warn("no LRS_CONTENT_KEY: content links signed here work on this replica only, until it restarts")
+	}
 
 	srv := newServer(st, lrs.Config{
 		Logger:           log,
@@ -91,6 +107,8 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		TrustedProxies:   trusted,
 		MetricsToken:     *ops.metricsToken,
 		Tokens:           tokenService,
+		PackageLimits:    packages.Limits{MaxZipBytes: *maxPackage},
+		ContentKey:       ckey,
 	})
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {

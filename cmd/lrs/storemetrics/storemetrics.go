@@ -1,7 +1,7 @@
 // Package storemetrics measures the storage backends: it wraps the store
 // interfaces of the domain packages (ingest.Store, statements.Store,
 // statements.ActivityStore, documents.Store, auth.CredentialStore,
-// reporting.Store) so that
+// reporting.Store, packages.Store) so that
 // every call is timed and every failure of the store itself is counted, by
 // backend and operation, in Prometheus metrics registered on a registry the
 // caller passes (never the global one):
@@ -35,6 +35,7 @@ import (
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/ingest"
+	"github.com/xapi-lrs/lrs/packages"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/statements"
 )
@@ -54,6 +55,7 @@ var operations = []string{
 	"document", "put_document", "delete_document", "document_ids", "delete_documents",
 	"create_credential", "credential", "credentials",
 	"commit", "add_facts", "retract_facts",
+	"put_package", "package_version", "open_package_file",
 }
 
 // New registers the storage metrics on reg, for the backend named (e.g.
@@ -115,6 +117,9 @@ func (m *Metrics) Credentials(s auth.CredentialStore) auth.CredentialStore { ret
 // Reporting wraps s, timing the writes of the ingest path (the reads of
 // reports are long streams, measured by the service per request).
 func (m *Metrics) Reporting(s reporting.Store) reporting.Store { return rpStore{s, m} }
+
+// Packages wraps s, timing imports and the reads of content serving.
+func (m *Metrics) Packages(s packages.Store) packages.Store { return pkgStore{s, m} }
 
 type stmtStore struct {
 	ingest.Store
@@ -234,4 +239,24 @@ func (s rpStore) AddFacts(ctx context.Context, tenant string, facts []reporting.
 func (s rpStore) RetractFacts(ctx context.Context, tenant string, rs []reporting.Retraction) (err error) {
 	defer func(t time.Time) { s.m.done(ctx, "retract_facts", t, err) }(time.Now())
 	return s.Store.RetractFacts(ctx, tenant, rs)
+}
+
+type pkgStore struct {
+	packages.Store
+	m *Metrics
+}
+
+func (s pkgStore) PutVersion(ctx context.Context, p *packages.Package, src packages.Source) (err error) {
+	defer func(t time.Time) { s.m.done(ctx, "put_package", t, err) }(time.Now())
+	return s.Store.PutVersion(ctx, p, src)
+}
+
+func (s pkgStore) Version(ctx context.Context, tenant, id string, version int) (p *packages.Package, err error) {
+	defer func(t time.Time) { s.m.done(ctx, "package_version", t, err) }(time.Now())
+	return s.Store.Version(ctx, tenant, id, version)
+}
+
+func (s pkgStore) OpenFile(ctx context.Context, p *packages.Package, path string) (f packages.File, err error) {
+	defer func(t time.Time) { s.m.done(ctx, "open_package_file", t, err) }(time.Now())
+	return s.Store.OpenFile(ctx, p, path)
 }

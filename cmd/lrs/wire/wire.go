@@ -27,6 +27,7 @@ import (
 	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/mongo"
+	"github.com/xapi-lrs/lrs/packages"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/sqlite"
 	"github.com/xapi-lrs/lrs/statements"
@@ -53,7 +54,11 @@ type Stores struct {
 	// as Statements (both backends have one; nil turns compliance
 	// reporting off, which only tests do).
 	Reporting reporting.Store
-	close     func() error
+	// Packages keeps e-learning packages: their records in the database,
+	// their files beside the SQLite file or in MongoDB's GridFS (nil: the
+	// package API and /content are not served).
+	Packages packages.Store
+	close    func() error
 }
 
 // Close closes the backend.
@@ -80,7 +85,7 @@ func Open(ctx context.Context, db string) (*Stores, error) {
 			return nil, fmt.Errorf("open MongoDB %s: %w", RedactURL(db), err)
 		}
 		return &Stores{Backend: "mongodb", Location: RedactURL(db), Statements: m, Documents: m, Activities: m, Credentials: m,
-			Tenants: m, Audit: m, Reporting: m, close: m.Close}, nil
+			Tenants: m, Audit: m, Reporting: m, Packages: m, close: m.Close}, nil
 	}
 	path, err := filepath.Abs(db)
 	if err != nil {
@@ -101,14 +106,14 @@ func Open(ctx context.Context, db string) (*Stores, error) {
 func SQLite(s *sqlite.DB) *Stores {
 	return &Stores{Backend: "sqlite", Location: s.Path(),
 		Statements: s, Documents: s, Activities: s, Credentials: s,
-		Tenants: s, Audit: s, Reporting: s, close: s.Close}
+		Tenants: s, Audit: s, Reporting: s, Packages: s, close: s.Close}
 }
 
 // Mongo returns the stores of an open MongoDB database; closing them
 // closes it.
 func Mongo(m *mongo.DB) *Stores {
 	return &Stores{Backend: "mongodb", Statements: m, Documents: m, Activities: m, Credentials: m,
-		Tenants: m, Audit: m, Reporting: m, close: m.Close}
+		Tenants: m, Audit: m, Reporting: m, Packages: m, close: m.Close}
 }
 
 // RedactURL hides the password of a database URL.
@@ -143,6 +148,10 @@ func NewServer(st *Stores, cfg lrs.Config) *lrs.Server {
 	cfg.Reporting = nil
 	if st.Reporting != nil {
 		cfg.Reporting = m.Reporting(st.Reporting)
+	}
+	cfg.Packages = nil
+	if st.Packages != nil {
+		cfg.Packages = m.Packages(st.Packages)
 	}
 	return lrs.New(cfg)
 }
