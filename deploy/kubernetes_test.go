@@ -460,7 +460,8 @@ func readObjects(t *testing.T, dir string) []*k8sObject {
 
 // sharedKeyProblems returns what keeps the replicas of a Deployment that
 // runs more than one (spec.replicas, or an HPA's maxReplicas) from sharing
-// their signing keys: LRS_CURSOR_KEY must come from a Secret, and
+// their signing keys: LRS_CURSOR_KEY and LRS_CONTENT_KEY must come from a
+// Secret, and
 // LRS_TOKEN_KEYS must name a file of a Secret mounted as a volume (not with
 // subPath, so that an updated Secret reaches running pods), readable by
 // the pod's user. It also returns the number of such Deployments.
@@ -531,8 +532,10 @@ func sharedKeyProblems(objs []*k8sObject) (problems []string, deployments int) {
 					}
 				}
 			}
-			if s := env["LRS_CURSOR_KEY"]; s.value == "" || !s.secret {
-				problems = append(problems, where+": LRS_CURSOR_KEY does not come from a Secret")
+			for _, k := range []string{"LRS_CURSOR_KEY", "LRS_CONTENT_KEY"} {
+				if s := env[k]; s.value == "" || !s.secret {
+					problems = append(problems, where+": "+k+" does not come from a Secret")
+				}
 			}
 			path := env["LRS_TOKEN_KEYS"].value
 			if path == "" {
@@ -620,6 +623,13 @@ func TestKubernetesSharedKeys(t *testing.T) {
 				}
 			}
 		}, "LRS_CURSOR_KEY does not come from a Secret"},
+		{"no content key", func(objs []*k8sObject) {
+			for _, o := range objs {
+				if o.Kind == "Secret" {
+					delete(o.StringData, "LRS_CONTENT_KEY")
+				}
+			}
+		}, "LRS_CONTENT_KEY does not come from a Secret"},
 		{"subPath", func(objs []*k8sObject) {
 			for _, o := range objs {
 				for _, c := range o.Spec.Template.Spec.Containers {
