@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,8 +31,8 @@ var _ packages.Store = (*DB)(nil)
 // queue behind; a file on disk is written beside the writer, served with
 // range requests straight from the file system (os.File is the
 // io.ReadSeeker http.ServeContent wants), and leaves the database small,
-// so that its backups stay quick. The price: `lrs backup` copies the
-// database, not the content directory, which a backup must copy too.
+// so that its backups stay quick. The price: a backup copies the files
+// apart (BackupContent, which `lrs backup` runs after the database copy).
 //
 // A version's files are written to a temporary directory, synced, and
 // renamed into place before its row is committed, so a committed row
@@ -342,3 +343,94 @@ type diskFile struct {
 }
 
 func (f diskFile) Size() int64 { return f.size }
+
+// BackupContent copies into dst the package files that the backup at
+// backup (a copy Backup made of this database) names: those of every
+// version it holds that is not deleted, laid out as the content directory
+// (dst/<tenant>/<storage>/<path>), so that a restore puts dst in place of
+// the content directory beside the restored database. Files are
+// hard-linked where the file system allows (a version's files never
+// change once stored), copied otherwise. It returns the number of files.
+// A version whose files are gone (deleted after the backup's snapshot)
+// is an error naming it.
+func (db *DB) BackupContent(ctx context.Context, backup, dst string) (int, error) {
+	b, err := sql.Open("sqlite", dsn(backup, "query_only(1)"))
+	if err != nil {
+		return 0, err
+	}
+	defer b.Close()
+	rows, err := b.QueryContext(ctx, `SELECT DISTINCT tenant, storage FROM packages WHERE deleted = 0 ORDER BY tenant, storage`)
+	if err != nil {
+		return 0, errs.Wrap(err, "sqlite: listing the package versions of the backup")
+	}
+	type version struct{ tenant, storage string }
+	var versions []version
+	for rows.Next() {
+		var v version
+		if err := rows.Scan(&v.tenant, &v.storage); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		versions = append(versions, v)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, err
+	}
+	files := 0
+	for _, v := range versions {
+		src, err := db.storageDir(v.tenant, v.storage)
+		if err != nil {
+			return files, err
+		}
+		to := filepath.Join(dst, v.tenant, v.storage)
+		err = filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			rel, err := filepath.Rel(src, path)
+			if err != nil {
+				return err
+			}
+			out := filepath.Join(to, rel)
+			if d.IsDir() {
+				return os.MkdirAll(out, 0o750)
+			}
+			if !d.Type().IsRegular() {
+				return fmt.Errorf("%s is not a regular file", path)
+			}
+			files++
+			if os.Link(path, out) == nil {
+				return nil
+			}
+			return copyFile(path, out)
+		})
+		if errors.Is(err, fs.ErrNotExist) {
+			return files, fmt.Errorf("the files of a package version of tenant %s (storage %s) are gone: deleted after the backup's snapshot? Run the backup again", v.tenant, v.storage)
+		}
+		if err != nil {
+			return files, err
+		}
+	}
+	return files, nil
+}
+
+// copyFile copies the file src to the new file dst, synced.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return errors.Join(out.Sync(), out.Close())
+}

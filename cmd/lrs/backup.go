@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/xapi-lrs/lrs/sqlite"
@@ -21,7 +22,8 @@ import (
 func backupCmd(ctx context.Context, s streams, args []string) error {
 	fs := newFlags("backup")
 	dbArg := dbFlag(fs)
-	out := fs.String("out", "", "file to write the copy to; must not exist (default: lrs-backup-<UTC time>.db next to the database)")
+	out := fs.String("out", "", "file to write the copy to; must not exist (default: lrs-backup-<UTC time>.db next to the database);\n"+
+		"the e-learning package files go beside it, in FILE-content (FILE without .db)")
 	if _, err := fs.parse(s, args); err != nil {
 		return err
 	}
@@ -40,8 +42,10 @@ func backupCmd(ctx context.Context, s streams, args []string) error {
 	if path == "" {
 		path = db + ".backup-" + time.Now().UTC().Format("20060102T150405Z") + ".db"
 	}
-	if _, err := os.Stat(path); err == nil {
-		return fmt.Errorf("backup: %s exists; choose a new file", path)
+	for _, p := range []string{path, contentBackupDir(path)} {
+		if _, err := os.Stat(p); err == nil {
+			return fmt.Errorf("backup: %s exists; choose a new file", p)
+		}
 	}
 
 	st, err := sqlite.Open(db)
@@ -62,7 +66,22 @@ func backupCmd(ctx context.Context, s streams, args []string) error {
 		return err
 	}
 	fmt.Fprintf(s.stdout, "backup: %s (%d bytes, %s, integrity ok)\n", path, info.Size(), time.Since(start).Round(time.Millisecond))
+	// The e-learning package files the copy names, beside it.
+	content := contentBackupDir(path)
+	n, err := st.BackupContent(ctx, path, content)
+	if err != nil {
+		return fmt.Errorf("backup: copying the package files into %s: %w", content, err)
+	}
+	if n > 0 {
+		fmt.Fprintf(s.stdout, "backup: %s (%d package files; restore it as the content directory beside the database)\n", content, n)
+	}
 	return nil
+}
+
+// contentBackupDir is where lrs backup puts the package files of the copy
+// at path: path without ".db", then "-content".
+func contentBackupDir(path string) string {
+	return strings.TrimSuffix(path, ".db") + "-content"
 }
 
 // checkCopy runs SQLite's quick_check on the copy, read-only.

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/xapi-lrs/lrs/packages/packagetest"
 )
 
 // TestBackupWhileServing copies the store with `lrs backup` while the
@@ -125,5 +129,96 @@ func TestBackupWhileServing(t *testing.T) {
 	}
 	if err := run(ctx, []string{"backup", "--db", "mongodb://127.0.0.1:1/lrs"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "mongodump") {
 		t.Errorf("backup of MongoDB: %v", err)
+	}
+}
+
+// TestBackupCopiesContent: `lrs backup` copies the files of the e-learning
+// packages the database copy names into FILE-content beside it; a restore
+// (the copy as the database, FILE-content as its content directory) serves
+// them. A deleted package's files are not copied.
+func TestBackupCopiesContent(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "lrs.db")
+	ctx := context.Background()
+	const key, secret = "kurs", "kurs-secret-0123456789"
+	if err := run(ctx, []string{"credentials", "create", "--db", db, "--name", "kurs",
+		"--scopes", "content/write", "--key", key, "--secret", secret}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	do := func(addr, method, path string, body []byte) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, "http://"+addr+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/zip")
+		req.SetBasicAuth(key, secret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, b
+	}
+	addr, stop := startServe(t, "--db", db)
+	var kept, gone struct{ ID, Content string }
+	for _, x := range []struct {
+		zip []byte
+		dst *struct{ ID, Content string }
+	}{{packagetest.SCORM12(), &kept}, {packagetest.CMI5(), &gone}} {
+		code, b := do(addr, "POST", "/api/v1/packages", x.zip)
+		if code != 201 {
+			t.Fatalf("import: %d %s", code, b)
+		}
+		if err := json.Unmarshal(b, x.dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, b := do(addr, "DELETE", "/api/v1/packages/"+gone.ID, nil); code != 204 {
+		t.Fatalf("delete: %d %s", code, b)
+	}
+
+	out := filepath.Join(t.TempDir(), "copy.db")
+	var stdout bytes.Buffer
+	if err := run(ctx, []string{"backup", "--db", db, "--out", out}, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "copy-content") {
+		t.Errorf("backup did not tell of the package files:\n%s", stdout.String())
+	}
+	n := 0
+	filepath.WalkDir(filepath.Join(filepath.Dir(out), "copy-content"), func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	if want := len(packagetest.SCORM12Files()); n != want {
+		t.Errorf("copy-content holds %d files, want the %d of the package kept", n, want)
+	}
+
+	// Restore into a new directory and serve.
+	restored := t.TempDir()
+	if err := os.Rename(out, filepath.Join(restored, "lrs.db")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(filepath.Dir(out), "copy-content"), filepath.Join(restored, "content")); err != nil {
+		t.Fatal(err)
+	}
+	addr2, stop2 := startServe(t, "--db", filepath.Join(restored, "lrs.db"))
+	defer stop2()
+	for path, want := range packagetest.SCORM12Files() {
+		if code, b := do(addr2, "GET", kept.Content+path, nil); code != 200 || string(b) != want {
+			t.Errorf("restored %s: %d %.80s", path, code, b)
+		}
+	}
+	// A backup whose content directory exists already is refused.
+	if err := os.Mkdir(filepath.Join(restored, "again-content"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"backup", "--db", filepath.Join(restored, "lrs.db"), "--out", filepath.Join(restored, "again.db")},
+		io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "again-content exists") {
+		t.Errorf("a backup whose content directory exists: %v", err)
 	}
 }
