@@ -169,6 +169,16 @@ func joinRoles(rs []Role) string {
 	return strings.Join(out, ",")
 }
 
+// Account returns the account with the name, or an errs.NotFound error.
+func (s *Service) Account(ctx context.Context, name string) (*Account, error) {
+	return s.cfg.Store.Account(ctx, name)
+}
+
+// Accounts lists the accounts of a tenant ("" = all tenants), by name.
+func (s *Service) Accounts(ctx context.Context, tenant string) ([]*Account, error) {
+	return s.cfg.Store.Accounts(ctx, tenant)
+}
+
 // update reads the account name, changes it with change (which returns the
 // audit action and detail, or "" for no change) and stores it.
 func (s *Service) update(ctx context.Context, actor, name string, change func(a *Account) (string, string, error)) (*Account, error) {

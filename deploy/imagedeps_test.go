@@ -19,11 +19,13 @@ import (
 	// set it. TestImageDeps keeps this list equal to cmd/lrs's imports.
 	_ "github.com/prometheus/client_golang/prometheus"
 	_ "github.com/prometheus/client_golang/prometheus/collectors"
+	_ "github.com/xapi-lrs/lrs/accounts"
 	_ "github.com/xapi-lrs/lrs/auth"
 	_ "github.com/xapi-lrs/lrs/cmd/lrs/loadtest"
 	_ "github.com/xapi-lrs/lrs/cmd/lrs/storemetrics"
 	_ "github.com/xapi-lrs/lrs/documents"
 	_ "github.com/xapi-lrs/lrs/errs"
+	_ "github.com/xapi-lrs/lrs/ingest"
 	_ "github.com/xapi-lrs/lrs/lrs"
 	_ "github.com/xapi-lrs/lrs/mongo"
 	_ "github.com/xapi-lrs/lrs/reporting"
@@ -31,6 +33,7 @@ import (
 	_ "github.com/xapi-lrs/lrs/sqlite"
 	_ "github.com/xapi-lrs/lrs/statements"
 	_ "github.com/xapi-lrs/lrs/tokens"
+	_ "github.com/xapi-lrs/lrs/web"
 )
 
 // TestImageDeps checks that this file imports every package outside the

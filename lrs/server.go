@@ -127,6 +127,13 @@ type Config struct {
 	// to Reporting).
 	Reporting reporting.Store
 
+	// Routes, when set, registers more routes on the service's router
+	// after its own: the pages for people (package web) mount themselves
+	// so. They run behind the same outer middleware as the API (request
+	// id, request log, metrics, security headers, the request timeout)
+	// and answer their own errors.
+	Routes func(e *echo.Echo)
+
 	// Now is the clock (for tests); nil: time.Now.
 	Now func() time.Time
 }
@@ -281,6 +288,9 @@ func (s *Server) routes() *echo.Echo {
 		s.tokenRoutes(e) // token.go
 	}
 	s.rp = s.reportingRoutes(e) // reporting.go
+	if s.cfg.Routes != nil {
+		s.cfg.Routes(e)
+	}
 	return e
 }
 

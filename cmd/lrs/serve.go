@@ -43,7 +43,12 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		"`hex` key signing statement-query 'more' links; replicas must share it (default: random per start)")
 	ops := addOpsFlags(fs)   // ops.go
 	tok := addTokenFlags(fs) // tokens.go
+	pg := addPageFlags(fs)   // pages.go
 	if _, err := fs.parse(s, args); err != nil {
+		return err
+	}
+	pages, err := pg.config(*baseURL)
+	if err != nil {
 		return err
 	}
 	var level slog.Level
@@ -78,7 +83,7 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 	}
 	go warmReporting(ctx, st.Statements, st.Tenants, log)
 
-	srv := newServer(st, lrs.Config{
+	srv, err := newServer(st, lrs.Config{
 		Logger:           log,
 		BaseURL:          *baseURL,
 		MaxBodyBytes:     *maxBody,
@@ -91,7 +96,10 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		TrustedProxies:   trusted,
 		MetricsToken:     *ops.metricsToken,
 		Tokens:           tokenService,
-	})
+	}, pages)
+	if err != nil {
+		return err
+	}
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
@@ -118,8 +126,9 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 // reporting is on when the backend has it. The stores are passed as they
 // are, never discovered behind a wrapper: the statements, their
 // projection and their definitions are written by the statement store's
-// Commit (ingest.Store).
-func newServer(st *stores, cfg lrs.Config) *lrs.Server {
+// Commit (ingest.Store). With pages, the pages for people (package web)
+// are mounted on the same router, over the same metered stores.
+func newServer(st *stores, cfg lrs.Config, pages *pagesConfig) (*lrs.Server, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = newRegistry()
 	}
@@ -133,7 +142,14 @@ func newServer(st *stores, cfg lrs.Config) *lrs.Server {
 	if st.Reporting != nil {
 		cfg.Reporting = m.Reporting(st.Reporting)
 	}
-	return lrs.New(cfg)
+	if pages != nil && cfg.Reporting != nil {
+		p, err := newPages(st, &cfg, pages)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Routes = p.Register
+	}
+	return lrs.New(cfg), nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/xapi-lrs/lrs/accounts"
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/ingest"
@@ -35,6 +36,7 @@ type stores struct {
 	Credentials auth.CredentialStore
 	Tenants     auth.TenantStore
 	Audit       auth.AuditLog
+	Accounts    accounts.Store // the accounts and sessions of the pages
 	// Reporting is the compliance reporting store, in the same database
 	// as Statements (both backends have one; nil would turn compliance
 	// reporting off).
@@ -59,7 +61,7 @@ func openStores(ctx context.Context, db string) (*stores, error) {
 			return nil, fmt.Errorf("open MongoDB %s: %w", redactURL(db), err)
 		}
 		return &stores{Backend: "mongodb", Location: redactURL(db), Statements: m, Documents: m, Activities: m, Credentials: m,
-			Tenants: m, Audit: m, Reporting: m, close: m.Close}, nil
+			Tenants: m, Audit: m, Accounts: m, Reporting: m, close: m.Close}, nil
 	}
 	path, err := filepath.Abs(db)
 	if err != nil {
@@ -72,7 +74,7 @@ func openStores(ctx context.Context, db string) (*stores, error) {
 	}
 	return &stores{Backend: "sqlite", Location: path, Created: errors.Is(statErr, fs.ErrNotExist),
 		Statements: s, Documents: s, Activities: s, Credentials: s,
-		Tenants: s, Audit: s, Reporting: s, close: s.Close}, nil
+		Tenants: s, Audit: s, Accounts: s, Reporting: s, close: s.Close}, nil
 }
 
 // openCLIStores opens the stores for an admin command and says on stderr
