@@ -137,56 +137,49 @@ func (p *Pages) host(r *http.Request) string {
 	return r.Host
 }
 
-// throttle limits failed sign-ins per account name and per client
-// address: ten at once, then one a minute. It forgets keys that have
-// refilled when it holds many.
+// throttle limits failed sign-ins by key (an account name, a client
+// address): burst at once, then one every interval. It forgets keys that
+// have refilled when it holds many.
 type throttle struct {
-	now func() time.Time
-	mu  sync.Mutex
-	m   map[string]*rate.Limiter
+	now   func() time.Time
+	burst int
+	every time.Duration
+	mu    sync.Mutex
+	m     map[string]*rate.Limiter
 }
 
-const (
-	throttleBurst = 10
-	throttleEvery = time.Minute
-	throttleKeys  = 10000
-)
+// throttleKeys is how many keys a throttle holds before it forgets the
+// refilled ones.
+const throttleKeys = 10000
 
-func newThrottle(now func() time.Time) *throttle {
-	return &throttle{now: now, m: map[string]*rate.Limiter{}}
+func newThrottle(now func() time.Time, burst int, every time.Duration) *throttle {
+	return &throttle{now: now, burst: burst, every: every, m: map[string]*rate.Limiter{}}
 }
 
-// allowed reports whether each key may try again.
-func (t *throttle) allowed(keys ...string) bool {
+// allowed reports whether key may try again.
+func (t *throttle) allowed(key string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	now := t.now()
-	for _, k := range keys {
-		if l := t.m[k]; l != nil && l.TokensAt(now) < 1 {
-			return false
-		}
-	}
-	return true
+	l := t.m[key]
+	return l == nil || l.TokensAt(t.now()) >= 1
 }
 
-// failed records a failure of each key.
-func (t *throttle) failed(keys ...string) {
+// failed records a failure of key.
+func (t *throttle) failed(key string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
 	if len(t.m) > throttleKeys {
 		for k, l := range t.m {
-			if l.TokensAt(now) >= throttleBurst {
+			if l.TokensAt(now) >= float64(t.burst) {
 				delete(t.m, k)
 			}
 		}
 	}
-	for _, k := range keys {
-		l := t.m[k]
-		if l == nil {
-			l = rate.NewLimiter(rate.Every(throttleEvery), throttleBurst)
-			t.m[k] = l
-		}
-		l.AllowN(now, 1)
+	l := t.m[key]
+	if l == nil {
+		l = rate.NewLimiter(rate.Every(t.every), t.burst)
+		t.m[key] = l
 	}
+	l.AllowN(now, 1)
 }

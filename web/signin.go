@@ -53,13 +53,14 @@ func (p *Pages) login(r *request) error {
 	}
 	form := c.Request().PostForm
 	name, password := form.Get("name"), form.Get("password")
-	keys := []string{"name:" + name, "ip:" + c.RealIP()}
-	if !p.failures.allowed(keys...) {
+	addr := c.RealIP()
+	if !p.nameFailures.allowed(name) || !p.addrFailures.allowed(addr) {
 		return p.showLogin(r, http.StatusTooManyRequests, s, name, r.T("login.throttle"))
 	}
 	a, err := p.cfg.Accounts.CheckPassword(c.Request().Context(), name, password)
 	if errs.Is(err, errs.Unauthorized) {
-		p.failures.failed(keys...)
+		p.nameFailures.failed(name)
+		p.addrFailures.failed(addr)
 		p.log.Warn("failed sign-in", "account", name)
 		return p.showLogin(r, http.StatusUnauthorized, s, name, r.T("login.failed"))
 	}

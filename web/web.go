@@ -96,16 +96,20 @@ type Config struct {
 
 // Pages serves the pages; Register mounts them on the service's router.
 type Pages struct {
-	cfg      Config
-	log      *slog.Logger
-	now      func() time.Time
-	secure   bool
-	pages    map[string]*template.Template
-	css      []byte
-	cssPath  string
-	oidc     *oidcClient
-	failures *throttle
-	cleaned  atomic.Int64 // Unix ns of the last cleanup of ended sessions
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	secure  bool
+	pages   map[string]*template.Template
+	css     []byte
+	cssPath string
+	oidc    *oidcClient
+	// Failed sign-ins: ten per account name, then one a minute (guessing
+	// one account's password); a hundred per client address, then one a
+	// second (guessing many accounts' from one place, while an office
+	// behind one address can still sign in).
+	nameFailures, addrFailures *throttle
+	cleaned                    atomic.Int64 // Unix ns of the last cleanup of ended sessions
 }
 
 // New returns the pages for cfg.
@@ -124,7 +128,8 @@ func New(cfg Config) (*Pages, error) {
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	p := &Pages{cfg: cfg, log: cfg.Logger, now: cfg.Now, secure: strings.HasPrefix(cfg.BaseURL, "https://"),
-		pages: map[string]*template.Template{}, failures: newThrottle(cfg.Now)}
+		pages:        map[string]*template.Template{},
+		nameFailures: newThrottle(cfg.Now, 10, time.Minute), addrFailures: newThrottle(cfg.Now, 100, time.Second)}
 	for _, name := range []string{"login", "me", "units", "unit", "person", "error"} {
 		t, err := template.New("layout.html").ParseFS(files, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {

@@ -99,3 +99,28 @@ func TestLocalPath(t *testing.T) {
 		}
 	}
 }
+
+func TestThrottle(t *testing.T) {
+	now := time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)
+	th := newThrottle(func() time.Time { return now }, 10, time.Minute)
+	for i := range 10 {
+		if !th.allowed("kari") {
+			t.Fatalf("attempt %d refused", i+1)
+		}
+		th.failed("kari")
+	}
+	if th.allowed("kari") {
+		t.Error("an 11th attempt at once is allowed")
+	}
+	if !th.allowed("ola") {
+		t.Error("another key is refused")
+	}
+	now = now.Add(time.Minute)
+	if !th.allowed("kari") {
+		t.Error("refused a minute later")
+	}
+	th.failed("kari")
+	if th.allowed("kari") {
+		t.Error("two attempts allowed in the minute after")
+	}
+}

@@ -274,3 +274,181 @@ func TestPagesRoles(t *testing.T) {
 		})
 	}
 }
+
+// TestPagesSessions: the session cookie's attributes, CSRF on every form,
+// sign-out, a disabled account, throttled guessing, and the CSV download
+// equal to the API's CSV.
+func TestPagesSessions(t *testing.T) {
+	e := startPages(t)
+	b := e.browser(t)
+
+	// The sign-in form needs its token: none, or another's, is refused.
+	res, _ := b.get("/login")
+	signinCookie := res.Header.Get("Set-Cookie")
+	for _, want := range []string{"lrs_signin=", "Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=600"} {
+		if !strings.Contains(signinCookie, want) {
+			t.Errorf("sign-in cookie %q lacks %s", signinCookie, want)
+		}
+	}
+	if strings.Contains(signinCookie, "Secure") {
+		t.Errorf("sign-in cookie %q is Secure over http", signinCookie)
+	}
+	for _, token := range []string{"", "forged-token"} {
+		res, _ := b.post("/login", url.Values{"name": {acctHR}, "password": {pagesPassword}, "csrf": {token}})
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("sign-in with token %q: %d, want 403", token, res.StatusCode)
+		}
+	}
+	// A form posted from another site is refused, token or not.
+	form := url.Values{"name": {acctHR}, "password": {pagesPassword}, "csrf": {b.csrf}}
+	req, _ := http.NewRequest("POST", e.base+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	if res, _ := b.do(req); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a sign-in posted from another origin: %d, want 403", res.StatusCode)
+	}
+	// A wrong password says so, and keeps the name.
+	res, body := b.post("/login", url.Values{"name": {acctHR}, "password": {"wrong password, long enough"}})
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Feil brukernavn eller passord") || !strings.Contains(body, `value="`+acctHR+`"`) {
+		t.Errorf("a wrong password: %d\n%s", res.StatusCode, body)
+	}
+
+	// Signed in: the session cookie, and back to where sign-in began.
+	b.get("/login?next=" + url.QueryEscape("/units/skole"))
+	res, _ = b.post("/login", url.Values{"name": {acctHR}, "password": {pagesPassword}, "next": {"/units/skole"}})
+	if loc := res.Header.Get("Location"); res.StatusCode != 303 || loc != "/units/skole" {
+		t.Fatalf("sign-in: %d to %q", res.StatusCode, loc)
+	}
+	var session string
+	for _, c := range res.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, "lrs_session=") {
+			session = c
+		}
+	}
+	for _, want := range []string{"Path=/", "HttpOnly", "SameSite=Lax"} {
+		if !strings.Contains(session, want) {
+			t.Errorf("session cookie %q lacks %s", session, want)
+		}
+	}
+	if strings.Contains(session, "Max-Age") || strings.Contains(session, "Expires") || strings.Contains(session, "Secure") {
+		t.Errorf("session cookie %q: the server ends sessions, not the cookie; no Secure over http", session)
+	}
+	res, body = b.get("/units/skole")
+	if res.StatusCode != 200 || !strings.Contains(body, "Kari Nordmann") {
+		t.Fatalf("/units/skole: %d", res.StatusCode)
+	}
+	// The page's CSV is the API's CSV, byte for byte.
+	for _, q := range []string{"", "?asOf=" + e.day(-20)} {
+		res, page := b.get("/units/oppvekst/status.csv" + q)
+		apiQ := "?format=csv&delimiter=semicolon&unit=oppvekst&tz=Europe/Oslo&asOf=" + e.day(0)
+		if q != "" {
+			apiQ = "?format=csv&delimiter=semicolon&unit=oppvekst&tz=Europe/Oslo&" + q[1:]
+		}
+		api := e.api(t, "GET", "/api/v1/reports/status"+apiQ, nil, http.StatusOK)
+		if res.StatusCode != 200 || page != string(api) || strings.Count(page, "\r\n") != 7 {
+			t.Errorf("the page's CSV%s differs from the API's:\n%s\n---\n%s", q, page, api)
+		}
+		if cd := res.Header.Get("Content-Disposition"); !strings.Contains(cd, "status-oppvekst-") {
+			t.Errorf("Content-Disposition %q", cd)
+		}
+	}
+	// The pages' security headers: no inline anything, no framing, no CORS.
+	res, _ = b.get("/units")
+	csp := res.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "style-src 'self'") || strings.Contains(csp, "unsafe-inline") ||
+		!strings.Contains(csp, "frame-ancestors 'none'") || res.Header.Get("Access-Control-Allow-Origin") != "" || res.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("headers %v", res.Header)
+	}
+
+	// Sign-out needs the session's token; then the session is gone, also
+	// for a copy of its cookie.
+	u, _ := url.Parse(e.base)
+	copied := b.jar.Cookies(u)
+	if res, _ := b.post("/logout", url.Values{"csrf": {"not-the-token"}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("sign-out with a wrong token: %d", res.StatusCode)
+	}
+	if res, _ := b.post("/logout", url.Values{}); res.StatusCode != 303 || res.Header.Get("Location") != "/login" {
+		t.Errorf("sign-out: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	thief := e.browser(t)
+	thief.jar.SetCookies(u, copied)
+	if res, _ := thief.get("/units"); res.StatusCode != 303 {
+		t.Errorf("the cookie of an ended session still opens /units: %d", res.StatusCode)
+	}
+
+	// A disabled account's session ends at its next page.
+	m := e.browser(t)
+	m.signIn(acctManager)
+	if res, _ := m.get("/units/oppvekst"); res.StatusCode != 200 {
+		t.Fatalf("manager: %d", res.StatusCode)
+	}
+	if err := run(context.Background(), []string{"accounts", "disable", acctManager, "--db", e.db}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := m.get("/units/oppvekst"); res.StatusCode != 303 {
+		t.Errorf("a disabled account's session: %d", res.StatusCode)
+	}
+	m.get("/login")
+	if res, _ := m.post("/login", url.Values{"name": {acctManager}, "password": {pagesPassword}}); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a disabled account signs in: %d", res.StatusCode)
+	}
+	// A grant takes effect at the next page of a session.
+	l := e.browser(t)
+	l.signIn(acctLearner)
+	if res, _ := l.get("/units/helse"); res.StatusCode != 403 {
+		t.Errorf("learner /units/helse: %d", res.StatusCode)
+	}
+	if err := run(context.Background(), []string{"accounts", "grant", acctLearner, "auditor", "--db", e.db}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := l.get("/units/helse"); res.StatusCode != 200 {
+		t.Errorf("learner granted auditor /units/helse: %d", res.StatusCode)
+	}
+
+	// Guessing is throttled per account: ten failures, then 429 even
+	// with the right password.
+	g := e.browser(t)
+	g.get("/login")
+	for range 10 {
+		g.post("/login", url.Values{"name": {acctAuditor}, "password": {"guess guess guess"}})
+	}
+	if res, body := g.post("/login", url.Values{"name": {acctAuditor}, "password": {pagesPassword}}); res.StatusCode != http.StatusTooManyRequests ||
+		!strings.Contains(body, "For mange") {
+		t.Errorf("the 11th attempt: %d", res.StatusCode)
+	}
+}
+
+// TestPagesSecureCookies: with an https base URL, the cookies are Secure
+// and __Host- prefixed.
+func TestPagesSecureCookies(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "lrs.db")
+	passwordInput = strings.NewReader(pagesPassword + "\n")
+	if err := run(context.Background(), []string{"accounts", "create", "--db", db, "--name", acctHR, "--grant", "hr", "--password-stdin"},
+		io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := startServe(t, "--db", db, "--base-url", "https://lrs.k.no")
+	e := &pagesEnv{base: "http://" + addr}
+	b := e.browser(t)
+	res, _ := b.get("/login")
+	ck := res.Header.Get("Set-Cookie")
+	if !strings.HasPrefix(ck, "__Host-lrs_signin=") || !strings.Contains(ck, "Secure") || strings.Contains(ck, "Domain") {
+		t.Fatalf("sign-in cookie over https: %q", ck)
+	}
+	token := b.csrf
+	req, _ := http.NewRequest("POST", e.base+"/login", strings.NewReader(url.Values{"name": {acctHR}, "password": {pagesPassword},
+		"csrf": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://lrs.k.no")
+	req.Header.Set("Cookie", strings.SplitN(ck, ";", 2)[0]) // the jar keeps Secure cookies from http
+	res, _ = b.do(req)
+	var session string
+	for _, c := range res.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, "__Host-lrs_session=") {
+			session = c
+		}
+	}
+	if res.StatusCode != 303 || !strings.Contains(session, "Secure") || !strings.Contains(session, "HttpOnly") || !strings.Contains(session, "SameSite=Lax") {
+		t.Errorf("sign-in over https: %d, session cookie %q", res.StatusCode, session)
+	}
+}
