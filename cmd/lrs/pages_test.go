@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"html"
 	"io"
@@ -15,6 +16,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/oauth2-proxy/mockoidc"
 )
 
 // The pages for people (package web), tested through `lrs serve` with
@@ -451,4 +455,205 @@ func TestPagesSecureCookies(t *testing.T) {
 	if res.StatusCode != 303 || !strings.Contains(session, "Secure") || !strings.Contains(session, "HttpOnly") || !strings.Contains(session, "SameSite=Lax") {
 		t.Errorf("sign-in over https: %d, session cookie %q", res.StatusCode, session)
 	}
+}
+
+// oidcUser is a user of the test identity provider with the claims given
+// (mockoidc's own user type leaves out email_verified when false).
+type oidcUser struct {
+	sub    string
+	claims map[string]any
+}
+
+func (u oidcUser) ID() string                        { return u.sub }
+func (u oidcUser) Userinfo([]string) ([]byte, error) { return json.Marshal(u.claims) }
+func (u oidcUser) Claims(_ []string, base *mockoidc.IDTokenClaims) (jwt.Claims, error) {
+	return &oidcClaims{base, u.claims}, nil
+}
+
+type oidcClaims struct {
+	*mockoidc.IDTokenClaims
+	extra map[string]any
+}
+
+func (c *oidcClaims) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(c.IDTokenClaims)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	json.Unmarshal(b, &m)
+	for k, v := range c.extra {
+		m[k] = v
+	}
+	return json.Marshal(m)
+}
+
+// startOIDC starts a real OpenID Connect provider (mockoidc: discovery,
+// authorization with PKCE, token endpoint, RS256 ID tokens, JWKS) and
+// returns the flags that make lrs serve sign people in with it.
+func startOIDC(t *testing.T) (*mockoidc.MockOIDC, []string) {
+	t.Helper()
+	m, err := mockoidc.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Shutdown() })
+	cfg := m.Config()
+	return m, []string{"--oidc-issuer", cfg.Issuer, "--oidc-client-id", cfg.ClientID, "--oidc-client-secret", cfg.ClientSecret,
+		"--oidc-name", "Kommune-ID"}
+}
+
+// oidcSignIn follows an OpenID Connect sign-in from /auth/oidc/start to
+// its end and returns the last answer and the path it was at.
+func (b *browser) oidcSignIn(next string) (*http.Response, string, string) {
+	b.t.Helper()
+	res, body := b.get("/auth/oidc/start?next=" + url.QueryEscape(next))
+	for range 10 {
+		if res.StatusCode != http.StatusSeeOther && res.StatusCode != http.StatusFound {
+			return res, body, res.Request.URL.RequestURI()
+		}
+		loc, err := res.Request.URL.Parse(res.Header.Get("Location"))
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		req, _ := http.NewRequest("GET", loc.String(), nil)
+		res, body = b.do(req)
+	}
+	b.t.Fatal("too many redirects")
+	return nil, "", ""
+}
+
+// TestPagesOIDC signs in with OpenID Connect against a real provider:
+// the authorization request carries PKCE (S256), state and nonce; the
+// person is found by the e-mail claim (in any case) or by an employee-id
+// claim; an account named by the claim brings its grants; unknown people,
+// unverified addresses, a wrong state, a wrong PKCE verifier and a
+// replayed code are refused.
+func TestPagesOIDC(t *testing.T) {
+	m, flags := startOIDC(t)
+	e := startPages(t, flags...)
+	user := func(sub string, claims map[string]any) { m.QueueUser(oidcUser{sub, claims}) }
+
+	// The sign-in page offers the provider; the request to it is PKCE.
+	b := e.browser(t)
+	if _, body := b.get("/login"); !strings.Contains(body, "Logg inn med Kommune-ID") {
+		t.Errorf("the sign-in page does not offer the provider:\n%s", body)
+	}
+	res, _ := b.get("/auth/oidc/start?next=%2Fme")
+	auth, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(auth.String(), m.AuthorizationEndpoint()) {
+		t.Fatalf("start: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	q := auth.Query()
+	if q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 || len(q.Get("state")) < 40 ||
+		len(q.Get("nonce")) < 40 || q.Get("redirect_uri") != e.base+"/auth/oidc/callback" || q.Get("response_type") != "code" ||
+		!strings.Contains(q.Get("scope"), "openid") {
+		t.Errorf("authorization request %v", q)
+	}
+
+	// Kari, by her e-mail address in another case.
+	kari := e.browser(t)
+	user("kari-sub", map[string]any{"email": "Kari.Nordmann@K.no", "email_verified": true})
+	res, body, at := kari.oidcSignIn("/me")
+	if res.StatusCode != 200 || at != "/me" || !strings.Contains(body, "Kari Nordmann") || !strings.Contains(body, "Dette må du ta") {
+		t.Fatalf("Kari's sign-in ended at %s with %d:\n%s", at, res.StatusCode, body)
+	}
+	if res, _ := kari.get("/units"); res.StatusCode != 403 {
+		t.Errorf("Kari (a learner) /units: %d", res.StatusCode)
+	}
+	// The auditor's account is named by its e-mail address: its grants.
+	aud := e.browser(t)
+	user("auditor-sub", map[string]any{"email": acctAuditor, "email_verified": true})
+	if res, _, at := aud.oidcSignIn("/units/helse"); res.StatusCode != 200 || at != "/units/helse" {
+		t.Errorf("the auditor's sign-in: %d at %s", res.StatusCode, at)
+	}
+
+	for _, c := range []struct {
+		name   string
+		claims map[string]any
+		want   string
+	}{
+		{"unknown", map[string]any{"email": "stranger@example.org", "email_verified": true}, "ikke registrert"},
+		{"unverified", map[string]any{"email": "kari.nordmann@k.no", "email_verified": false}, "ikke tilgang"},
+		{"no claim", map[string]any{"name": "Kari"}, "ikke tilgang"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := e.browser(t)
+			user("x", c.claims)
+			res, body, _ := b.oidcSignIn("/me")
+			if res.StatusCode != http.StatusForbidden || !strings.Contains(body, c.want) {
+				t.Errorf("%d:\n%s", res.StatusCode, body)
+			}
+			if res, _ := b.get("/me"); res.StatusCode != 303 {
+				t.Errorf("signed in after all: %d", res.StatusCode)
+			}
+		})
+	}
+
+	// A callback whose state is not the sign-in's is refused; so is one
+	// whose PKCE verifier is not the one the challenge was made from (the
+	// provider checks it), and a code used twice.
+	t.Run("state", func(t *testing.T) {
+		b := e.browser(t)
+		res, _ := b.get("/auth/oidc/start")
+		u, _ := url.Parse(res.Header.Get("Location"))
+		if res, body := b.get("/auth/oidc/callback?code=x&state=" + url.QueryEscape(u.Query().Get("state")+"x")); res.StatusCode != http.StatusForbidden ||
+			!strings.Contains(body, "Prøv igjen") {
+			t.Errorf("a wrong state: %d\n%s", res.StatusCode, body)
+		}
+	})
+	t.Run("verifier", func(t *testing.T) {
+		b := e.browser(t)
+		res, _ := b.get("/auth/oidc/start")
+		base, _ := url.Parse(e.base)
+		for _, c := range b.jar.Cookies(base) {
+			if c.Name == "lrs_signin" {
+				raw, _ := base64.RawURLEncoding.DecodeString(c.Value)
+				var s map[string]any
+				json.Unmarshal(raw, &s)
+				s["v"] = strings.Repeat("A", 43)
+				raw, _ = json.Marshal(s)
+				c.Value = base64.RawURLEncoding.EncodeToString(raw)
+				b.jar.SetCookies(base, []*http.Cookie{c})
+			}
+		}
+		user("kari-sub", map[string]any{"email": "kari.nordmann@k.no", "email_verified": true})
+		loc, _ := url.Parse(res.Header.Get("Location"))
+		res, _ = b.do(mustRequest(t, loc.String()))
+		cb, _ := url.Parse(res.Header.Get("Location"))
+		if res, body := b.do(mustRequest(t, cb.String())); res.StatusCode != http.StatusForbidden || !strings.Contains(body, "ikke tilgang") {
+			t.Errorf("a wrong PKCE verifier: %d\n%s", res.StatusCode, body)
+		}
+	})
+	t.Run("replay", func(t *testing.T) {
+		b := e.browser(t)
+		user("kari-sub", map[string]any{"email": "kari.nordmann@k.no", "email_verified": true})
+		res, _ := b.get("/auth/oidc/start")
+		loc, _ := url.Parse(res.Header.Get("Location"))
+		res, _ = b.do(mustRequest(t, loc.String()))
+		callback := res.Header.Get("Location")
+		if res, _ := b.do(mustRequest(t, callback)); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("the callback: %d", res.StatusCode)
+		}
+		if res, _ := b.do(mustRequest(t, callback)); res.StatusCode != http.StatusForbidden {
+			t.Errorf("the callback again: %d", res.StatusCode)
+		}
+	})
+
+	// Matching by an employee-id claim.
+	e2 := startPages(t, append(flags, "--oidc-person-claim", "preferred_username", "--oidc-person-match", "employee-id")...)
+	b2 := e2.browser(t)
+	user("sykepleier-sub", map[string]any{"preferred_username": "301"})
+	if res, body, at := b2.oidcSignIn("/"); res.StatusCode != 200 || at != "/me" || !strings.Contains(body, "Sykepleier Berg") {
+		t.Errorf("sign-in by employee id: %d at %s", res.StatusCode, at)
+	}
+}
+
+func mustRequest(t *testing.T, u string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
 }
