@@ -180,11 +180,15 @@ type handler func(r *request) error
 
 // securityHeaders replaces the API's headers with the pages': a
 // Content-Security-Policy that allows the style sheet of this origin and
-// forms posting here, and nothing else; no CORS headers.
+// forms posting here, and nothing else; a Referrer-Policy that sends the
+// origin to this site only; no CORS headers.
 func securityHeaders(c *echo.Context) {
 	h := c.Response().Header()
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "+
 		"frame-ancestors 'none'; base-uri 'none'")
+	// The API's no-referrer would make browsers send "Origin: null" with
+	// the pages' own forms; same-origin still tells other sites nothing.
+	h.Set("Referrer-Policy", "same-origin")
 	for _, k := range []string{"Access-Control-Allow-Origin", "Access-Control-Expose-Headers", "X-Experience-API-Version"} {
 		h.Del(k)
 	}
