@@ -33,7 +33,8 @@
 // the database cannot take over a session, sign-out and disabling an
 // account end sessions at once on every replica, and replicas share
 // nothing but the database. A session ends after IdleTimeout without a
-// request and at MaxAge after sign-in, whatever happens. Each session has
+// request and at MaxAge after sign-in, whatever happens, and when its
+// account or its tenant is disabled. Each session has
 // its own random token against cross-site request forgery (CSRF), which
 // every form posted in the session must carry.
 package accounts

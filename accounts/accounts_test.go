@@ -335,3 +335,35 @@ func TestAccess(t *testing.T) {
 		t.Error("another tenant's person exists")
 	}
 }
+
+// TestTenantChecks: with a TenantStore, accounts are made only in tenants
+// that exist, and nobody of a disabled tenant signs in or keeps a session.
+func TestTenantChecks(t *testing.T) {
+	db := openDB(t)
+	svc := accounts.New(accounts.Config{Store: db, Tenants: db})
+	if _, err := svc.CreateAccount(ctx, "cli:test", accounts.NewAccount{Name: "kari", Tenant: "oslo"}); !errs.Is(err, errs.NotFound) {
+		t.Errorf("an account in a tenant that does not exist: %v", err)
+	}
+	if err := db.CreateTenant(ctx, &auth.Tenant{Name: "oslo", Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateAccount(ctx, "cli:test", accounts.NewAccount{Name: "kari", Tenant: "oslo", Password: "correct horse battery staple"}); err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := svc.StartSession(ctx, accounts.SignIn{Tenant: "oslo", Account: "kari", Method: accounts.MethodPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UpdateTenant(ctx, &auth.Tenant{Name: "oslo", Disabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Session(ctx, secret); !errs.Is(err, errs.Unauthorized) {
+		t.Errorf("a session of a disabled tenant: %v", err)
+	}
+	if _, err := svc.CheckPassword(ctx, "kari", "correct horse battery staple"); !errs.Is(err, errs.Unauthorized) {
+		t.Errorf("a sign-in to a disabled tenant: %v", err)
+	}
+	if _, _, err := svc.StartSession(ctx, accounts.SignIn{Tenant: "oslo", Person: "1", Method: accounts.MethodOIDC}); !errs.Is(err, errs.Forbidden) {
+		t.Errorf("a session started in a disabled tenant: %v", err)
+	}
+}

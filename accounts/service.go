@@ -31,6 +31,10 @@ type Config struct {
 	Store Store
 	// Audit, when set, records every change to accounts.
 	Audit auth.AuditLog
+	// Tenants, when set, is checked: an account is made only in a tenant
+	// that exists, and nobody of a disabled tenant signs in or keeps a
+	// session (as its credentials are refused).
+	Tenants auth.TenantStore
 	// IdleTimeout ends a session after so long without a request;
 	// 0: DefaultIdleTimeout.
 	IdleTimeout time.Duration
@@ -122,6 +126,11 @@ func (s *Service) CreateAccount(ctx context.Context, actor string, n NewAccount)
 		return nil, errs.Invalidf("tenant", "tenant-name", "%q is not a tenant name", n.Tenant)
 	case !validPerson(n.Person):
 		return nil, errs.Invalidf("person", "person-id", "an employee id holds letters, digits and . _ - :, got %q", n.Person)
+	}
+	if s.cfg.Tenants != nil {
+		if _, err := s.cfg.Tenants.Tenant(ctx, n.Tenant); err != nil {
+			return nil, err
+		}
 	}
 	a := &Account{Name: n.Name, Tenant: n.Tenant, Person: n.Person, Created: s.cfg.Now().UTC()}
 	for _, r := range n.Grants {
@@ -319,7 +328,28 @@ func (s *Service) CheckPassword(ctx context.Context, name, password string) (*Ac
 	if !ok || a == nil || a.PasswordHash == "" || a.Disabled {
 		return nil, errSignIn
 	}
+	if err := s.tenantOK(ctx, a.Tenant); err != nil {
+		return nil, errSignIn
+	}
 	return a, nil
+}
+
+// tenantOK returns an errs.Forbidden error when tenant is disabled or
+// gone (nil without a TenantStore).
+func (s *Service) tenantOK(ctx context.Context, tenant string) error {
+	if s.cfg.Tenants == nil {
+		return nil
+	}
+	t, err := s.cfg.Tenants.Tenant(ctx, tenant)
+	switch {
+	case errs.Is(err, errs.NotFound):
+		return errs.E(errs.Forbidden, "tenant %q does not exist", tenant)
+	case err != nil:
+		return err
+	case t.Disabled:
+		return errs.E(errs.Forbidden, "tenant %q is disabled", tenant)
+	}
+	return nil
 }
 
 // SessionID returns the id under which the session with the secret is
@@ -348,6 +378,9 @@ type SignIn struct {
 // StartSession starts a session and returns the secret the browser keeps
 // (in a cookie) with the session.
 func (s *Service) StartSession(ctx context.Context, in SignIn) (string, *Session, error) {
+	if err := s.tenantOK(ctx, in.Tenant); err != nil {
+		return "", nil, err
+	}
 	now := s.cfg.Now().UTC()
 	secret := randomToken()
 	sess := &Session{ID: SessionID(secret), Tenant: in.Tenant, Account: in.Account, Person: in.Person, Method: in.Method,
@@ -364,7 +397,8 @@ var errNoSession = errs.E(errs.Unauthorized, "not signed in, or the session has 
 // Session returns the live session of secret and its account (nil for an
 // OpenID Connect sign-in without one), or an errs.Unauthorized error when
 // the session is unknown, idle for longer than IdleTimeout, older than
-// MaxAge, or its account is gone or disabled (such sessions are deleted).
+// MaxAge, or its account or tenant is gone or disabled (such sessions
+// are deleted).
 // It records the request in the session's LastSeen at most once a minute.
 func (s *Service) Session(ctx context.Context, secret string) (*Session, *Account, error) {
 	if secret == "" {
@@ -390,6 +424,11 @@ func (s *Service) Session(ctx context.Context, secret string) (*Session, *Accoun
 		if err != nil {
 			return nil, nil, err
 		}
+	}
+	if err := s.tenantOK(ctx, sess.Tenant); errs.Is(err, errs.Forbidden) {
+		return nil, nil, s.end(ctx, sess)
+	} else if err != nil {
+		return nil, nil, err
 	}
 	if now.Sub(sess.LastSeen) >= touchEvery {
 		if err := s.cfg.Store.TouchSession(ctx, sess.ID, now.UTC()); err != nil && !errs.Is(err, errs.NotFound) {

@@ -36,7 +36,7 @@ func openAccounts(ctx context.Context, s streams, db string) (*stores, *accounts
 	if err != nil {
 		return nil, nil, err
 	}
-	return st, accounts.New(accounts.Config{Store: st.Accounts, Audit: st.Audit}), nil
+	return st, accounts.New(accounts.Config{Store: st.Accounts, Audit: st.Audit, Tenants: st.Tenants}), nil
 }
 
 // readPassword returns the password: the first line of passwordInput with

@@ -41,7 +41,14 @@ func TestAccountsCLI(t *testing.T) {
 	}
 	password := m[1]
 
-	// From stdin, and none at all.
+	// From stdin (in a tenant that must exist), and none at all.
+	if _, _, err := lrs("another long passphrase\n", "accounts", "create", "--name", "ola", "--tenant", "oslo", "--password-stdin"); err == nil ||
+		!strings.Contains(err.Error(), `no tenant named "oslo"`) {
+		t.Errorf("an account in a tenant that does not exist: %v", err)
+	}
+	if _, _, err := lrs("", "tenants", "create", "oslo"); err != nil {
+		t.Fatal(err)
+	}
 	if out, _, err := lrs("another long passphrase\n", "accounts", "create", "--name", "ola", "--tenant", "oslo", "--password-stdin"); err != nil ||
 		strings.Contains(out, "passphrase") || strings.Contains(out, "password:") {
 		t.Errorf("--password-stdin: %v\n%s", err, out)
@@ -127,6 +134,9 @@ func TestAccountsCLI(t *testing.T) {
 	}
 	var actions []string
 	for _, e := range entries {
+		if !strings.HasPrefix(e.Action, "account.") {
+			continue
+		}
 		actions = append(actions, e.Action+" "+e.Target)
 		if !strings.HasPrefix(e.Actor, "cli:") {
 			t.Errorf("actor %q", e.Actor)

@@ -91,7 +91,7 @@ type pagesConfig struct {
 // newPages returns the pages over the accounts of st and the service's
 // (metered) reporting and statement stores of cfg.
 func newPages(st *stores, cfg *lrs.Config, pc *pagesConfig) (*web.Pages, error) {
-	svc := accounts.New(accounts.Config{Store: st.Accounts, Audit: st.Audit, IdleTimeout: pc.idle, MaxAge: pc.maxAge,
+	svc := accounts.New(accounts.Config{Store: st.Accounts, Audit: st.Audit, Tenants: st.Tenants, IdleTimeout: pc.idle, MaxAge: pc.maxAge,
 		Logger: cfg.Logger, Now: cfg.Now})
 	return web.New(web.Config{Accounts: svc, Reporting: cfg.Reporting, Statements: cfg.Store, BaseURL: cfg.BaseURL,
 		Location: pc.location, OIDC: pc.oidc, Logger: cfg.Logger, Now: cfg.Now})

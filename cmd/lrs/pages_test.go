@@ -409,6 +409,29 @@ func TestPagesSessions(t *testing.T) {
 		t.Errorf("learner granted auditor /units/helse: %d", res.StatusCode)
 	}
 
+	// HR of another tenant sees nothing of this one; disabling their
+	// tenant ends their sessions, as it refuses its credentials.
+	for _, args := range [][]string{{"tenants", "create", "oslo"}, {"accounts", "create", "--name", "hr@oslo.no", "--tenant", "oslo",
+		"--grant", "hr", "--password-stdin"}} {
+		passwordInput = strings.NewReader(pagesPassword + "\n")
+		if err := run(context.Background(), append(args, "--db", e.db), io.Discard, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := e.browser(t)
+	o.signIn("hr@oslo.no")
+	for path, want := range map[string]int{"/units": 200, "/units/oppvekst": 404, "/people/201": 404, "/units/oppvekst/status.csv": 404} {
+		if res, body := o.get(path); res.StatusCode != want || strings.Contains(body, "Kari") || strings.Contains(body, "Oppvekst") {
+			t.Errorf("hr of tenant oslo, %s: %d", path, res.StatusCode)
+		}
+	}
+	if err := run(context.Background(), []string{"tenants", "disable", "oslo", "--db", e.db}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := o.get("/units"); res.StatusCode != 303 {
+		t.Errorf("a session of a disabled tenant: %d", res.StatusCode)
+	}
+
 	// Guessing is throttled per account: ten failures, then 429 even
 	// with the right password.
 	g := e.browser(t)
