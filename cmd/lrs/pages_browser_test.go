@@ -13,8 +13,8 @@ import (
 // `lrs serve`: a manager signs in with a local account, opens their
 // unit, moves the as-of date back, downloads the CSV, opens a person and
 // the transcript, switches to English and signs out; a learner signs in
-// with OpenID Connect; hr looks at the whole organisation as known on a
-// day. Every page passes axe-core's WCAG 2.1 A/AA rules, and no page
+// with OpenID Connect; an auditor looks at units and people on past
+// days; hr looks at the whole organisation as known on a day. Every page passes axe-core's WCAG 2.1 A/AA rules, and no page
 // logs an error or has anything refused by its Content-Security-Policy.
 func TestPagesInBrowser(t *testing.T) {
 	b := browsertest.Start(t)
@@ -127,6 +127,30 @@ func TestPagesInBrowser(t *testing.T) {
 			t.Errorf("what Kari has done: %q", done)
 		}
 		tab.CheckAccessibility()
+		if p := tab.Problems(); len(p) > 0 {
+			t.Errorf("the pages reported problems: %v", p)
+		}
+	})
+
+	t.Run("auditor", func(t *testing.T) {
+		tab := b.NewTab(t)
+		tab.SetLanguage("nb-NO", "nb", "en")
+		tab.Open(e.base + "/")
+		tab.SetValue("#name", acctAuditor)
+		tab.SetValue("#password", pagesPassword)
+		if tab.Click("form.login button[type=submit]"); !strings.HasSuffix(tab.URL(), "/units") {
+			t.Fatalf("the auditor's start page: %s", tab.URL())
+		}
+		if tab.Count("nav a[href='/me']") != 0 {
+			t.Error("the auditor, nobody in the roster, is offered a page of their own")
+		}
+		tab.CheckAccessibility()
+		for _, path := range []string{"/units/helse?asOf=" + e.day(-30), "/people/301?asOf=" + e.day(-5)} {
+			if status := tab.Open(e.base + path); status != 200 {
+				t.Errorf("%s: %d", path, status)
+			}
+			tab.CheckAccessibility()
+		}
 		if p := tab.Problems(); len(p) > 0 {
 			t.Errorf("the pages reported problems: %v", p)
 		}
