@@ -18,6 +18,7 @@ import (
 	// image does: CGO_ENABLED=0, as .ci/run and the README's test command
 	// set it. TestImageDeps keeps this list equal to cmd/lrs's imports.
 	_ "github.com/prometheus/client_golang/prometheus"
+	_ "github.com/xapi-lrs/lrs/accounts"
 	_ "github.com/xapi-lrs/lrs/auth"
 	_ "github.com/xapi-lrs/lrs/cmd/lrs/loadtest"
 	_ "github.com/xapi-lrs/lrs/cmd/lrs/wire"
@@ -30,6 +31,7 @@ import (
 	_ "github.com/xapi-lrs/lrs/sqlite"
 	_ "github.com/xapi-lrs/lrs/statements"
 	_ "github.com/xapi-lrs/lrs/tokens"
+	_ "github.com/xapi-lrs/lrs/web"
 )
 
 // TestImageDeps checks that this file imports every package outside the

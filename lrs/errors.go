@@ -30,6 +30,16 @@ var kindStatus = map[errs.Kind]int{
 	errs.Timeout:            http.StatusRequestTimeout,
 }
 
+// HTTPStatus returns the HTTP status of an error of kind k (500 for a kind
+// the table lacks): the pages for people (package web) answer errors with
+// the same statuses as the API.
+func HTTPStatus(k errs.Kind) int {
+	if status, ok := kindStatus[k]; ok {
+		return status
+	}
+	return http.StatusInternalServerError
+}
+
 // errorBody is the JSON body of every error response.
 type errorBody struct {
 	Error errorDetail `json:"error"`

@@ -139,6 +139,12 @@ type Config struct {
 	// packages.MinContentKeyBytes long; replicas behind one address must
 	// share it. Empty: a random key, so links do not survive a restart.
 	ContentKey []byte
+	// Routes, when set, registers more routes on the service's router
+	// after its own: the pages for people (package web) mount themselves
+	// so. They run behind the same outer middleware as the API (request
+	// id, request log, metrics, security headers, the request timeout)
+	// and answer their own errors.
+	Routes func(e *echo.Echo)
 
 	// Now is the clock (for tests); nil: time.Now.
 	Now func() time.Time
@@ -299,6 +305,9 @@ func (s *Server) routes() *echo.Echo {
 	s.rp = s.reportingRoutes(e) // reporting.go
 	s.scormRoutes(e)            // scorm.go
 	s.pk = s.packageRoutes(e)   // packages.go
+	if s.cfg.Routes != nil {
+		s.cfg.Routes(e)
+	}
 	return e
 }
 

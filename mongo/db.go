@@ -221,6 +221,10 @@ func (db *DB) createIndexes(ctx context.Context) error {
 		{db.atts, []index{{"tenant_sha2", "t sha"}, {"pending_batch", "p"}}},
 		{db.creds, []index{{"tenant_key", "t _id"}}},
 		{db.db.Collection(collAudit), []index{{"tenant_time", "t tm"}, {"time", "tm"}}},
+		// The accounts of a tenant; the sessions of an account, and those
+		// to clean up (accounts.go).
+		{db.db.Collection(collAccounts), []index{{"tenant_name", "t _id"}}},
+		{db.db.Collection(collSessions), []index{{"account", "a"}, {"last_seen", "s"}, {"expires", "e"}}},
 		// Revisions of documents and activity definitions: the current one
 		// of a key; documents of a list or delete-all (see documents.go).
 		{db.db.Collection(collDocuments), []index{{"key_version", "k -v"}, {"tenant_kind_activity_agent_reg", "t kd a g r"}}},

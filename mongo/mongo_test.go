@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xapi-lrs/lrs/accounts"
+	accountstest "github.com/xapi-lrs/lrs/accounts/storetest"
 	"github.com/xapi-lrs/lrs/auth"
 	authtest "github.com/xapi-lrs/lrs/auth/storetest"
 	"github.com/xapi-lrs/lrs/mongo/ferrettest"
@@ -101,6 +103,14 @@ func TestTenants(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			authtest.RunTenants(t, func(t *testing.T) auth.TenantStore { return openDB(t, uri) })
 			authtest.RunAudit(t, func(t *testing.T) auth.AuditLog { return openDB(t, uri) })
+		})
+	}
+}
+
+func TestAccounts(t *testing.T) {
+	for name, uri := range servers() {
+		t.Run(name, func(t *testing.T) {
+			accountstest.Run(t, func(t *testing.T) accounts.Store { return openDB(t, uri) })
 		})
 	}
 }

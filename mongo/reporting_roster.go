@@ -581,19 +581,29 @@ func (db *DB) RosterRows(ctx context.Context, tenant string, f reporting.RosterF
 	v := st.visibility(f.KnownAt)
 	var docs []rowDoc
 	switch {
-	case f.People == nil && f.MembersOf == nil:
+	case f.People == nil && f.MembersOf == nil && f.Holding == nil:
 		var kinds []string
 		if f.UnitsOnly {
 			kinds = unitKinds
 		}
 		docs, err = db.rosterDocs(ctx, tenant, v, kinds)
-	case f.MembersOf == nil:
+	case f.MembersOf == nil && f.Holding == nil:
 		docs, err = db.peopleDocs(ctx, tenant, v, f.People)
 	default:
-		var keys []string
-		keys, err = db.membersOf(ctx, tenant, v, f.MembersOf)
-		if err == nil && f.People != nil {
-			keys = slices.DeleteFunc(keys, func(k string) bool { return !slices.Contains(f.People, k) })
+		keys := f.People
+		for _, sel := range []struct {
+			kind   reporting.RowKind
+			values []string
+		}{{reporting.RowMember, f.MembersOf}, {reporting.RowIdent, f.Holding}} {
+			if sel.values == nil || err != nil {
+				continue
+			}
+			var with []string
+			with, err = db.keysWith(ctx, tenant, v, sel.kind, sel.values)
+			if keys != nil {
+				with = slices.DeleteFunc(with, func(k string) bool { return !slices.Contains(keys, k) })
+			}
+			keys = with
 		}
 		if err == nil {
 			docs, err = db.peopleDocs(ctx, tenant, v, keys)
@@ -637,13 +647,14 @@ func (db *DB) peopleDocs(ctx context.Context, tenant string, v *visibility, peop
 	return out, nil
 }
 
-// membersOf returns the employee ids with a membership row (of any
-// version) in one of units, as known under v, sorted.
-func (db *DB) membersOf(ctx context.Context, tenant string, v *visibility, units []string) ([]string, error) {
-	if len(units) == 0 || v.last == 0 {
-		return nil, nil
+// keysWith returns the employee ids with a row of kind (of any version)
+// whose value is one of values, as known under v, sorted: the members of
+// units (member rows), the holders of identifiers (ident rows).
+func (db *DB) keysWith(ctx context.Context, tenant string, v *visibility, kind reporting.RowKind, values []string) ([]string, error) {
+	if len(values) == 0 || v.last == 0 {
+		return []string{}, nil
 	}
-	filter := bson.D{{Key: "t", Value: tenant}, {Key: "kd", Value: string(reporting.RowMember)}, {Key: "v", Value: d("$in", units)}}
+	filter := bson.D{{Key: "t", Value: tenant}, {Key: "kd", Value: string(kind)}, {Key: "v", Value: d("$in", values)}}
 	cur, err := db.db.Collection(collRoster).Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "k", Value: 1}, {Key: "r", Value: 1}}))
 	if err != nil {
 		return nil, wrap(err, "mongo: reading the roster")

@@ -37,9 +37,15 @@ type RosterFilter struct {
 	// member, role and ident rows with these keys).
 	People []string
 	// MembersOf, when not nil, keeps only the rows of people who have a
-	// membership row (of any time) in one of these units. It and People
-	// select people; unit rows are left out when either is set.
+	// membership row (of any time) in one of these units.
 	MembersOf []string
+	// Holding, when not nil, keeps only the rows of people who have held
+	// one of these identifiers (match keys, see MatchKey) at any time: an
+	// ident row with the value. It finds the person a sign-in names.
+	//
+	// People, MembersOf and Holding select people: a person must pass
+	// each one set, and unit rows are left out when any is set.
+	Holding []string
 	// UnitsOnly keeps only unit, parent and manager rows.
 	UnitsOnly bool
 }

@@ -163,7 +163,7 @@ func (c *rosterCache) next(id int64, plan *reporting.Plan) *rosterCache {
 
 // filter returns the rows of the cache f selects (f.KnownAt is zero).
 func (c *rosterCache) filter(f reporting.RosterFilter) []reporting.RosterRow {
-	if f.People == nil && f.MembersOf == nil && !f.UnitsOnly {
+	if f.People == nil && f.MembersOf == nil && f.Holding == nil && !f.UnitsOnly {
 		return c.rows()
 	}
 	return c.index().filter(f)
@@ -313,38 +313,41 @@ func (x *rosterIndex) reindex(key string, old, rows []reporting.RosterRow) {
 	}
 }
 
-// filter returns the rows f selects by people or units.
+// filter returns the rows f selects by people, units or identifiers.
 func (x *rosterIndex) filter(f reporting.RosterFilter) []reporting.RosterRow {
 	if f.UnitsOnly {
 		return x.units
 	}
-	var keys []string
-	seen := map[string]bool{}
-	add := func(key string) {
-		if !seen[key] {
-			seen[key] = true
-			keys = append(keys, key)
+	// The candidates: the members of the units, else the holders of the
+	// identifiers, else the people listed; then each filter set.
+	var candidates []string
+	switch {
+	case f.MembersOf != nil:
+		for _, unit := range f.MembersOf {
+			candidates = append(candidates, x.members[unit]...)
+		}
+	case f.Holding != nil:
+		for _, v := range f.Holding {
+			candidates = append(candidates, x.holders[v]...)
+		}
+	default:
+		candidates = f.People
+	}
+	var people map[string]bool
+	if f.People != nil {
+		people = make(map[string]bool, len(f.People))
+		for _, key := range f.People {
+			people[key] = true
 		}
 	}
-	if f.MembersOf == nil {
-		for _, key := range f.People {
-			add(key)
+	var keys []string
+	seen := map[string]bool{}
+	for _, key := range candidates {
+		if seen[key] || people != nil && !people[key] || f.Holding != nil && !x.holds(key, f.Holding) {
+			continue
 		}
-	} else {
-		var people map[string]bool
-		if f.People != nil {
-			people = map[string]bool{}
-			for _, key := range f.People {
-				people[key] = true
-			}
-		}
-		for _, unit := range f.MembersOf {
-			for _, key := range x.members[unit] {
-				if people == nil || people[key] {
-					add(key)
-				}
-			}
-		}
+		seen[key] = true
+		keys = append(keys, key)
 	}
 	n := 0
 	for _, key := range keys {
@@ -355,6 +358,13 @@ func (x *rosterIndex) filter(f reporting.RosterFilter) []reporting.RosterRow {
 		out = append(out, x.people[key]...)
 	}
 	return out
+}
+
+// holds reports whether person key has an ident row for one of values.
+func (x *rosterIndex) holds(key string, values []string) bool {
+	return slices.ContainsFunc(x.people[key], func(r reporting.RosterRow) bool {
+		return r.Kind == reporting.RowIdent && slices.Contains(values, r.Value)
+	})
 }
 
 // scope returns the rows sc selects.
@@ -628,7 +638,7 @@ func (db *DB) RosterRows(ctx context.Context, tenant string, f reporting.RosterF
 	switch {
 	case f.UnitsOnly:
 		where.WriteString(` AND kind IN ('unit', 'parent', 'manager')`)
-	case f.People != nil || f.MembersOf != nil:
+	case f.People != nil || f.MembersOf != nil || f.Holding != nil:
 		where.WriteString(` AND kind IN ('person', 'member', 'role', 'ident')`)
 		if f.People != nil {
 			where.WriteString(` AND key IN (SELECT value FROM json_each(?))`)
@@ -643,6 +653,13 @@ func (db *DB) RosterRows(ctx context.Context, tenant string, f reporting.RosterF
 			}
 			where.WriteString(` AND key IN (SELECT value FROM json_each(?))`)
 			args = append(args, jsonList(keys))
+		}
+		if f.Holding != nil {
+			// Any ident row, as with memberships (only known-at reports
+			// come here, through the tenant's rows: the current roster is
+			// served from the cache).
+			where.WriteString(` AND key IN (SELECT key FROM rp_roster WHERE tenant = ? AND kind = 'ident' AND value IN (SELECT value FROM json_each(?)))`)
+			args = append(args, tenant, jsonList(f.Holding))
 		}
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT `+rosterColumns+` FROM rp_roster WHERE `+where.String(), args...)

@@ -227,6 +227,35 @@ CREATE TABLE packages (
 	PRIMARY KEY (tenant, id, version)
 ) WITHOUT ROWID;
 `,
+	// 7: the accounts of the pages for people and their sign-in sessions
+	// (package accounts; see accounts.go). A session is keyed by the
+	// SHA-256 of the secret its browser holds.
+	`
+CREATE TABLE accounts (
+	name          TEXT PRIMARY KEY,
+	tenant        TEXT NOT NULL,
+	person        TEXT NOT NULL,
+	password_hash TEXT NOT NULL, -- argon2id, PHC string; '' for none
+	grants        TEXT NOT NULL, -- comma-separated roles
+	disabled      INTEGER NOT NULL DEFAULT 0,
+	created       INTEGER NOT NULL -- Unix nanoseconds (UTC)
+);
+CREATE INDEX accounts_tenant ON accounts (tenant);
+
+CREATE TABLE sessions (
+	id        TEXT PRIMARY KEY, -- hex SHA-256 of the secret
+	tenant    TEXT NOT NULL,
+	account   TEXT NOT NULL,
+	person    TEXT NOT NULL,
+	method    TEXT NOT NULL,
+	label     TEXT NOT NULL,
+	csrf      TEXT NOT NULL,
+	created   INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	last_seen INTEGER NOT NULL,
+	expires   INTEGER NOT NULL
+);
+CREATE INDEX sessions_account ON sessions (account);
+`,
 }
 
 // migrate brings the schema to the newest version, each step in its own

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/xapi-lrs/lrs/accounts"
+	accountstest "github.com/xapi-lrs/lrs/accounts/storetest"
 	"github.com/xapi-lrs/lrs/auth"
 	authtest "github.com/xapi-lrs/lrs/auth/storetest"
 	"github.com/xapi-lrs/lrs/sqlite"
@@ -128,4 +130,8 @@ func TestClosed(t *testing.T) {
 	if err := db.Insert(context.Background(), genRecords("default", 0, 1), nil); err == nil {
 		t.Error("Insert after Close succeeded")
 	}
+}
+
+func TestAccounts(t *testing.T) {
+	accountstest.Run(t, func(t *testing.T) accounts.Store { return MustOpen(t) })
 }

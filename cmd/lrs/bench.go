@@ -233,10 +233,14 @@ func benchStores(ctx context.Context, cfg *loadtest.Config, db string, keep bool
 // `lrs serve` wires it (newServer), without a rate limit (the bench
 // measures the service, not the limiter), logging warnings and errors.
 func benchServer(st *stores) *lrs.Server {
-	return newServer(st, lrs.Config{
+	srv, err := newServer(st, lrs.Config{
 		RateLimit: -1,
 		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	}, nil)
+	if err != nil { // cannot happen: without pages nothing can fail
+		panic(err)
+	}
+	return srv
 }
 
 // mustBeEmpty refuses a store that already holds statements: the bench

@@ -4,6 +4,7 @@
 //	lrs serve                      run the service
 //	lrs tenants create|list|disable|enable   manage tenants
 //	lrs credentials create|list|rotate|revoke   manage Basic-auth credentials
+//	lrs accounts create|list|grant|revoke|disable|enable|password   manage the accounts of the pages
 //	lrs reporting rebuild          recompute the compliance projection
 //	lrs roster import              import a roster (CSV or JSON)
 //	lrs evidence verify            check a signed evidence pack
@@ -62,6 +63,20 @@ func commands() []command {
 		{name: "credentials rotate", synopsis: "credentials rotate KEY [flags]",
 			summary: "give a credential a new secret (--grace keeps the old one working)", run: credentialsRotateCmd},
 		{name: "credentials revoke", synopsis: "credentials revoke KEY [flags]", summary: "revoke a credential for good", run: credentialsRevokeCmd},
+		{name: "accounts create", synopsis: "accounts create --name NAME [--person ID] [--grant hr,auditor] [flags]",
+			summary: "create an account for the pages (a random password is shown once)", help: accountsHelp, run: accountsCreateCmd},
+		{name: "accounts list", synopsis: "accounts list [flags]", summary: "list the accounts of the pages (never their passwords)",
+			help: accountsHelp, run: accountsListCmd},
+		{name: "accounts grant", synopsis: "accounts grant NAME ROLE [flags]", summary: "grant an account a role: hr or auditor",
+			help: accountsHelp, run: accountsGrantCmd},
+		{name: "accounts revoke", synopsis: "accounts revoke NAME ROLE [flags]", summary: "take a role from an account",
+			help: accountsHelp, run: accountsRevokeCmd},
+		{name: "accounts disable", synopsis: "accounts disable NAME [flags]", summary: "refuse an account's sign-ins and end its sessions",
+			help: accountsHelp, run: accountsDisableCmd},
+		{name: "accounts enable", synopsis: "accounts enable NAME [flags]", summary: "allow a disabled account to sign in again",
+			help: accountsHelp, run: accountsEnableCmd},
+		{name: "accounts password", synopsis: "accounts password NAME [--password-stdin] [flags]",
+			summary: "give an account a new password and end its sessions", help: accountsHelp, run: accountsPasswordCmd},
 		{name: "reporting rebuild", synopsis: "reporting rebuild [--tenant T] [flags]",
 			summary: "recompute the compliance projection from the stored statements", run: reportingCmd},
 		{name: "roster import", synopsis: "roster import --tenant T [flags] FILE.csv|FILE.json",

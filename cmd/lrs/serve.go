@@ -48,7 +48,12 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		"`hex` key signing content links (at least 64 hex digits); replicas must share it (default: random per start)")
 	ops := addOpsFlags(fs)   // ops.go
 	tok := addTokenFlags(fs) // tokens.go
+	pg := addPageFlags(fs)   // pages.go
 	if _, err := fs.parse(s, args); err != nil {
+		return err
+	}
+	pages, err := pg.config(*baseURL)
+	if err != nil {
 		return err
 	}
 	var level slog.Level
@@ -94,7 +99,7 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		log.Warn("no LRS_CONTENT_KEY: content links signed here work on this replica only, until it restarts")
 	}
 
-	srv := newServer(st, lrs.Config{
+	srv, err := newServer(st, lrs.Config{
 		Logger:           log,
 		BaseURL:          *baseURL,
 		MaxBodyBytes:     *maxBody,
@@ -109,7 +114,10 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		Tokens:           tokenService,
 		PackageLimits:    packages.Limits{MaxZipBytes: *maxPackage},
 		ContentKey:       ckey,
-	})
+	}, pages)
+	if err != nil {
+		return err
+	}
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
@@ -129,13 +137,14 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 }
 
 // newServer returns the service over st as every command that serves runs
-// it (serve; bench in-process; the tests start serve): wire.NewServer,
-// with this binary's version in its metrics.
-func newServer(st *stores, cfg lrs.Config) *lrs.Server {
+// it (serve; bench in-process; the tests start serve):
+// wire.NewServerWithPages, with this binary's version in its metrics; the
+// pages for people are mounted when pages is not nil.
+func newServer(st *stores, cfg lrs.Config, pages *wire.Pages) (*lrs.Server, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = newRegistry()
 	}
-	return wire.NewServer(st, cfg)
+	return wire.NewServerWithPages(st, cfg, pages)
 }
 
 func ptr[T any](v T) *T { return &v }

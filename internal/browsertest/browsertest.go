@@ -5,6 +5,7 @@
 //
 //	b := browsertest.Start(t)          // one Chromium for the test
 //	tab := b.NewTab(t)                 // its own cookies and cache
+//	tab.SetLanguage("nb-NO", "nb")     // Accept-Language (default en-US)
 //	tab.Open(srv.URL + "/login")       // fails the test on a navigation error
 //	tab.SetValue("#username", "kari")
 //	tab.Click("button[type=submit]")   // waits for the page it leads to
@@ -38,6 +39,8 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
@@ -170,6 +173,25 @@ func (b *Browser) NewTab(t testing.TB) *Tab {
 	return p
 }
 
+// SetLanguage makes the tab ask for pages in the languages given, most
+// wanted first ("nb-NO", "nb", "en"): Chromium sends them in
+// Accept-Language with falling q-values. Headless Chromium asks for en-US
+// otherwise.
+func (p *Tab) SetLanguage(langs ...string) {
+	acceptLanguage := strings.Join(langs, ",")
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, ActionTimeout)
+	defer cancel()
+	v, err := chromedp.CallBrowser(ctx, browser.GetVersion, cdp.Empty{})
+	if err == nil {
+		_, err = chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{
+			UserAgent: v.UserAgent, AcceptLanguage: acceptLanguage})
+	}
+	if err != nil {
+		p.t.Fatalf("setting the language: %v", err)
+	}
+}
+
 // Context returns the tab's chromedp context, for actions the Tab has no
 // method for (chromedp.Run(tab.Context(), ...)).
 func (p *Tab) Context() context.Context { return p.ctx }
@@ -269,6 +291,14 @@ func (p *Tab) Problems() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.problems...)
+}
+
+// ResetProblems forgets the problems reported so far (after a page that
+// was meant to fail, such as a 403, which the console notes as an error).
+func (p *Tab) ResetProblems() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.problems = nil
 }
 
 // Download clicks the link or button sel (CSS) matches, waits for the file

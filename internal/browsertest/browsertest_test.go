@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -29,21 +30,26 @@ const cspPage = `<!doctype html>
 
 func testServer(t *testing.T) *httptest.Server {
 	mux := http.NewServeMux()
-	html := func(body string) http.HandlerFunc {
+	page := func(body string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'")
 			w.Write([]byte(body))
 		}
 	}
-	mux.HandleFunc("/good", html(goodPage))
-	mux.HandleFunc("/bad", html(badPage))
-	mux.HandleFunc("/csp", html(cspPage))
+	mux.HandleFunc("/good", page(goodPage))
+	mux.HandleFunc("/bad", page(badPage))
+	mux.HandleFunc("/csp", page(cspPage))
 	mux.HandleFunc("/next", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusAccepted)
 		w.Write([]byte(`<!doctype html><html lang="nb"><head><title>Neste</title></head><body><main><h1 id="who">` +
 			r.URL.Query().Get("name") + `</h1></main></body></html>`))
+	})
+	mux.HandleFunc("/lang", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(`<!doctype html><html lang="en"><head><title>Lang</title></head><body><main><h1 id="lang">` +
+			html.EscapeString(r.Header.Get("Accept-Language")) + `</h1></main></body></html>`))
 	})
 	mux.HandleFunc("/file.csv", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -97,6 +103,12 @@ func TestHarness(t *testing.T) {
 		if !slices.Contains(ids, want) {
 			t.Errorf("axe-core did not report %s on the bad page (it reported %v)", want, ids)
 		}
+	}
+
+	tab.SetLanguage("nb-NO", "nb")
+	tab.Open(srv.URL + "/lang")
+	if got := tab.Text("#lang"); !strings.HasPrefix(got, "nb-NO,nb;q=0.") {
+		t.Errorf("Accept-Language after SetLanguage: %q", got)
 	}
 
 	csp := b.NewTab(t)

@@ -557,9 +557,6 @@ func testPartialImport(t *testing.T, s reporting.Store) {
 			}
 			return rowSet(out)
 		}
-		personRow := func(r reporting.RosterRow) bool {
-			return r.Kind != reporting.RowUnit && r.Kind != reporting.RowParent && r.Kind != reporting.RowManager
-		}
 		for _, unit := range []string{"hr", "it"} {
 			members, err := s.RosterRows(ctx, tenant, reporting.RosterFilter{MembersOf: []string{unit}})
 			must(t, err)
@@ -637,6 +634,44 @@ func testRosterFilters(t *testing.T, s reporting.Store) {
 	if len(empty) != 0 {
 		t.Errorf("MembersOf none: %v", rowSet(empty))
 	}
+	// Holding finds people by identifier: e2 by the LMS account, e1 by an
+	// e-mail address given in mixed case; with MembersOf, only those in
+	// the unit.
+	bjorn := reporting.MatchKey("account:https://kslaring.no bjorn")
+	ase := reporting.MatchKey("mbox:mailto:Ase.Odegard@Kommune.no")
+	holders, err := s.RosterRows(ctx, "t1", reporting.RosterFilter{Holding: []string{bjorn, ase, "mbox:mailto:nobody@kommune.no"}})
+	must(t, err)
+	checkEqual(t, "Holding", rowSet(holders), pick(func(r reporting.RosterRow) bool {
+		return (r.Key == "e1" || r.Key == "e2") && personRow(r)
+	}))
+	for _, f := range []reporting.RosterFilter{
+		{Holding: []string{bjorn, ase}, MembersOf: []string{"hr"}},
+		{Holding: []string{bjorn, ase}, People: []string{"e2", "e3"}},
+	} {
+		got, err := s.RosterRows(ctx, "t1", f)
+		must(t, err)
+		checkEqual(t, fmt.Sprintf("Holding with %v %v", f.MembersOf, f.People), rowSet(got), pick(func(r reporting.RosterRow) bool {
+			return r.Key == "e2" && personRow(r)
+		}))
+		f.KnownAt = time.Now()
+		got, err = s.RosterRows(ctx, "t1", f)
+		must(t, err)
+		checkEqual(t, fmt.Sprintf("Holding with %v %v known now", f.MembersOf, f.People), rowSet(got), pick(func(r reporting.RosterRow) bool {
+			return r.Key == "e2" && personRow(r)
+		}))
+	}
+	for _, f := range []reporting.RosterFilter{{Holding: []string{}}, {Holding: []string{"openid:https://nobody"}}, {Holding: []string{bjorn}, MembersOf: []string{"k"}}} {
+		got, err := s.RosterRows(ctx, "t1", f)
+		must(t, err)
+		if len(got) != 0 {
+			t.Errorf("Holding %v, MembersOf %v: %v", f.Holding, f.MembersOf, rowSet(got))
+		}
+	}
+}
+
+// personRow reports whether r is a row of a person (not of a unit).
+func personRow(r reporting.RosterRow) bool {
+	return r.Kind != reporting.RowManager && r.Kind != reporting.RowParent && r.Kind != reporting.RowUnit
 }
 
 // Fact fixtures.

@@ -17,10 +17,12 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/xapi-lrs/lrs/accounts"
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/cmd/lrs/storemetrics"
 	"github.com/xapi-lrs/lrs/documents"
@@ -31,6 +33,7 @@ import (
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/sqlite"
 	"github.com/xapi-lrs/lrs/statements"
+	"github.com/xapi-lrs/lrs/web"
 )
 
 // Stores is an opened backend: every store interface the service needs.
@@ -50,6 +53,7 @@ type Stores struct {
 	Credentials auth.CredentialStore
 	Tenants     auth.TenantStore
 	Audit       auth.AuditLog
+	Accounts    accounts.Store // the accounts and sessions of the pages for people
 	// Reporting is the compliance reporting store, in the same database
 	// as Statements (both backends have one; nil turns compliance
 	// reporting off, which only tests do).
@@ -85,7 +89,7 @@ func Open(ctx context.Context, db string) (*Stores, error) {
 			return nil, fmt.Errorf("open MongoDB %s: %w", RedactURL(db), err)
 		}
 		return &Stores{Backend: "mongodb", Location: RedactURL(db), Statements: m, Documents: m, Activities: m, Credentials: m,
-			Tenants: m, Audit: m, Reporting: m, Packages: m, close: m.Close}, nil
+			Tenants: m, Audit: m, Accounts: m, Reporting: m, Packages: m, close: m.Close}, nil
 	}
 	path, err := filepath.Abs(db)
 	if err != nil {
@@ -106,14 +110,14 @@ func Open(ctx context.Context, db string) (*Stores, error) {
 func SQLite(s *sqlite.DB) *Stores {
 	return &Stores{Backend: "sqlite", Location: s.Path(),
 		Statements: s, Documents: s, Activities: s, Credentials: s,
-		Tenants: s, Audit: s, Reporting: s, Packages: s, close: s.Close}
+		Tenants: s, Audit: s, Accounts: s, Reporting: s, Packages: s, close: s.Close}
 }
 
 // Mongo returns the stores of an open MongoDB database; closing them
 // closes it.
 func Mongo(m *mongo.DB) *Stores {
 	return &Stores{Backend: "mongodb", Statements: m, Documents: m, Activities: m, Credentials: m,
-		Tenants: m, Audit: m, Reporting: m, Packages: m, close: m.Close}
+		Tenants: m, Audit: m, Accounts: m, Reporting: m, Packages: m, close: m.Close}
 }
 
 // RedactURL hides the password of a database URL.
@@ -128,6 +132,31 @@ func RedactURL(s string) string {
 	return s
 }
 
+// Pages are the settings of the pages for people (package web).
+type Pages struct {
+	Location     *time.Location // of the calendar days the pages show
+	Idle, MaxAge time.Duration  // of a session (accounts.Config)
+	OIDC         *web.OIDCConfig
+}
+
+// NewServerWithPages is NewServer with the pages for people mounted on the
+// same router over the same metered stores, when pages is not nil and st
+// has compliance reporting.
+func NewServerWithPages(st *Stores, cfg lrs.Config, pages *Pages) (*lrs.Server, error) {
+	cfg = metered(st, cfg)
+	if pages != nil && cfg.Reporting != nil {
+		svc := accounts.New(accounts.Config{Store: st.Accounts, Audit: st.Audit, Tenants: st.Tenants,
+			IdleTimeout: pages.Idle, MaxAge: pages.MaxAge, Logger: cfg.Logger, Now: cfg.Now})
+		p, err := web.New(web.Config{Accounts: svc, Reporting: cfg.Reporting, Statements: cfg.Store, BaseURL: cfg.BaseURL,
+			Location: pages.Location, OIDC: pages.OIDC, Logger: cfg.Logger, Now: cfg.Now})
+		if err != nil {
+			return nil, err
+		}
+		cfg.Routes = p.Register
+	}
+	return lrs.New(cfg), nil
+}
+
 // NewServer returns the service over the stores of st, with the settings
 // of cfg. Each store is wrapped by the storage metrics of st's backend,
 // registered on cfg.Metrics (NewRegistry("") when nil), which /metrics
@@ -136,6 +165,12 @@ func RedactURL(s string) string {
 // projection and their definitions are written by the statement store's
 // Commit (ingest.Store). The stores of cfg are replaced.
 func NewServer(st *Stores, cfg lrs.Config) *lrs.Server {
+	return lrs.New(metered(st, cfg))
+}
+
+// metered returns cfg with the stores of st, wrapped by the storage metrics
+// (see NewServer).
+func metered(st *Stores, cfg lrs.Config) lrs.Config {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewRegistry("")
 	}
@@ -153,7 +188,7 @@ func NewServer(st *Stores, cfg lrs.Config) *lrs.Server {
 	if st.Packages != nil {
 		cfg.Packages = m.Packages(st.Packages)
 	}
-	return lrs.New(cfg)
+	return cfg
 }
 
 // NewRegistry returns the registry /metrics serves, holding the Go runtime
