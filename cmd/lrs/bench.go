@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -62,6 +63,7 @@ func benchCmd(_ context.Context, s streams, args []string) error {
 	activities := fs.Int("activities", loadtest.DefaultActivities, "activities (modules and pages) in the generated population")
 	xapiVersion := fs.String("xapi-version", string(statements.V103), "X-Experience-API-Version the clients send (1.0.3 or 2.0.0)")
 	out := fs.String("out", "", "also write every figure as JSON to this file")
+	serverLog := fs.String("server-log", os.DevNull, "in-process: the `file` the server's log goes to, JSON at info level with a line per request, as lrs serve writes it by default")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (client and in-process server) to this file")
 	if _, err := fs.parse(s, args); err != nil {
 		return err
@@ -83,7 +85,12 @@ func benchCmd(_ context.Context, s streams, args []string) error {
 		Reuse: *reuse, FillFrom: *fillFrom, MoreDepth: *moreDepth, Phases: strings.Split(*phases, ","), Seed: *seed, Learners: *learners, Activities: *activities,
 		Version: v, Log: os.Stderr,
 	}
-	closeStores, err := benchStores(ctx, &cfg, *db, *keep)
+	logFile, err := os.OpenFile(*serverLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	if err != nil {
+		return fmt.Errorf("bench: --server-log: %w", err)
+	}
+	defer logFile.Close()
+	closeStores, err := benchStores(ctx, &cfg, *db, *keep, logFile)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
@@ -137,7 +144,7 @@ func writeReport(path string, rep *loadtest.Report) error {
 // statements; the raw
 // phase's scratch store must always be empty, and is opened only when the
 // raw phase runs.
-func benchStores(ctx context.Context, cfg *loadtest.Config, db string, keep bool) (func(), error) {
+func benchStores(ctx context.Context, cfg *loadtest.Config, db string, keep bool, serverLog io.Writer) (func(), error) {
 	var closers []func()
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -218,7 +225,7 @@ func benchStores(ctx context.Context, cfg *loadtest.Config, db string, keep bool
 		return fail(err)
 	}
 	cfg.Store, cfg.Credentials = s.Statements, s.Credentials
-	cfg.Server = func() *lrs.Server { return benchServer(s) }
+	cfg.Server = func() *lrs.Server { return benchServer(s, serverLog) }
 	if wantRaw {
 		raw, err := open(rawLoc, true)
 		if err != nil {
@@ -231,11 +238,12 @@ func benchStores(ctx context.Context, cfg *loadtest.Config, db string, keep bool
 
 // benchServer is the in-process server of the bench: the service wired as
 // `lrs serve` wires it (newServer), without a rate limit (the bench
-// measures the service, not the limiter), logging warnings and errors.
-func benchServer(st *stores) *lrs.Server {
+// measures the service, not the limiter), logging as serve does by
+// default (JSON, info level: a line per request) to log.
+func benchServer(st *stores, log io.Writer) *lrs.Server {
 	srv, err := newServer(st, lrs.Config{
 		RateLimit: -1,
-		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:    slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}, nil)
 	if err != nil { // cannot happen: without pages nothing can fail
 		panic(err)

@@ -140,7 +140,7 @@ func TestBenchServesAsServe(t *testing.T) {
 	if err := st.Credentials.CreateCredential(ctx, cred); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(benchServer(st).Handler())
+	srv := httptest.NewServer(benchServer(st, io.Discard).Handler())
 	defer srv.Close()
 	if code, resp := postStatement(t, srv.URL+"/xapi/statements", "lms", "lms-0123456789abcdef",
 		completion("ola@kommune.no", "2025-01-10T10:00:00Z")); code != http.StatusOK {
