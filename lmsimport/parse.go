@@ -313,6 +313,14 @@ func (h *header) line(row Row, t *Table, opts Options) (Line, error) {
 		if err != nil {
 			return l, errs.Invalidf(path(colDate), "import-date", "%v", err)
 		}
+		if t.ExcelDates && isNumber(dateText) {
+			// An Excel date: its serial number, shown as a date.
+			dateText = tm.In(opts.Location).Format(time.DateOnly)
+			if hasTime {
+				dateText = tm.In(opts.Location).Format(time.DateTime)
+			}
+			l.Cells[h.names[colDate]] = dateText
+		}
 		l.Time, l.Day = tm, reporting.DateOf(tm, opts.Location)
 		if !opts.Now.IsZero() && (l.Day > reporting.DateOf(opts.Now, opts.Location) || hasTime && tm.After(opts.Now)) {
 			l.Skip = "the date " + dateText + " is in the future"
@@ -397,7 +405,7 @@ func parseTime(s string, t *Table, loc *time.Location) (time.Time, bool, error) 
 	v = strings.Replace(v, " kl ", " ", 1)
 	var tm time.Time
 	hasTime := true
-	if f, err := strconv.ParseFloat(v, 64); t.ExcelDates && err == nil {
+	if f, err := strconv.ParseFloat(v, 64); t.ExcelDates && isNumber(v) && err == nil {
 		if math.IsNaN(f) || f < 1 || f > 2958465 { // 1900-01-01 to 9999-12-31
 			return tm, false, fmt.Errorf("%q is not an Excel date", s)
 		}
@@ -425,6 +433,22 @@ func parseTime(s string, t *Table, loc *time.Location) (time.Time, bool, error) 
 		tm = time.Date(tm.Year(), tm.Month(), tm.Day(), 12, 0, 0, 0, loc)
 	}
 	return tm, hasTime, nil
+}
+
+// isNumber reports whether s is a plain decimal number, as Excel stores a
+// date cell's serial number.
+func isNumber(s string) bool {
+	dot := false
+	for i, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+		case c == '.' && !dot && i > 0:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 func parseIn(v string, layouts []string, loc *time.Location) (time.Time, bool) {
