@@ -318,8 +318,11 @@ func TestReadXLSX(t *testing.T) {
 		l[1].Time != time.Date(2025, 3, 4, 14, 30, 0, 0, oslo) || l[1].Score.Scaled != 1 || l[2].Verb != lmsimport.NoCompletion {
 		t.Errorf("lines %+v", l)
 	}
-	if _, err := lmsimport.ReadTable(data, "", 2); errs.KindOf(err) != errs.TooLarge {
+	if _, err := lmsimport.Parse(tab, lmsimport.Options{Now: now, MaxRows: 2}); errs.KindOf(err) != errs.TooLarge {
 		t.Errorf("3 rows with a limit of 2: %v, want too large", err)
+	}
+	if _, err := lmsimport.Parse(tab, lmsimport.Options{Now: now, MaxRows: 3}); err != nil {
+		t.Errorf("3 rows with a limit of 3: %v", err)
 	}
 }
 

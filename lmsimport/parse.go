@@ -124,6 +124,9 @@ type Options struct {
 	ScoreScale ScoreScale
 	// Now is the time of the import: rows dated after it are skipped.
 	Now time.Time
+	// MaxRows bounds the data rows (an errs.TooLarge error above); 0: no
+	// limit.
+	MaxRows int
 }
 
 // DefaultLocation is the time zone of the dates of a file, unless the
@@ -247,6 +250,9 @@ func Parse(t *Table, opts Options) (*Parsed, error) {
 	h, at, err := findHeader(t)
 	if err != nil {
 		return nil, err
+	}
+	if n := len(t.Rows) - at - 1; opts.MaxRows > 0 && n > opts.MaxRows {
+		return nil, tooManyRows(opts.MaxRows)
 	}
 	p := &Parsed{Lines: make([]Line, 0, len(t.Rows)-at-1)}
 	for _, row := range t.Rows[at+1:] {

@@ -32,8 +32,10 @@ type Row struct {
 var xlsxLimits = excelize.Options{RawCellValue: true, UnzipSizeLimit: 512 << 20, UnzipXMLSizeLimit: 16 << 20}
 
 // ReadTable reads a CSV or XLSX file (an XLSX file is a zip: it starts
-// with "PK"): its first sheet, or the sheet named sheet. It stops with an
-// errs.TooLarge error at more than maxRows rows with cells (0: no limit).
+// with "PK"): its first sheet, or the sheet named sheet. maxRows bounds
+// the data rows (0: no limit): it stops with an errs.TooLarge error when
+// the file has more rows with cells than maxRows and the title and header
+// rows that may come first (Parse counts the data rows exactly).
 // Errors about the file are errs.Invalid.
 func ReadTable(data []byte, sheet string, maxRows int) (*Table, error) {
 	switch {
@@ -54,7 +56,7 @@ func ReadTable(data []byte, sheet string, maxRows int) (*Table, error) {
 		if blank(rec) {
 			continue
 		}
-		if maxRows > 0 && len(t.Rows) == maxRows {
+		if maxRows > 0 && len(t.Rows) == maxRows+maxHeaderRow {
 			return nil, tooManyRows(maxRows)
 		}
 		t.Rows = append(t.Rows, Row{N: lines[i], Cells: rec})
@@ -112,7 +114,7 @@ func readXLSX(data []byte, sheet string, maxRows int) (t *Table, err error) {
 		if blank(cells) {
 			continue
 		}
-		if maxRows > 0 && len(t.Rows) == maxRows {
+		if maxRows > 0 && len(t.Rows) == maxRows+maxHeaderRow {
 			return nil, tooManyRows(maxRows)
 		}
 		t.Rows = append(t.Rows, Row{N: n, Cells: cells})

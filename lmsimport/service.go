@@ -93,7 +93,7 @@ func (s *Service) Import(ctx context.Context, req Request) (*Result, error) {
 	res.Format = t.Format
 	now := s.cfg.Now()
 	opts := req.Options
-	opts.Now = now
+	opts.Now, opts.MaxRows = now, s.cfg.MaxRows
 	if opts.Location == nil {
 		opts.Location = DefaultLocation
 	}

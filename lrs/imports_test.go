@@ -295,7 +295,7 @@ func TestCompletionsImportRefusals(t *testing.T) {
 	head := "E-post;Kurs;Status;Poeng;Fullført dato\n"
 	var many strings.Builder
 	many.WriteString(head)
-	for range lmsimport.DefaultMaxRows {
+	for range lmsimport.DefaultMaxRows + 1 {
 		many.WriteString("a@k.no;kins-1;Fullført;;01.02.2025\n")
 	}
 	for _, tc := range []struct {
