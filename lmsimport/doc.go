@@ -31,9 +31,10 @@
 //   - the date: dato/fullført dato/completed: 2024-03-01, 01.03.2024,
 //     1.3.2024, with or without a time (01.03.2024 14:30), an ISO 8601
 //     timestamp with an offset, or an Excel date. A date without a time
-//     is taken as 12:00 in the import's time zone (Options.Location,
-//     default Europe/Oslo), the same calendar day in every zone from
-//     UTC−11 to UTC+11, so reports in UTC or Norwegian time show that day.
+//     (or at midnight, as databases export dates) is taken as 12:00 in the
+//     import's time zone (Options.Location, default Europe/Oslo), the same
+//     calendar day in every zone from UTC−11 to UTC+11, so reports in UTC
+//     or Norwegian time show that day.
 //
 // A value that cannot be read (a date, a score, a status) makes the file
 // refused with an errs.Invalid error naming the row and the column; a row

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -126,6 +127,24 @@ func TestParseKSExport(t *testing.T) {
 	}
 	if !l[10].Time.Equal(time.Date(2025, 1, 15, 8, 0, 0, 0, time.UTC)) {
 		t.Errorf("row 15: %+v", l[10])
+	}
+
+	// The same export saved by a Norwegian Excel in Windows-1252 reads the
+	// same.
+	var latin1 []byte
+	for _, r := range ksExport {
+		latin1 = append(latin1, byte(r))
+	}
+	if q := parse(t, latin1, lmsimport.ScaleAuto); !reflect.DeepEqual(q, p) {
+		t.Errorf("the Windows-1252 file reads\n%+v\nnot\n%+v", q.Lines, p.Lines)
+	}
+
+	// Midnight is a date without a time, in any zone.
+	for _, v := range []string{"2025-01-20 00:00", "20.01.2025 00:00:00", "2025-01-20T00:00:00Z", "2025-01-20T00:00:00+01:00"} {
+		q := parse(t, []byte("E-post;Kurs;Status;Dato\na@k.no;m;Fullført;"+v+"\n"), "")
+		if l := q.Lines[0]; l.Time != time.Date(2025, 1, 20, 12, 0, 0, 0, oslo) || l.Day != reporting.MustDate("2025-01-20") {
+			t.Errorf("%s: %v, day %s", v, l.Time, l.Day)
+		}
 	}
 }
 

@@ -410,7 +410,7 @@ func parseTime(s string, t *Table, loc *time.Location) (time.Time, bool, error) 
 	v = strings.Replace(v, " kl. ", " ", 1)
 	v = strings.Replace(v, " kl ", " ", 1)
 	var tm time.Time
-	hasTime := true
+	hasTime := true // unless at midnight, below
 	if f, err := strconv.ParseFloat(v, 64); t.ExcelDates && isNumber(v) && err == nil {
 		if math.IsNaN(f) || f < 1 || f > 2958465 { // 1900-01-01 to 9999-12-31
 			return tm, false, fmt.Errorf("%q is not an Excel date", s)
@@ -420,10 +420,8 @@ func parseTime(s string, t *Table, loc *time.Location) (time.Time, bool, error) 
 			return tm, false, fmt.Errorf("%q is not an Excel date", s)
 		}
 		d = d.Round(time.Second)
-		hasTime = d.Hour() != 0 || d.Minute() != 0 || d.Second() != 0
 		tm = time.Date(d.Year(), d.Month(), d.Day(), d.Hour(), d.Minute(), d.Second(), 0, loc)
 	} else if d, ok := parseIn(v, dateLayouts, loc); ok {
-		hasTime = false
 		tm = d
 	} else if d, ok := parseIn(v, timeLayouts, loc); ok {
 		tm = d
@@ -434,6 +432,11 @@ func parseTime(s string, t *Table, loc *time.Location) (time.Time, bool, error) 
 	}
 	if y := tm.Year(); y < 1900 || y > 9999 {
 		return tm, false, fmt.Errorf("%q is not a date between the years 1900 and 9999", s)
+	}
+	// Midnight is a date without a time (as databases and Excel store
+	// dates), on the day it names.
+	if tm.Hour() == 0 && tm.Minute() == 0 && tm.Second() == 0 && tm.Nanosecond() == 0 {
+		hasTime = false
 	}
 	if !hasTime {
 		tm = time.Date(tm.Year(), tm.Month(), tm.Day(), 12, 0, 0, 0, loc)

@@ -97,6 +97,9 @@ func build(l *Line, d *Directory, prov Provenance) (Planned, string) {
 	if reason != "" {
 		return Planned{}, reason
 	}
+	if len(m.Activities) == 0 {
+		return Planned{}, "module " + m.ID + " has no activity IRI"
+	}
 	agent, reason := d.Agent(key, l.Day)
 	if reason != "" {
 		return Planned{}, reason
