@@ -63,8 +63,12 @@
 //	                 "credential": KEY, "cells": {header: cell, …}}}}}
 //
 // "cells" holds the row's cells of the columns read, under the file's own
-// header names: what the export said. The authority is the importing
-// credential, as on every statement.
+// header names: what the export said (an Excel date shown as 2024-01-31 or
+// 2024-01-31 14:30:00 rather than as its serial number). The authority is
+// the importing credential, as on every statement.
+//
+// A file may hold at most Config.MaxRows data rows (DefaultMaxRows); the
+// HTTP service bounds its bytes.
 //
 // # Ids and idempotency
 //
