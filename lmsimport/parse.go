@@ -187,7 +187,6 @@ const maxHeaderRow = 20
 // header is a header row: the index of each column found (-1: none) and
 // its name in the file.
 type header struct {
-	row   int
 	index [numColumns]int
 	names [numColumns]string
 }
@@ -199,7 +198,7 @@ func findHeader(t *Table) (*header, int, error) {
 		if i == maxHeaderRow {
 			break
 		}
-		h := &header{row: row.N}
+		h := &header{}
 		for c := range h.index {
 			h.index[c] = -1
 		}
@@ -294,7 +293,7 @@ func (h *header) line(row Row, t *Table, opts Options) (Line, error) {
 	path := func(c column) string { return cellPath(row.N, h.index[c], h.names[c]) }
 
 	verb, ok := statuses[strings.Join(strings.Fields(strings.ToLower(status)), " ")]
-	if !ok {
+	if !ok && status != "" {
 		return l, errs.Invalidf(path(colStatus), "import-status",
 			"unknown status %q: use fullført, bestått, ikke bestått (completed, passed, failed), or påbegynt, ikke startet (in progress, not started) for rows to skip", status)
 	}
