@@ -325,6 +325,10 @@ func testTenantIsolation(t *testing.T, db backend) {
 			{"GET", "/api/v1/reports/evidence?unit=radhus&to=2030-01-01", "", "", nil, 404, "Kari"},
 			{"GET", "/api/v1/people/o1/transcript", "", "", nil, 404, "Kari"},
 			{"GET", "/api/v1/projection/rebuild", "", "", nil, 404, "oslo"},
+			// A completion export naming oslo's employee: unknown to bergen
+			// (a person oslo's roster resolved would fail on the module).
+			{"POST", "/api/v1/imports/completions?dryRun=true", "text/csv", "Ansattnummer;Kurs;Status;Dato\no1;kins-1;Fullført;01.02.2025\n",
+				nil, 200, "unknown module"},
 		}...)
 	}
 	// Last, as they change what bergen's later reads find: a statement

@@ -26,7 +26,8 @@ import (
 //   - the module catalog, rules, campaigns and exemptions (PUT and DELETE
 //     with scope roster/write; GET with roster/write or reports/read);
 //   - roster imports (POST with roster/write, as JSON or CSV; the import
-//     records with reports/read too);
+//     records with reports/read too), and imports of an LMS's completion
+//     export (imports.go; roster/write);
 //   - the reports (scope reports/read): status (JSON or CSV, streamed; or
 //     an Excel workbook), summary, reminders, unmatched learners, a
 //     person's transcript (reporting_reports.go) and a unit's signed
@@ -104,6 +105,7 @@ func (s *Server) reportingRoutes(e *echo.Echo) *reportingState {
 	g.POST("/roster/imports", s.postRosterImport, write...)
 	g.GET("/roster/imports", s.listRosterImports, read...)
 	g.GET("/roster/imports/:id", s.getRosterImport, read...)
+	g.POST("/imports/completions", s.postCompletionsImport, write...) // imports.go
 
 	reports := guard(reportsReadScopes)
 	g.GET("/reports/status", s.getStatusReport, reports...)

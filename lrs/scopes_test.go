@@ -73,6 +73,8 @@ func TestScopeMatrix(t *testing.T) {
 		{"POST", pkg + "/links", nil, nil, content},
 		{"GET", "/content/" + packages.PackageID("https://lrs.example/tincan/varsling") + "/1/story.html", nil, nil, content},
 		{"DELETE", "/api/v1/packages/" + packages.PackageID("none"), nil, nil, content},
+		{"POST", "/api/v1/imports/completions?dryRun=true", "E-post;Kurs;Status;Dato\nkari@example.com;m;Fullført;01.02.2025\n",
+			map[string]string{"Content-Type": "text/csv"}, []string{auth.ScopeRosterWrite}},
 	} {
 		for _, sc := range auth.KnownScopes {
 			r := s.do(req{method: rt.method, path: rt.path, body: rt.body, key: "scope-" + sc, header: rt.header})

@@ -33,6 +33,7 @@ import (
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/ingest"
+	"github.com/xapi-lrs/lrs/lmsimport"
 	"github.com/xapi-lrs/lrs/packages"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/scorm"
@@ -174,8 +175,9 @@ type Server struct {
 	rp *reportingState // reporting.go; nil when Config.Reporting is nil
 	pk *packageState   // packages.go; nil when Config.Packages is nil
 
-	ingest *ingest.Service // the statement writes (statements_write.go)
-	scorm  *scorm.Service  // the SCORM commits (scorm.go)
+	ingest  *ingest.Service    // the statement writes (statements_write.go)
+	scorm   *scorm.Service     // the SCORM commits (scorm.go)
+	imports *lmsimport.Service // completion exports (imports.go); nil when Config.Reporting is nil
 }
 
 // New returns a Server for cfg.
@@ -241,6 +243,7 @@ func New(cfg Config) *Server {
 		},
 	})
 	s.scorm = scorm.NewService(cfg.Documents, s.ingest, cfg.Now)
+	s.imports = s.newImports()
 	s.srv = &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),

@@ -281,28 +281,9 @@ func cell(header map[string]int, row []string, col string) string {
 // readCSV reads a whole CSV file: the header mapped through columns to
 // column indexes, and the data rows (blank lines skipped).
 func readCSV(r io.Reader, columns map[string]string, required string) (map[string]int, [][]string, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 1<<30))
+	records, _, err := ReadCSV(r)
 	if err != nil {
 		return nil, nil, err
-	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(data) {
-		data = decodeWindows1252(data)
-	}
-	firstLine, _, _ := bytes.Cut(data, []byte("\n"))
-	comma := ','
-	best := bytes.Count(firstLine, []byte(","))
-	for _, c := range []rune{';', '\t'} {
-		if n := bytes.Count(firstLine, []byte(string(c))); n > best {
-			comma, best = c, n
-		}
-	}
-	cr := csv.NewReader(bytes.NewReader(data))
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1
-	records, err := cr.ReadAll()
-	if err != nil {
-		return nil, nil, errs.Invalidf("", "csv", "malformed CSV: %v", err)
 	}
 	if len(records) == 0 {
 		return nil, nil, errs.Invalidf("", "csv", "the CSV file is empty; its first line must name the columns")
@@ -338,6 +319,50 @@ func readCSV(r io.Reader, columns map[string]string, required string) (map[strin
 		}
 	}
 	return header, out, nil
+}
+
+// ReadCSV reads a whole CSV file as HR systems, LMSs and spreadsheets
+// export it: in UTF-8 (with or without a byte-order mark) or, failing that,
+// Windows-1252 (what a Norwegian Excel saves as "CSV"), its fields
+// separated by commas, semicolons or tabs, whichever the first line holding
+// any of them has most of (title lines above the header, as some exports
+// have, hold none). Records may have different numbers of fields; blank
+// lines are left out, and lines[i] is the line record i starts on (from
+// 1). Errors are errs.Invalid.
+func ReadCSV(r io.Reader) (records [][]string, lines []int, err error) {
+	data, err := io.ReadAll(io.LimitReader(r, 1<<30))
+	if err != nil {
+		return nil, nil, err
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(data) {
+		data = decodeWindows1252(data)
+	}
+	var line []byte
+	for rest := data; len(rest) > 0 && !bytes.ContainsAny(line, ",;\t"); {
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+	}
+	comma := ','
+	best := bytes.Count(line, []byte(","))
+	for _, c := range []rune{';', '\t'} {
+		if n := bytes.Count(line, []byte(string(c))); n > best {
+			comma, best = c, n
+		}
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return records, lines, nil
+		}
+		if err != nil {
+			return nil, nil, errs.Invalidf("", "csv", "malformed CSV: %v", err)
+		}
+		line, _ := cr.FieldPos(0)
+		records, lines = append(records, rec), append(lines, line)
+	}
 }
 
 // windows1252 holds the characters of bytes 0x80-0x9F in Windows-1252
