@@ -191,7 +191,7 @@ func marshalList(s []string) any {
 	if len(s) == 0 {
 		return nil
 	}
-	b, _ := json.Marshal(s)
+	b, _ := statements.AppendJSON(make([]byte, 0, 64), s)
 	return string(b)
 }
 

@@ -7,7 +7,8 @@ import (
 )
 
 // AppendJSON appends the JSON of v, a tree as DecodeJSON returns it
-// (map[string]any, []any, string, json.Number, bool, nil), to dst: the
+// (map[string]any, []any, string, json.Number, bool, nil) or a []string,
+// to dst: the
 // bytes encoding/json writes for it with HTML escaping off (object keys
 // sorted, U+2028 and U+2029 escaped, invalid UTF-8 replaced by U+FFFD),
 // without reflection. A value of any other type is encoded by
@@ -30,6 +31,18 @@ func AppendJSON(dst []byte, v any) ([]byte, error) {
 		return append(dst, ']'), nil
 	case string:
 		return appendString(dst, v), nil
+	case []string:
+		if v == nil {
+			return append(dst, "null"...), nil
+		}
+		dst = append(dst, '[')
+		for i, x := range v {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, x)
+		}
+		return append(dst, ']'), nil
 	case json.Number:
 		if v == "" {
 			return append(dst, '0'), nil // as encoding/json

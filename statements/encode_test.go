@@ -30,6 +30,7 @@ func TestAppendJSON(t *testing.T) {
 		"plain", `quote " backslash \ slash /`, "<html> & ampersand", "\x00\x01\b\f\n\r\t\x1f\x7f",
 		"line\u2028separator\u2029paragraph", "invalid \xff\xfe utf-8 \xc3", "æøå ÆØÅ 日本 😀",
 		[]any{}, map[string]any{}, []any{nil, []any{map[string]any{}}},
+		[]string{}, []string{"a", "<b>", "\u2028"}, []string(nil),
 		map[string]any{"b": 1.5, "a": []string{"x"}, "ä": map[string]any{"z": "<", "y": json.Number("2")}},
 		map[string]any{strings.Repeat("k", 40): "long key", "k2": int64(7), "k3": uint8(3)},
 	} {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -44,12 +45,22 @@ import (
 // before the LRS adds id, stored, authority and version. Changing the
 // canonical form changes stored hashes: keep it stable.
 func ContentHash(s map[string]any) string {
-	var w canonWriter
-	w.buf.Grow(2048)
+	w := canonWriters.Get().(*canonWriter)
+	w.buf.Reset()
 	w.statement(s, false)
 	sum := sha256.Sum256(w.buf.Bytes())
+	if w.buf.Cap() <= 64<<10 { // a huge statement's buffer is not kept
+		canonWriters.Put(w)
+	}
 	return hex.EncodeToString(sum[:])
 }
+
+// canonWriters keeps the buffers of ContentHash between calls.
+var canonWriters = sync.Pool{New: func() any {
+	w := new(canonWriter)
+	w.buf.Grow(2048)
+	return w
+}}
 
 // StatementSHA256 returns the SHA-256 (lowercase hex) of the bytes of a
 // serialised statement, e.g. to record evidence of exactly what was stored.
