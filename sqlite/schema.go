@@ -261,6 +261,13 @@ CREATE INDEX sessions_account ON sessions (account);
 // migrate brings the schema to the newest version, each step in its own
 // transaction. Running it again is a no-op.
 func migrate(ctx context.Context, conn *sql.Conn) error {
+	// A database whose schema is current is opened without the write lock,
+	// so that opening one in use (lrs backup and the other commands, next
+	// to a busy service) never waits behind its writer.
+	var current int
+	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&current); err == nil && current == len(migrations) {
+		return nil
+	}
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 		return err
 	}

@@ -2,8 +2,10 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/xapi-lrs/lrs/accounts"
 	accountstest "github.com/xapi-lrs/lrs/accounts/storetest"
@@ -134,4 +136,52 @@ func TestClosed(t *testing.T) {
 
 func TestAccounts(t *testing.T) {
 	accountstest.Run(t, func(t *testing.T) accounts.Store { return MustOpen(t) })
+}
+
+// TestOpenBesideBusyWriter: a database in use opens (for lrs backup and the
+// other commands) while another connection holds the write lock, as a busy
+// service's writer nearly always does: opening a current schema takes no
+// write lock, so it neither waits for the writer nor fails with
+// SQLITE_BUSY after the busy timeout.
+func TestOpenBesideBusyWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lrs.db")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	conn, err := raw.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(context.Background(), "ROLLBACK")
+	start := time.Now()
+	again, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatalf("opening beside a writer: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("opening beside a writer took %v: it waited for the write lock", d)
+	}
+	if _, err := again.Query(context.Background(), statements.Query{Tenant: "default", Limit: 1}); err != nil {
+		t.Errorf("reading through the second handle: %v", err)
+	}
+	// Closing a handle that wrote nothing does not checkpoint, so it does
+	// not wait for the writer either.
+	start = time.Now()
+	if err := again.Close(); err != nil {
+		t.Errorf("closing beside a writer: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("closing beside a writer took %v", d)
+	}
 }

@@ -74,6 +74,7 @@ func (db *DB) RawInsert(ctx context.Context, recs []*statements.Record) error {
 		w.tx.rollback.Exec()
 		return errs.Wrap(err, "sqlite: write")
 	}
+	w.wrote = true
 	if w.committed != nil {
 		w.committed()
 	}

@@ -37,7 +37,8 @@ type writer struct {
 	tx        *wtx
 	committed func() // called after each commit
 
-	txMu sync.Mutex // held while a transaction runs on tx's connection
+	txMu  sync.Mutex // held while a transaction runs on tx's connection
+	wrote bool       // a transaction was committed (under txMu)
 
 	closeMu sync.RWMutex // read-held by senders; closed is set under the write lock
 	closed  bool
@@ -175,6 +176,7 @@ func (w *writer) runTx(group []*job) (results []error, abortErr error, failed in
 		tx.rollback.Exec()
 		return fail(err)
 	}
+	w.wrote = true
 	if w.committed != nil {
 		w.committed()
 	}
@@ -199,8 +201,10 @@ func isClientError(err error) bool {
 	return errors.As(err, &e) && e.Kind != errs.Internal
 }
 
-// close stops accepting jobs, commits those queued, checkpoints the log and
-// closes the write connection.
+// close stops accepting jobs, commits those queued, checkpoints the log
+// (when this handle wrote: a handle that only read, such as lrs backup's,
+// must not wait for the write lock of the service beside it) and closes the
+// write connection.
 func (w *writer) close() error {
 	w.closeMu.Lock()
 	if w.closed {
@@ -213,6 +217,9 @@ func (w *writer) close() error {
 	<-w.stopped
 	w.txMu.Lock()
 	defer w.txMu.Unlock()
-	_, err := w.tx.conn.ExecContext(context.Background(), `PRAGMA wal_checkpoint(TRUNCATE)`)
+	var err error
+	if w.wrote {
+		_, err = w.tx.conn.ExecContext(context.Background(), `PRAGMA wal_checkpoint(TRUNCATE)`)
+	}
 	return errors.Join(err, w.tx.close())
 }
