@@ -39,6 +39,7 @@ func TestScopeMatrix(t *testing.T) {
 	admin := []string{auth.ScopeAdmin, auth.ScopeTenantsAdmin}
 	tenants := []string{auth.ScopeTenantsAdmin}
 	content := []string{auth.ScopeContentWrite}
+	privacyRead := []string{auth.ScopePrivacyRead}
 	pkg := "/api/v1/packages/" + packages.PackageID("https://lrs.example/tincan/varsling")
 	zip := map[string]string{"Content-Type": "application/zip"}
 
@@ -73,6 +74,7 @@ func TestScopeMatrix(t *testing.T) {
 		{"POST", pkg + "/links", nil, nil, content},
 		{"GET", "/content/" + packages.PackageID("https://lrs.example/tincan/varsling") + "/1/story.html", nil, nil, content},
 		{"DELETE", "/api/v1/packages/" + packages.PackageID("none"), nil, nil, content},
+		{"GET", "/api/v1/access-log?person=e1", nil, nil, privacyRead},
 	} {
 		for _, sc := range auth.KnownScopes {
 			r := s.do(req{method: rt.method, path: rt.path, body: rt.body, key: "scope-" + sc, header: rt.header})
