@@ -2,6 +2,7 @@ package lrs
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -41,6 +42,7 @@ func (s *Server) privacyRoutes(e *echo.Echo) {
 	}
 	g := e.Group("/api/v1")
 	g.GET("/access-log", s.getAccessLog, guard(privacyReadScopes)...)
+	g.GET("/people/:id/export", s.getPersonExport, guard(privacyReadScopes)...)
 	_ = privacyWriteScopes
 }
 
@@ -69,21 +71,6 @@ func personParam(c *echo.Context) (string, error) {
 		return "", errs.Invalidf("id", "person-id", "an employee id holds 1 to 128 letters, digits and . _ - :, got %q", id)
 	}
 	return id, nil
-}
-
-// personSubjects returns the subjects of a person: the employee id and
-// every identifier the roster ever gave them (with the mbox_sha1sum of
-// each e-mail address), and the person's roster rows.
-func (s *Server) personSubjects(ctx context.Context, tenant, person string) ([]string, []reporting.RosterRow, error) {
-	rows, err := s.rp.store.RosterRows(ctx, tenant, reporting.RosterFilter{People: []string{person}})
-	if err != nil {
-		return nil, nil, err
-	}
-	subjects := []string{privacy.PersonSubject(person)}
-	for _, k := range reporting.IdentMatchKeys(rows) {
-		subjects = append(subjects, privacy.AgentSubject(k))
-	}
-	return subjects, rows, nil
 }
 
 // Bounds of an access log answer.
@@ -141,8 +128,12 @@ func (s *Server) getAccessLog(c *echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	tenant := tenantOf(state(c).cred)
-	subjects, _, err := s.personSubjects(ctx, tenant, person)
-	if err != nil {
+	// Someone no longer in the roster (erased) is still found by the
+	// employee id the log names.
+	subjects := []string{privacy.PersonSubject(person)}
+	if p, err := privacy.FindPerson(ctx, s.rp.store, tenant, person); err == nil {
+		subjects = p.Subjects()
+	} else if !errs.Is(err, errs.NotFound) {
 		return err
 	}
 	entries, err := s.cfg.Privacy.AccessesAbout(ctx, tenant, subjects, since, limit)
@@ -158,4 +149,57 @@ func (s *Server) getAccessLog(c *echo.Context) error {
 	read.Person(person)
 	s.logAccess(c, privacy.ReadAccessLog, &read, len(out))
 	return writeJSON(c, http.StatusOK, map[string]any{"person": person, "entries": out})
+}
+
+// getPersonExport serves GET /api/v1/people/{id}/export: everything the
+// LRS holds about the person, as a zip of JSON files with a summary in
+// Norwegian and English (privacy.Export), streamed. An unknown person is
+// a 404; a failure once the archive has started cuts the connection, so
+// that a client never takes a short archive for a whole one.
+func (s *Server) getPersonExport(c *echo.Context) error {
+	if err := noParams(c); err != nil {
+		return err
+	}
+	id, err := personParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	tenant := tenantOf(state(c).cred)
+	p, err := privacy.FindPerson(ctx, s.rp.store, tenant, id)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Content-Type", "application/zip")
+	h.Set("Content-Disposition", `attachment; filename="export-`+tenant+`-`+id+`.zip"`)
+	c.Response().WriteHeader(http.StatusOK)
+	w := &errWriter{w: c.Response()}
+	n, err := privacy.Export(ctx, privacy.Sources{Reporting: s.rp.store, Statements: s.cfg.Store, Documents: s.cfg.Documents,
+		Privacy: s.cfg.Privacy}, tenant, p, s.now(), w)
+	var read privacy.Subjects
+	read.Person(id)
+	s.logAccess(c, privacy.ReadExport, &read, n.Statements+n.Documents+n.Facts+n.StatusRows)
+	if err != nil {
+		if w.err == nil {
+			s.log.Error("an export failed after it started; the response is cut off", "err", err)
+		}
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// errWriter keeps the first error writing to w.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
 }

@@ -1,12 +1,16 @@
 package lrs_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -152,5 +156,156 @@ func TestAccessLog(t *testing.T) {
 	r.json(t, &a)
 	if len(a.Entries) != 2 || a.Entries[0].What != "reports/status;json" || !a.Entries[0].Time.Equal(at("2025-02-01T12:00:00Z")) {
 		t.Errorf("limit=2: %s", r.body)
+	}
+}
+
+// Agents of the scenario as statements carry them.
+const (
+	olaAccount = `{"account":{"homePage":"https://kslaring.no","name":"ola.nordmann"}}`
+	olaMbox    = `{"mbox":"mailto:ola.nordmann@kommune.no"}`
+	kariMbox   = `{"mbox":"mailto:Kari.Odegard@kommune.no"}`
+)
+
+// addPersonalData stores, beside the KiNS statements, more of Ola's data
+// and some of Kari's: a statement by Ola (by e-mail) with an attachment;
+// a statement of Helge's naming Ola as instructor; Kari's own statement;
+// a State document and an Agent Profile of Ola, a State document of
+// Kari's. It returns the ids of Ola's statements and of Kari's.
+func addPersonalData(t *testing.T, ts *testServer) (ola, kari []string) {
+	t.Helper()
+	data := []byte("Ola Nordmann's certificate")
+	byOla := stmt("x", "attended", "attachments", []any{attachmentMeta(data)})
+	byOla["actor"] = map[string]any{"mbox": "mailto:ola.nordmann@kommune.no", "name": "Ola Nordmann"}
+	r := ts.do(req{method: "POST", path: "/xapi/statements", key: "lms", body: multipartBody(t, "b1", byOla, [][]byte{data}),
+		ctype: "multipart/mixed; boundary=b1"})
+	expect(t, r, http.StatusOK)
+	var ids []string
+	r.json(t, &ids)
+	ola = append(ola, ids...)
+	taught := stmt("x", "attended")
+	taught["actor"] = map[string]any{"account": map[string]any{"homePage": "https://kslaring.no", "name": "helge"}, "name": "Helge Helsesjef"}
+	taught["context"] = map[string]any{"instructor": map[string]any{"account": map[string]any{"homePage": "https://kslaring.no", "name": "ola.nordmann"},
+		"name": "Ola Nordmann"}}
+	byKari := stmt("x", "attended")
+	byKari["actor"] = map[string]any{"mbox": "mailto:Kari.Odegard@kommune.no", "name": "Kari Ødegård"}
+	r = ts.do(req{method: "POST", path: "/xapi/statements", key: "lms", body: []any{taught, byKari}})
+	expect(t, r, http.StatusOK)
+	r.json(t, &ids)
+	ola, kari = append(ola, ids[0]), append(kari, ids[1])
+	const act = "https://kslaring.no/mod/scorm/view.php?id=1001"
+	for _, d := range []struct{ path, body string }{
+		{"/xapi/activities/state?activityId=" + url.QueryEscape(act) + "&agent=" + url.QueryEscape(olaAccount) + "&stateId=bookmark", `{"page":7,"learner":"Ola Nordmann"}`},
+		{"/xapi/agents/profile?agent=" + url.QueryEscape(olaMbox) + "&profileId=prefs", `{"language":"nn","name":"Ola Nordmann"}`},
+		{"/xapi/activities/state?activityId=" + url.QueryEscape(act) + "&agent=" + url.QueryEscape(kariMbox) + "&stateId=bookmark", `{"page":2,"learner":"Kari Ødegård"}`},
+	} {
+		expect(t, ts.do(req{method: "PUT", path: d.path, body: d.body, header: map[string]string{"If-None-Match": "*"}}), http.StatusNoContent)
+	}
+	return ola, kari
+}
+
+// unzip returns the files of a zip archive.
+func unzip(t *testing.T, b []byte) map[string][]byte {
+	t.Helper()
+	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatalf("not a zip archive: %v", err)
+	}
+	out := map[string][]byte{}
+	for _, f := range z.File {
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f.Name], err = io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// TestPersonExport exports Ola's data and checks that the archive holds
+// all of it (his statements as actor and as instructor, the attachment,
+// his documents, facts, roster rows and changes, status rows, transcript,
+// access log, a summary in both languages) and nothing of Kari's or
+// Trine's; an unknown person is a 404, bad ids 400, other scopes 403.
+func TestPersonExport(t *testing.T) {
+	ts, kinsIDs := newPrivacyServer(t)
+	olaIDs, kariIDs := addPersonalData(t, ts)
+	expect(t, ts.do(req{method: "GET", path: "/api/v1/people/e211/transcript", key: "hr"}), http.StatusOK)
+
+	r := ts.do(req{method: "GET", path: "/api/v1/people/e211/export", key: "dpo-read"})
+	expect(t, r, http.StatusOK)
+	if ct := r.header.Get("Content-Type"); ct != "application/zip" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	files := unzip(t, r.body)
+	for _, name := range []string{"README.md", "person.json", "roster.json", "roster-changes.json", "statements.json", "attachments.json",
+		"documents.json", "facts.json", "status.json", "transcript.json", "access-log.json"} {
+		if _, ok := files[name]; !ok {
+			t.Errorf("no %s in the export", name)
+		}
+	}
+	var stmts []map[string]any
+	if err := json.Unmarshal(files["statements.json"], &stmts); err != nil {
+		t.Fatalf("statements.json: %v", err)
+	}
+	var got []string
+	for _, s := range stmts {
+		got = append(got, s["id"].(string))
+	}
+	want := append(slices.Clone(kinsIDs[:2]), olaIDs...)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("statements %v, want Ola's %v", got, want)
+	}
+	var atts []struct{ SHA2, File string }
+	json.Unmarshal(files["attachments.json"], &atts)
+	if len(atts) != 1 || string(files[atts[0].File]) != "Ola Nordmann's certificate" {
+		t.Errorf("attachments: %s", files["attachments.json"])
+	}
+	var docs []struct{ Kind, File string }
+	json.Unmarshal(files["documents.json"], &docs)
+	if len(docs) != 2 {
+		t.Errorf("documents: %s", files["documents.json"])
+	}
+	for _, d := range docs {
+		if !strings.Contains(string(files[d.File]), "Ola Nordmann") {
+			t.Errorf("document %s: %s", d.File, files[d.File])
+		}
+	}
+	var facts, status, changes, log []any
+	json.Unmarshal(files["facts.json"], &facts)
+	json.Unmarshal(files["status.json"], &status)
+	json.Unmarshal(files["roster-changes.json"], &changes)
+	json.Unmarshal(files["access-log.json"], &log)
+	if len(facts) != 2 || len(status) != 5 || len(changes) == 0 || len(log) != 1 {
+		t.Errorf("%d facts, %d status rows, %d roster changes, %d access log entries; want 2, 5, some, 1 (the transcript)",
+			len(facts), len(status), len(changes), len(log))
+	}
+	readme := string(files["README.md"])
+	for _, s := range []string{"Innsyn", "Access export", "| statements.json | xAPI statements about you | 4 |", "ola.nordmann@kommune.no"} {
+		if !strings.Contains(readme, s) {
+			t.Errorf("README.md lacks %q:\n%s", s, readme)
+		}
+	}
+	// Nothing of anyone else's in any file (Helge, the actor of the
+	// statement naming Ola as instructor, is in that statement only).
+	for name, b := range files {
+		for _, other := range append([]string{"Kari", "kari", "Ødegård", "trine", "Trine", "e212", "e301", "randi"}, kariIDs...) {
+			if bytes.Contains(b, []byte(other)) {
+				t.Errorf("%s holds %q, another person's", name, other)
+			}
+		}
+	}
+	sameLines(t, "the export in the access log", ts.accessLog("e211")[1:], []string{"credential/dpo-read people/export p:e211/1 13"})
+
+	expect(t, ts.do(req{method: "GET", path: "/api/v1/people/nobody/export", key: "dpo"}), http.StatusNotFound)
+	expect(t, ts.do(req{method: "GET", path: "/api/v1/people/a%20b/export", key: "dpo"}), http.StatusBadRequest)
+	expect(t, ts.do(req{method: "GET", path: "/api/v1/people/e211/export?format=zip", key: "dpo"}), http.StatusBadRequest)
+	for _, key := range []string{"hr", "auditor", "admin", "dpo-write"} {
+		expect(t, ts.do(req{method: "GET", path: "/api/v1/people/e211/export", key: key}), http.StatusForbidden)
 	}
 }

@@ -75,6 +75,7 @@ func TestScopeMatrix(t *testing.T) {
 		{"GET", "/content/" + packages.PackageID("https://lrs.example/tincan/varsling") + "/1/story.html", nil, nil, content},
 		{"DELETE", "/api/v1/packages/" + packages.PackageID("none"), nil, nil, content},
 		{"GET", "/api/v1/access-log?person=e1", nil, nil, privacyRead},
+		{"GET", "/api/v1/people/e1/export", nil, nil, privacyRead},
 	} {
 		for _, sc := range auth.KnownScopes {
 			r := s.do(req{method: rt.method, path: rt.path, body: rt.body, key: "scope-" + sc, header: rt.header})

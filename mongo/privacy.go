@@ -1,13 +1,17 @@
 package mongo
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/privacy"
+	"github.com/xapi-lrs/lrs/reporting"
 )
 
 // The access log (package privacy): one document per read in accessLog,
@@ -224,4 +228,54 @@ func (db *DB) RewriteAccess(ctx context.Context, tenant string, subjects, actors
 		n += int(res.ModifiedCount)
 	}
 	return n, nil
+}
+
+// AgentDocumentKeys returns the keys of the tenant's current documents
+// (State and Agent Profile) whose agent is one of agents (match keys, see
+// reporting.MatchKey). It reads every revision with an agent in the
+// tenant, without content: an erasure or an export is rare.
+func (db *DB) AgentDocumentKeys(ctx context.Context, tenant string, agents []string) ([]documents.Key, error) {
+	c, err := db.db.Collection(collDocuments).Find(ctx, bson.D{{Key: "t", Value: tenant}, {Key: "g", Value: d("$ne", "")}},
+		options.Find().SetProjection(d("c", 0)))
+	if err != nil {
+		return nil, wrap(err, "mongo: documents of agents")
+	}
+	var revs []docRev
+	if err := c.All(ctx, &revs); err != nil {
+		return nil, wrap(err, "mongo: documents of agents")
+	}
+	newest := map[string]*docRev{}
+	for i := range revs {
+		r := &revs[i]
+		if cur := newest[r.Rev.K]; cur == nil || r.Rev.V > cur.Rev.V {
+			newest[r.Rev.K] = r
+		}
+	}
+	out := []documents.Key{}
+	for _, r := range newest {
+		if !r.Deleted && slices.Contains(agents, reporting.MatchKey(r.Agent)) {
+			out = append(out, documents.Key{Tenant: tenant, Kind: documents.Kind(r.Kind), ActivityID: r.Activity,
+				Agent: r.Agent, Registration: r.Registration, ID: r.DocID})
+		}
+	}
+	slices.SortFunc(out, func(a, b documents.Key) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ActivityID, b.ActivityID), cmp.Compare(a.Agent, b.Agent),
+			cmp.Compare(a.Registration, b.Registration), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// PurgeDocuments deletes the documents with the keys with every revision,
+// tombstones included: nothing of their keys is left. (A key written
+// again later starts its revisions anew.)
+func (db *DB) PurgeDocuments(ctx context.Context, keys []documents.Key) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	ks := make([]string, len(keys))
+	for i, k := range keys {
+		ks[i] = documentKey(k)
+	}
+	_, err := db.db.Collection(collDocuments).DeleteMany(ctx, d("k", d("$in", ks)))
+	return wrap(err, "mongo: purging documents")
 }

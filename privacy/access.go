@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/reporting"
 )
@@ -222,4 +223,11 @@ func (s *Subjects) Len() int { return len(s.seen) }
 // statements, documents and reporting stores of the same database.
 type Store interface {
 	AccessLog
+	// AgentDocumentKeys returns the keys of the tenant's State and Agent
+	// Profile documents whose agent is one of agents (match keys, see
+	// reporting.MatchKey), sorted.
+	AgentDocumentKeys(ctx context.Context, tenant string, agents []string) ([]documents.Key, error)
+	// PurgeDocuments deletes the documents with the keys and every trace
+	// of them (earlier revisions, tombstones).
+	PurgeDocuments(ctx context.Context, keys []documents.Key) error
 }

@@ -2,11 +2,14 @@ package sqlite
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/privacy"
+	"github.com/xapi-lrs/lrs/reporting"
 )
 
 var _ privacy.AccessLog = (*DB)(nil)
@@ -220,4 +223,42 @@ func wrapErr(err error, msg string) error {
 		return nil
 	}
 	return errs.Wrap(err, msg)
+}
+
+// AgentDocumentKeys returns the keys of the tenant's documents (State and
+// Agent Profile) whose agent is one of agents (match keys, see
+// reporting.MatchKey). It reads the keys of every document with an agent
+// in the tenant: an erasure or an export is rare.
+func (db *DB) AgentDocumentKeys(ctx context.Context, tenant string, agents []string) ([]documents.Key, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT kind, activity, agent, registration, id FROM documents
+		WHERE tenant = ? AND agent <> '' ORDER BY kind, activity, agent, registration, id`, tenant)
+	if err != nil {
+		return nil, errs.Wrap(err, "sqlite: documents of agents")
+	}
+	defer rows.Close()
+	out := []documents.Key{}
+	for rows.Next() {
+		k := documents.Key{Tenant: tenant}
+		if err := rows.Scan(&k.Kind, &k.ActivityID, &k.Agent, &k.Registration, &k.ID); err != nil {
+			return nil, errs.Wrap(err, "sqlite: documents of agents")
+		}
+		if slices.Contains(agents, reporting.MatchKey(k.Agent)) {
+			out = append(out, k)
+		}
+	}
+	return out, wrapErr(rows.Err(), "sqlite: documents of agents")
+}
+
+// PurgeDocuments deletes the documents with the keys.
+func (db *DB) PurgeDocuments(ctx context.Context, keys []documents.Key) error {
+	return db.w.do(ctx, len(keys), nil, func(tx *wtx) error {
+		for _, k := range keys {
+			if _, err := tx.conn.ExecContext(context.Background(), `DELETE FROM documents
+				WHERE tenant = ? AND kind = ? AND activity = ? AND agent = ? AND registration = ? AND id = ?`,
+				k.Tenant, k.Kind, k.ActivityID, k.Agent, k.Registration, k.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
