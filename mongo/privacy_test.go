@@ -14,3 +14,11 @@ func TestAccessLog(t *testing.T) {
 		})
 	}
 }
+
+func TestAgentDocuments(t *testing.T) {
+	for name, uri := range servers() {
+		t.Run(name, func(t *testing.T) {
+			privacytest.RunAgentDocuments(t, func(t *testing.T) privacytest.DocumentStore { return openDB(t, uri) })
+		})
+	}
+}

@@ -10,3 +10,7 @@ import (
 func TestAccessLog(t *testing.T) {
 	privacytest.RunAccessLog(t, func(t *testing.T) privacy.AccessLog { return MustOpen(t) })
 }
+
+func TestAgentDocuments(t *testing.T) {
+	privacytest.RunAgentDocuments(t, func(t *testing.T) privacytest.DocumentStore { return MustOpen(t) })
+}

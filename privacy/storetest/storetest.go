@@ -6,9 +6,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/xapi-lrs/lrs/documents"
+	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/privacy"
 )
 
@@ -173,4 +176,64 @@ func testAccessRewrite(t *testing.T, log privacy.AccessLog) {
 	if n, err := log.RewriteAccess(ctx, "oslo", map[string]string{kari: pk}, nil); err != nil || n != 0 {
 		t.Errorf("second rewrite: %d, %v; want 0", n, err)
 	}
+}
+
+// DocumentStore is a store of documents with what privacy needs of it.
+type DocumentStore interface {
+	documents.Store
+	privacy.Store
+}
+
+// RunAgentDocuments runs the contract tests of AgentDocumentKeys and
+// PurgeDocuments against the stores open returns.
+func RunAgentDocuments(t *testing.T, open func(t *testing.T) DocumentStore) {
+	s := open(t)
+	const act = "https://kurs.example/1"
+	put := func(tenant string, kind documents.Kind, agent, activity, reg, id string) documents.Key {
+		k := documents.Key{Tenant: tenant, Kind: kind, ActivityID: activity, Agent: agent, Registration: reg, ID: id}
+		content := []byte(`{"n":1}`)
+		must(t, s.PutDocument(ctx, &documents.Document{Key: k, ContentType: "application/json", Content: content,
+			ETag: documents.ComputeETag(content), Updated: t0}, documents.Condition{}))
+		return k
+	}
+	kariMail, kariAcct := "mbox:mailto:Kari@Oslo.kommune.no", "account:https://lms.example kari"
+	k1 := put("oslo", documents.State, kariMail, act, "", "bookmark")
+	k2 := put("oslo", documents.State, kariAcct, act, "6f1f8a4e-4bbd-4d6c-9a3c-0d4c1e7b2a10", "suspend")
+	k3 := put("oslo", documents.AgentProfile, kariAcct, "", "", "prefs")
+	put("oslo", documents.State, "mbox:mailto:ola@oslo.kommune.no", act, "", "bookmark")
+	put("bergen", documents.AgentProfile, kariAcct, "", "", "prefs")
+	put("oslo", documents.ActivityProfile, "", act, "", "p")
+	gone := put("oslo", documents.AgentProfile, kariAcct, "", "", "deleted")
+	must(t, s.DeleteDocument(ctx, gone, documents.Condition{}))
+	// Written twice: one key, the current revision.
+	put("oslo", documents.State, kariMail, act, "", "bookmark")
+
+	want := []documents.Key{k3, k2, k1}
+	keys, err := s.AgentDocumentKeys(ctx, "oslo", []string{"mbox:mailto:kari@oslo.kommune.no", kariAcct})
+	must(t, err)
+	slices.SortFunc(keys, compareKeys)
+	slices.SortFunc(want, compareKeys)
+	if !slices.Equal(keys, want) {
+		t.Errorf("AgentDocumentKeys = %v, want %v", keys, want)
+	}
+	must(t, s.PurgeDocuments(ctx, keys))
+	if keys, err = s.AgentDocumentKeys(ctx, "oslo", []string{"mbox:mailto:kari@oslo.kommune.no", kariAcct}); err != nil || len(keys) != 0 {
+		t.Errorf("after the purge: %v, %v", keys, err)
+	}
+	for _, k := range want {
+		if _, err := s.Document(ctx, k); !errs.Is(err, errs.NotFound) {
+			t.Errorf("Document(%v) after the purge: %v", k, err)
+		}
+	}
+	if keys, err = s.AgentDocumentKeys(ctx, "bergen", []string{kariAcct}); err != nil || len(keys) != 1 {
+		t.Errorf("another tenant's document: %v, %v", keys, err)
+	}
+	if ids, err := s.DocumentIDs(ctx, documents.Key{Tenant: "oslo", Kind: documents.State, ActivityID: act,
+		Agent: "mbox:mailto:ola@oslo.kommune.no"}, time.Time{}); err != nil || len(ids) != 1 {
+		t.Errorf("Ola's state after Kari's purge: %v, %v", ids, err)
+	}
+}
+
+func compareKeys(a, b documents.Key) int {
+	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
 }
