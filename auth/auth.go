@@ -45,6 +45,14 @@ const (
 	// ScopeTenantsAdmin manages tenants themselves (create, list, disable):
 	// the operator's scope, for credentials of the default tenant only.
 	ScopeTenantsAdmin = "tenants/admin"
+	// ScopePrivacyRead reads what the LRS holds about a person for the
+	// person's own requests (GDPR art. 15 and 20: the export) and the
+	// access log of who read their data; the data protection officer's
+	// scope, granted by nothing else.
+	ScopePrivacyRead = "privacy/read"
+	// ScopePrivacyWrite erases or pseudonymises a person (GDPR art. 17)
+	// and runs retention. It does not imply privacy/read.
+	ScopePrivacyWrite = "privacy/write"
 )
 
 // DefaultTenant owns all data until tenants are configured.
@@ -140,7 +148,8 @@ func ValidTenantName(name string) bool {
 // KnownScopes lists every scope a credential may hold.
 var KnownScopes = []string{ScopeAll, ScopeAllRead, ScopeStatementsWrite, ScopeStatementsRead,
 	ScopeStatementsReadMine, ScopeState, ScopeDefine, ScopeProfile,
-	ScopeReportsRead, ScopeRosterWrite, ScopeAdmin, ScopeTenantsAdmin, ScopeSCORMWrite, ScopeContentWrite}
+	ScopeReportsRead, ScopeRosterWrite, ScopeAdmin, ScopeTenantsAdmin, ScopeSCORMWrite, ScopeContentWrite,
+	ScopePrivacyRead, ScopePrivacyWrite}
 
 // ParseScopes parses a comma-separated scope list, rejecting unknown scopes.
 func ParseScopes(s string) ([]string, error) {
@@ -209,7 +218,7 @@ func (c *Credential) IsOperator() bool {
 
 // impliedScopes lists the xAPI scopes that a broader one grants all of. The
 // project's own scopes (admin, tenants/admin, reports/read, roster/write,
-// content/write) imply nothing and are implied by nothing but themselves;
+// content/write, privacy/read, privacy/write) imply nothing and are implied by nothing but themselves;
 // scorm/write, a narrowing of statements/write, is implied by it and by
 // all.
 var impliedScopes = map[string][]string{

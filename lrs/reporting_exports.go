@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/privacy"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/reporting/evidence"
 	"github.com/xapi-lrs/lrs/reporting/export"
@@ -40,11 +41,18 @@ func (s *Server) statusXLSX(c *echo.Context, tenant string, rq reporting.Query) 
 	}
 	var buf bytes.Buffer
 	w := export.NewXLSX(&buf, export.Options{Location: rq.Location, UnitNames: names})
-	sum, err := reporting.Report(c.Request().Context(), s.rp.store, tenant, rq, w.Row)
+	var read privacy.Subjects
+	rows := 0
+	sum, err := reporting.Report(c.Request().Context(), s.rp.store, tenant, rq, func(r *reporting.Row) error {
+		read.Person(r.Person)
+		rows++
+		return w.Row(r)
+	})
 	if err != nil {
 		w.Abort()
 		return err
 	}
+	defer s.logAccess(c, privacy.ReadStatusReport+";xlsx", &read, rows)
 	if err := w.Close(sum); err != nil {
 		return errs.Wrap(err, "writing the workbook")
 	}
@@ -105,6 +113,11 @@ func (s *Server) getEvidencePack(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var read privacy.Subjects
+	for i := range pack.Rows {
+		read.Person(pack.Rows[i].Person)
+	}
+	defer s.logAccess(c, privacy.ReadEvidence, &read, len(pack.Rows))
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="evidence-`+tenant+`-`+req.Period.To.String()+`.jws"`)
 	writeBody(c, http.StatusOK, "application/jose", signed)
 	return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/privacy"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/reporting/export"
 	"github.com/xapi-lrs/lrs/statements"
@@ -239,7 +240,10 @@ func (s *Server) getStatusReport(c *echo.Context) error {
 	}
 	out := &reportStream{c: c, csv: format == "csv", comma: comma, loc: rq.Location,
 		filename: "status-" + reportDay(rq.Options) + ".csv", header: export.StatusHeader}
+	var read privacy.Subjects
+	defer func() { s.logAccess(c, privacy.ReadStatusReport+";"+format, &read, out.rows) }()
 	sum, err := reporting.Report(ctx, s.rp.store, tenant, rq, func(row *reporting.Row) error {
+		read.Person(row.Person)
 		return out.row(row, nil)
 	})
 	if err != nil {
@@ -304,6 +308,11 @@ func (s *Server) getReminders(c *echo.Context) error {
 		if err != nil {
 			return err
 		}
+		var read privacy.Subjects // the managers, named with their contact details
+		for _, sum := range sums {
+			read.Person(sum.Manager)
+		}
+		s.logAccess(c, privacy.ReadReminders+";summary;"+format, &read, len(sums))
 		if format == "json" {
 			head["managers"] = sums
 			return writeJSON(c, http.StatusOK, head)
@@ -323,7 +332,11 @@ func (s *Server) getReminders(c *echo.Context) error {
 		out.open = string(b[:len(b)-1]) + `,"managers":[`
 	}
 	var group *reporting.ReminderGroup
+	var read privacy.Subjects
+	defer func() { s.logAccess(c, privacy.ReadReminders+";"+format, &read, out.rows) }()
 	err = reporting.StreamReminders(ctx, s.rp.store, tenant, rq, within, func(g *reporting.ReminderGroup, row *reporting.Row) error {
+		read.Person(g.Manager)
+		read.Person(row.Person)
 		if out.csv {
 			return out.row(row, []string{g.Manager, export.Defuse(g.Name), export.Defuse(g.Email)})
 		}
@@ -411,6 +424,11 @@ func (s *Server) getUnmatched(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var read privacy.Subjects
+	for _, a := range agents {
+		read.Agent(a.Agent)
+	}
+	s.logAccess(c, privacy.ReadUnmatched, &read, len(agents))
 	return writeJSON(c, http.StatusOK, map[string]any{"agents": agents})
 }
 
@@ -438,6 +456,9 @@ func (s *Server) getTranscript(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var read privacy.Subjects
+	read.Person(id)
+	s.logAccess(c, privacy.ReadTranscript, &read, len(t.Entries))
 	return writeJSON(c, http.StatusOK, t)
 }
 

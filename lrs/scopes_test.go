@@ -39,6 +39,7 @@ func TestScopeMatrix(t *testing.T) {
 	admin := []string{auth.ScopeAdmin, auth.ScopeTenantsAdmin}
 	tenants := []string{auth.ScopeTenantsAdmin}
 	content := []string{auth.ScopeContentWrite}
+	privacyRead := []string{auth.ScopePrivacyRead}
 	pkg := "/api/v1/packages/" + packages.PackageID("https://lrs.example/tincan/varsling")
 	zip := map[string]string{"Content-Type": "application/zip"}
 
@@ -75,6 +76,8 @@ func TestScopeMatrix(t *testing.T) {
 		{"DELETE", "/api/v1/packages/" + packages.PackageID("none"), nil, nil, content},
 		{"POST", "/api/v1/imports/completions?dryRun=true", "E-post;Kurs;Status;Dato\nkari@example.com;m;Fullført;01.02.2025\n",
 			map[string]string{"Content-Type": "text/csv"}, []string{auth.ScopeRosterWrite}},
+		{"GET", "/api/v1/access-log?person=e1", nil, nil, privacyRead},
+		{"GET", "/api/v1/people/e1/export", nil, nil, privacyRead},
 	} {
 		for _, sc := range auth.KnownScopes {
 			r := s.do(req{method: rt.method, path: rt.path, body: rt.body, key: "scope-" + sc, header: rt.header})

@@ -35,6 +35,7 @@ import (
 	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/lmsimport"
 	"github.com/xapi-lrs/lrs/packages"
+	"github.com/xapi-lrs/lrs/privacy"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/scorm"
 	"github.com/xapi-lrs/lrs/statements"
@@ -129,6 +130,11 @@ type Config struct {
 	// that fails for the projection's sake, the projection then written
 	// to Reporting).
 	Reporting reporting.Store
+
+	// Privacy keeps the access log (privacy.go); nil: reads of people's
+	// data are not recorded and the privacy API is not served. It must
+	// be the same database as Store and Reporting.
+	Privacy privacy.Store
 
 	// Packages keeps imported e-learning packages and their files
 	// (packages.go); nil: the package API and /content are not served.
@@ -308,6 +314,7 @@ func (s *Server) routes() *echo.Echo {
 	s.rp = s.reportingRoutes(e) // reporting.go
 	s.scormRoutes(e)            // scorm.go
 	s.pk = s.packageRoutes(e)   // packages.go
+	s.privacyRoutes(e)          // privacy.go
 	if s.cfg.Routes != nil {
 		s.cfg.Routes(e)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/ingest"
+	"github.com/xapi-lrs/lrs/privacy"
 	"github.com/xapi-lrs/lrs/statements"
 )
 
@@ -267,6 +268,11 @@ func (s *Server) query(c *echo.Context, req stmtQuery) error {
 	page, err := s.cfg.Store.Query(c.Request().Context(), sq)
 	if err != nil {
 		return err
+	}
+	if req.Agent != "" {
+		var read privacy.Subjects
+		read.Agent(req.Agent)
+		defer s.logAccess(c, privacy.ReadStatements, &read, len(page.Records))
 	}
 
 	var buf bytes.Buffer

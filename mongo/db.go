@@ -241,6 +241,10 @@ func (db *DB) createIndexes(ctx context.Context) error {
 		// the GridFS files of a version, to delete them.
 		{db.db.Collection(collPackages), []index{{"tenant_package_version", "t p v"}}},
 		{db.db.Collection(contentBucket + ".files"), []index{{"metadata_storage", "metadata.s"}}},
+		// The access log (privacy.go): a tenant's entries by time and by
+		// subject set; the sets of a tenant.
+		{db.db.Collection(collAccessLog), []index{{"tenant_time", "t tm"}, {"tenant_set", "t s"}}},
+		{db.db.Collection(collAccessSets), []index{{"tenant", "t"}}},
 	}
 	for _, s := range sets {
 		var models []mdb.IndexModel

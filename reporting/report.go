@@ -681,13 +681,9 @@ func PersonTranscript(ctx context.Context, st Store, stmts StatementGetter, tena
 			case row.From > day && shown.From > day && row.From < shown.From:
 				shown = row
 			}
-		case RowIdent:
-			keys = appendNew(keys, row.Value)
-			if strings.HasPrefix(row.Value, "mbox:") {
-				keys = appendNew(keys, sha1Key(row.Value))
-			}
 		}
 	}
+	keys = IdentMatchKeys(rows)
 	if shown == nil {
 		return nil, errs.E(errs.NotFound, "no person %q in the roster", person)
 	}
@@ -763,6 +759,22 @@ func PersonTranscript(ctx context.Context, st Store, stmts StatementGetter, tena
 		}
 	}
 	return t, nil
+}
+
+// IdentMatchKeys returns the identifiers (match keys) of the ident rows
+// among rows, each once, with the mbox_sha1sum key of each e-mail address:
+// the agents whose facts and statements are a person's.
+func IdentMatchKeys(rows []RosterRow) []string {
+	var keys []string
+	for i := range rows {
+		if row := &rows[i]; row.Kind == RowIdent {
+			keys = appendNew(keys, row.Value)
+			if strings.HasPrefix(row.Value, "mbox:") {
+				keys = appendNew(keys, sha1Key(row.Value))
+			}
+		}
+	}
+	return keys
 }
 
 // UnmatchedAgent is a learner whose statements count for nobody: no one in

@@ -256,6 +256,31 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_account ON sessions (account);
 `,
+	// 8: the access log (package privacy; see privacy.go): one row per
+	// read of people's data, naming its subjects by the id of a set kept
+	// once per tenant and distinct set in access_sets.
+	`
+CREATE TABLE access_log (
+	seq        INTEGER PRIMARY KEY,
+	tenant     TEXT NOT NULL,
+	time       INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	actor      TEXT NOT NULL,
+	actor_kind TEXT NOT NULL,
+	what       TEXT NOT NULL,
+	subjects   TEXT NOT NULL,    -- the id of the set in access_sets
+	count      INTEGER NOT NULL
+);
+CREATE INDEX access_log_time ON access_log (tenant, time);
+CREATE INDEX access_log_subjects ON access_log (tenant, subjects);
+
+CREATE TABLE access_sets (
+	tenant  TEXT NOT NULL,
+	id      TEXT NOT NULL,
+	n       INTEGER NOT NULL,
+	members BLOB NOT NULL, -- privacy.EncodeSubjects
+	PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
+`,
 }
 
 // migrate brings the schema to the newest version, each step in its own

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/privacy"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/reporting/export"
 )
@@ -150,6 +151,9 @@ func (p *Pages) me(r *request) error {
 	if err != nil && !errs.Is(err, errs.NotFound) {
 		return err
 	}
+	var read privacy.Subjects
+	read.Person(r.acc.Person)
+	defer p.logAccess(r, privacy.ReadPageMe, &read, len(d.Must)+len(d.Done))
 	if t != nil {
 		for _, m := range t.Modules {
 			d.Done = append(d.Done, meDone{r.moduleTitle(cat, m.Module), m.Completed, m.Expires})
@@ -303,6 +307,11 @@ func (p *Pages) unit(r *request) error {
 		}
 		data.People[len(data.People)-1].Cells[col[column{Module: row.Module, Campaign: row.Campaign}]] = c
 	}
+	var read privacy.Subjects
+	for _, row := range rows {
+		read.Person(row.Person)
+	}
+	defer p.logAccess(r, privacy.ReadPageUnit, &read, len(rows))
 	for _, st := range reporting.Statuses {
 		if n := data.Summary.Total.Status[st]; n > 0 {
 			data.Counts = append(data.Counts, statusCount{st, n})
@@ -339,7 +348,11 @@ func (p *Pages) unitCSV(r *request) error {
 	w := export.NewCSVRecords(&buf, comma)
 	w.Write(export.StatusHeader)
 	q := reporting.Query{Options: d.options(p.cfg.Location), Units: []string{u.ID}}
+	var read privacy.Subjects
+	n := 0
 	_, err = reporting.Report(r.c.Request().Context(), p.cfg.Reporting, r.acc.Tenant, q, func(row *reporting.Row) error {
+		read.Person(row.Person)
+		n++
 		return w.Write(export.StatusRecord(nil, row, p.cfg.Location))
 	})
 	if err == nil {
@@ -348,6 +361,7 @@ func (p *Pages) unitCSV(r *request) error {
 	if err != nil {
 		return err
 	}
+	defer p.logAccess(r, privacy.ReadPageUnitCSV, &read, n)
 	h := r.c.Response().Header()
 	h.Set("Content-Disposition", `attachment; filename="status-`+u.ID+`-`+d.AsOf.String()+`.csv"`)
 	return r.c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
@@ -419,5 +433,8 @@ func (p *Pages) person(r *request) error {
 	if data.Transcript, err = reporting.PersonTranscript(ctx, p.cfg.Reporting, p.cfg.Statements, r.acc.Tenant, id, opts); err != nil {
 		return err
 	}
+	var read privacy.Subjects
+	read.Person(id)
+	defer p.logAccess(r, privacy.ReadPagePerson, &read, len(data.Rows)+len(data.Transcript.Entries))
 	return p.render(r, http.StatusOK, "person", r.T("person.title", data.Name), data)
 }

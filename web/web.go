@@ -69,6 +69,7 @@ import (
 	"github.com/xapi-lrs/lrs/accounts"
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/lrs"
+	"github.com/xapi-lrs/lrs/privacy"
 	"github.com/xapi-lrs/lrs/reporting"
 )
 
@@ -88,6 +89,10 @@ type Config struct {
 	// Location is the time zone of the organisation's calendar days (due
 	// dates, the as-of picker, times shown); nil: UTC.
 	Location *time.Location
+	// Access, when set, records every page that shows people's data
+	// (person, me, unit and its CSV) in the access log, with the
+	// signed-in account as the actor.
+	Access privacy.AccessLog
 	// OIDC, when set, offers sign-in with an OpenID Connect provider.
 	OIDC   *OIDCConfig
 	Logger *slog.Logger     // nil: slog.Default()
@@ -375,4 +380,23 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// logAccess records a page showing people's data in the access log: the
+// actor is the signed-in account's name, or "person:ID" for an OpenID
+// Connect sign-in no account names. The page is rendered already: a
+// failure to record is logged.
+func (p *Pages) logAccess(r *request, what string, subjects *privacy.Subjects, count int) {
+	if p.cfg.Access == nil || subjects.Len() == 0 {
+		return
+	}
+	actor := r.acc.Account
+	if actor == "" {
+		actor = "person:" + r.acc.Person
+	}
+	e := &privacy.Access{Tenant: r.acc.Tenant, Time: p.now().UTC(), Actor: actor, ActorKind: privacy.ActorAccount,
+		What: what, Subjects: subjects.List(), Count: count}
+	if err := p.cfg.Access.AppendAccess(context.WithoutCancel(r.c.Request().Context()), []*privacy.Access{e}); err != nil {
+		p.log.Error("recording an access log entry", "what", what, "err", err)
+	}
 }

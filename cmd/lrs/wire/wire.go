@@ -30,6 +30,7 @@ import (
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/mongo"
 	"github.com/xapi-lrs/lrs/packages"
+	"github.com/xapi-lrs/lrs/privacy"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/sqlite"
 	"github.com/xapi-lrs/lrs/statements"
@@ -62,7 +63,10 @@ type Stores struct {
 	// their files beside the SQLite file or in MongoDB's GridFS (nil: the
 	// package API and /content are not served).
 	Packages packages.Store
-	close    func() error
+	// Privacy keeps the access log (and what erasure and retention
+	// need), in the same database.
+	Privacy privacy.Store
+	close   func() error
 }
 
 // Close closes the backend.
@@ -89,7 +93,7 @@ func Open(ctx context.Context, db string) (*Stores, error) {
 			return nil, fmt.Errorf("open MongoDB %s: %w", RedactURL(db), err)
 		}
 		return &Stores{Backend: "mongodb", Location: RedactURL(db), Statements: m, Documents: m, Activities: m, Credentials: m,
-			Tenants: m, Audit: m, Accounts: m, Reporting: m, Packages: m, close: m.Close}, nil
+			Tenants: m, Audit: m, Accounts: m, Reporting: m, Packages: m, Privacy: m, close: m.Close}, nil
 	}
 	path, err := filepath.Abs(db)
 	if err != nil {
@@ -110,14 +114,14 @@ func Open(ctx context.Context, db string) (*Stores, error) {
 func SQLite(s *sqlite.DB) *Stores {
 	return &Stores{Backend: "sqlite", Location: s.Path(),
 		Statements: s, Documents: s, Activities: s, Credentials: s,
-		Tenants: s, Audit: s, Accounts: s, Reporting: s, Packages: s, close: s.Close}
+		Tenants: s, Audit: s, Accounts: s, Reporting: s, Packages: s, Privacy: s, close: s.Close}
 }
 
 // Mongo returns the stores of an open MongoDB database; closing them
 // closes it.
 func Mongo(m *mongo.DB) *Stores {
 	return &Stores{Backend: "mongodb", Statements: m, Documents: m, Activities: m, Credentials: m,
-		Tenants: m, Audit: m, Accounts: m, Reporting: m, Packages: m, close: m.Close}
+		Tenants: m, Audit: m, Accounts: m, Reporting: m, Packages: m, Privacy: m, close: m.Close}
 }
 
 // RedactURL hides the password of a database URL.
@@ -148,7 +152,7 @@ func NewServerWithPages(st *Stores, cfg lrs.Config, pages *Pages) (*lrs.Server, 
 		svc := accounts.New(accounts.Config{Store: st.Accounts, Audit: st.Audit, Tenants: st.Tenants,
 			IdleTimeout: pages.Idle, MaxAge: pages.MaxAge, Logger: cfg.Logger, Now: cfg.Now})
 		p, err := web.New(web.Config{Accounts: svc, Reporting: cfg.Reporting, Statements: cfg.Store, BaseURL: cfg.BaseURL,
-			Location: pages.Location, OIDC: pages.OIDC, Logger: cfg.Logger, Now: cfg.Now})
+			Location: pages.Location, OIDC: pages.OIDC, Access: st.Privacy, Logger: cfg.Logger, Now: cfg.Now})
 		if err != nil {
 			return nil, err
 		}
@@ -184,6 +188,7 @@ func metered(st *Stores, cfg lrs.Config) lrs.Config {
 	if st.Reporting != nil {
 		cfg.Reporting = m.Reporting(st.Reporting)
 	}
+	cfg.Privacy = st.Privacy
 	cfg.Packages = nil
 	if st.Packages != nil {
 		cfg.Packages = m.Packages(st.Packages)

@@ -1,0 +1,311 @@
+package lrs_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/lrs"
+	"github.com/xapi-lrs/lrs/tokens"
+)
+
+// newPrivacyServer is the KiNS scenario (reporting_test.go) on a server
+// that signs evidence packs, with a data protection officer's credential
+// ("dpo": privacy/read, privacy/write): Ola Nordmann (e211) completed
+// modules 1 and 2 in January 2025; everyone else nothing. Trine (e301)
+// sent a statement from the municipal LMS.
+func newPrivacyServer(t *testing.T) (*testServer, []string) {
+	t.Helper()
+	tok, err := tokens.New(tokens.Config{Issuer: "https://lrs.test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := newReportingServerWith(t, func(cfg *lrs.Config) { cfg.Tokens = tok })
+	for key, scopes := range map[string][]string{
+		"dpo":       {auth.ScopePrivacyRead, auth.ScopePrivacyWrite},
+		"dpo-read":  {auth.ScopePrivacyRead},
+		"dpo-write": {auth.ScopePrivacyWrite},
+	} {
+		if err := ts.db.CreateCredential(context.Background(), &auth.Credential{Key: key, SecretHash: auth.HashSecret(key + "-secret"),
+			Tenant: auth.DefaultTenant, Scopes: scopes, Created: time.Now().UTC()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts.clock.Set(at("2025-01-05T08:00:00Z"))
+	for id, body := range kinsModules() {
+		expect(t, ts.hr("PUT", "/api/v1/modules/"+id, "", body), http.StatusCreated)
+	}
+	for id, body := range kinsRules {
+		expect(t, ts.hr("PUT", "/api/v1/rules/"+id, "", body), http.StatusCreated)
+	}
+	ts.clock.Set(at("2025-01-06T07:00:00Z"))
+	expect(t, ts.hr("POST", "/api/v1/roster/imports", "application/json", kinsRoster), http.StatusCreated)
+	ids := ts.postAt("2025-01-22T12:00:00Z",
+		moodle("ola.nordmann", "Ola Nordmann", "completed", 1, "2025-01-20T09:00:00Z", nil),
+		moodle("ola.nordmann", "Ola Nordmann", "completed", 2, "2025-01-21T09:00:00Z", nil),
+		cmi5("trine", "completed", "https://kins.example/cmi5/trusler/au1", trusler, "2025-01-21T10:00:00Z", nil))
+	ts.clock.Set(at("2025-02-01T12:00:00Z"))
+	return ts, ids
+}
+
+type accessLogAnswer struct {
+	Person  string        `json:"person"`
+	Entries []accessEntry `json:"entries"`
+}
+
+type accessEntry struct {
+	Time      time.Time `json:"time"`
+	Actor     string    `json:"actor"`
+	ActorKind string    `json:"actorKind"`
+	What      string    `json:"what"`
+	Subjects  []string  `json:"subjects"`
+	Total     int       `json:"total"`
+	Count     int       `json:"count"`
+}
+
+// accessLog returns the access log of a person as lines "actor what
+// subjects/total count".
+func (s *testServer) accessLog(person string) []string {
+	s.t.Helper()
+	r := s.do(req{method: "GET", path: "/api/v1/access-log?person=" + person, key: "dpo"})
+	expect(s.t, r, http.StatusOK)
+	var a accessLogAnswer
+	r.json(s.t, &a)
+	out := []string{}
+	for _, e := range a.Entries {
+		out = append(out, fmt.Sprintf("%s/%s %s %s/%d %d", e.ActorKind, e.Actor, e.What, strings.Join(e.Subjects, ","), e.Total, e.Count))
+	}
+	return out
+}
+
+// TestAccessLog reads people's data through every route that names them
+// and checks the access log of each person: one entry per request, naming
+// the reader, the route and the person's identifiers, with the number of
+// people read in all; reads that name nobody are not recorded; another
+// tenant's log is its own; bad parameters are 400s.
+func TestAccessLog(t *testing.T) {
+	ts, _ := newPrivacyServer(t)
+	get := func(key, path string, want int) {
+		t.Helper()
+		expect(t, ts.do(req{method: "GET", path: path, key: key}), want)
+	}
+	get("auditor", "/api/v1/reports/status", http.StatusOK)                          // everyone: 5 people
+	get("auditor", "/api/v1/reports/status?format=csv&unit=sykehjem", http.StatusOK) // e211, e212
+	get("auditor", "/api/v1/reports/status?format=xlsx&person=e211", http.StatusOK)
+	get("auditor", "/api/v1/reports/summary", http.StatusOK) // names nobody
+	get("hr", "/api/v1/reports/reminders?unit=sykehjem", http.StatusOK)
+	get("hr", "/api/v1/people/e211/transcript", http.StatusOK)
+	get("auditor", "/api/v1/reports/evidence?unit=sykehjem&from=2025-01-01&to=2025-01-31", http.StatusOK)
+	get("auditor", "/api/v1/reports/unmatched", http.StatusOK) // nobody unmatched
+	ola := url.QueryEscape(`{"account":{"homePage":"https://kslaring.no","name":"ola.nordmann"}}`)
+	get("reader", "/xapi/statements?agent="+ola, http.StatusOK)
+	get("reader", "/xapi/statements?verb=http://adlnet.gov/expapi/verbs/completed", http.StatusOK) // no agent: not logged
+	olaMail := url.QueryEscape(`{"mbox":"mailto:ola.nordmann@kommune.no"}`)
+	get("reader", "/xapi/statements?agent="+olaMail, http.StatusOK) // no statements, still a look-up of Ola
+
+	sameLines(t, "Ola's access log", ts.accessLog("e211"), []string{
+		"credential/auditor reports/status;json p:e211/5 31",
+		"credential/auditor reports/status;csv p:e211/2 10",
+		"credential/auditor reports/status;xlsx p:e211/1 5",
+		"credential/hr reports/reminders;json p:e211/3 8", // e211, e212 and their manager e200
+		"credential/hr people/transcript p:e211/1 2",
+		"credential/auditor reports/evidence p:e211/2 10",
+		"credential/reader xapi/statements a:account:https://kslaring.no ola.nordmann/1 2",
+		"credential/reader xapi/statements a:mbox:mailto:ola.nordmann@kommune.no/1 0",
+	})
+	// Trine is in the whole organisation's report only; the DPO's reads
+	// of the log are logged too.
+	sameLines(t, "Trine's access log", ts.accessLog("e301"), []string{
+		"credential/auditor reports/status;json p:e301/5 31",
+	})
+	sameLines(t, "Trine's access log again", ts.accessLog("e301"), []string{
+		"credential/auditor reports/status;json p:e301/5 31",
+		"credential/dpo access-log p:e301/1 1",
+	})
+	if got := ts.accessLog("nobody"); len(got) != 0 {
+		t.Errorf("nobody's log: %q", got)
+	}
+
+	for _, q := range []string{"", "?person=", "?person=a%20b", "?person=e211&limit=0", "?person=e211&limit=x",
+		"?person=e211&since=yesterday", "?person=e211&other=1"} {
+		r := ts.do(req{method: "GET", path: "/api/v1/access-log" + q, key: "dpo"})
+		expect(t, r, http.StatusBadRequest)
+	}
+	for _, key := range []string{"hr", "auditor", "admin", "dpo-write"} {
+		expect(t, ts.do(req{method: "GET", path: "/api/v1/access-log?person=e211", key: key}), http.StatusForbidden)
+	}
+	r := ts.do(req{method: "GET", path: "/api/v1/access-log?person=e211&since=2100-01-01", key: "dpo-read"})
+	expect(t, r, http.StatusOK)
+	var a accessLogAnswer
+	r.json(t, &a)
+	if len(a.Entries) != 0 || a.Person != "e211" {
+		t.Errorf("since 2100: %s", r.body)
+	}
+	r = ts.do(req{method: "GET", path: "/api/v1/access-log?person=e211&limit=2", key: "dpo-read"})
+	r.json(t, &a)
+	if len(a.Entries) != 2 || a.Entries[0].What != "reports/status;json" || !a.Entries[0].Time.Equal(at("2025-02-01T12:00:00Z")) {
+		t.Errorf("limit=2: %s", r.body)
+	}
+}
+
+// Agents of the scenario as statements carry them.
+const (
+	olaAccount = `{"account":{"homePage":"https://kslaring.no","name":"ola.nordmann"}}`
+	olaMbox    = `{"mbox":"mailto:ola.nordmann@kommune.no"}`
+	kariMbox   = `{"mbox":"mailto:Kari.Odegard@kommune.no"}`
+)
+
+// addPersonalData stores, beside the KiNS statements, more of Ola's data
+// and some of Kari's: a statement by Ola (by e-mail) with an attachment;
+// a statement of Helge's naming Ola as instructor; Kari's own statement;
+// a State document and an Agent Profile of Ola, a State document of
+// Kari's. It returns the ids of Ola's statements and of Kari's.
+func addPersonalData(t *testing.T, ts *testServer) (ola, kari []string) {
+	t.Helper()
+	data := []byte("Ola Nordmann's certificate")
+	byOla := stmt("x", "attended", "attachments", []any{attachmentMeta(data)})
+	byOla["actor"] = map[string]any{"mbox": "mailto:ola.nordmann@kommune.no", "name": "Ola Nordmann"}
+	r := ts.do(req{method: "POST", path: "/xapi/statements", key: "lms", body: multipartBody(t, "b1", byOla, [][]byte{data}),
+		ctype: "multipart/mixed; boundary=b1"})
+	expect(t, r, http.StatusOK)
+	var ids []string
+	r.json(t, &ids)
+	ola = append(ola, ids...)
+	taught := stmt("x", "attended")
+	taught["actor"] = map[string]any{"account": map[string]any{"homePage": "https://kslaring.no", "name": "helge"}, "name": "Helge Helsesjef"}
+	taught["context"] = map[string]any{"instructor": map[string]any{"account": map[string]any{"homePage": "https://kslaring.no", "name": "ola.nordmann"},
+		"name": "Ola Nordmann"}}
+	byKari := stmt("x", "attended")
+	byKari["actor"] = map[string]any{"mbox": "mailto:Kari.Odegard@kommune.no", "name": "Kari Ødegård"}
+	r = ts.do(req{method: "POST", path: "/xapi/statements", key: "lms", body: []any{taught, byKari}})
+	expect(t, r, http.StatusOK)
+	r.json(t, &ids)
+	ola, kari = append(ola, ids[0]), append(kari, ids[1])
+	const act = "https://kslaring.no/mod/scorm/view.php?id=1001"
+	for _, d := range []struct{ path, body string }{
+		{"/xapi/activities/state?activityId=" + url.QueryEscape(act) + "&agent=" + url.QueryEscape(olaAccount) + "&stateId=bookmark", `{"page":7,"learner":"Ola Nordmann"}`},
+		{"/xapi/agents/profile?agent=" + url.QueryEscape(olaMbox) + "&profileId=prefs", `{"language":"nn","name":"Ola Nordmann"}`},
+		{"/xapi/activities/state?activityId=" + url.QueryEscape(act) + "&agent=" + url.QueryEscape(kariMbox) + "&stateId=bookmark", `{"page":2,"learner":"Kari Ødegård"}`},
+	} {
+		expect(t, ts.do(req{method: "PUT", path: d.path, body: d.body, header: map[string]string{"If-None-Match": "*"}}), http.StatusNoContent)
+	}
+	return ola, kari
+}
+
+// unzip returns the files of a zip archive.
+func unzip(t *testing.T, b []byte) map[string][]byte {
+	t.Helper()
+	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatalf("not a zip archive: %v", err)
+	}
+	out := map[string][]byte{}
+	for _, f := range z.File {
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f.Name], err = io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// TestPersonExport exports Ola's data and checks that the archive holds
+// all of it (his statements as actor and as instructor, the attachment,
+// his documents, facts, roster rows and changes, status rows, transcript,
+// access log, a summary in both languages) and nothing of Kari's or
+// Trine's; an unknown person is a 404, bad ids 400, other scopes 403.
+func TestPersonExport(t *testing.T) {
+	ts, kinsIDs := newPrivacyServer(t)
+	olaIDs, kariIDs := addPersonalData(t, ts)
+	expect(t, ts.do(req{method: "GET", path: "/api/v1/people/e211/transcript", key: "hr"}), http.StatusOK)
+
+	r := ts.do(req{method: "GET", path: "/api/v1/people/e211/export", key: "dpo-read"})
+	expect(t, r, http.StatusOK)
+	if ct := r.header.Get("Content-Type"); ct != "application/zip" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	files := unzip(t, r.body)
+	for _, name := range []string{"README.md", "person.json", "roster.json", "roster-changes.json", "statements.json", "attachments.json",
+		"documents.json", "facts.json", "status.json", "transcript.json", "access-log.json"} {
+		if _, ok := files[name]; !ok {
+			t.Errorf("no %s in the export", name)
+		}
+	}
+	var stmts []map[string]any
+	if err := json.Unmarshal(files["statements.json"], &stmts); err != nil {
+		t.Fatalf("statements.json: %v", err)
+	}
+	var got []string
+	for _, s := range stmts {
+		got = append(got, s["id"].(string))
+	}
+	want := append(slices.Clone(kinsIDs[:2]), olaIDs...)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("statements %v, want Ola's %v", got, want)
+	}
+	var atts []struct{ SHA2, File string }
+	json.Unmarshal(files["attachments.json"], &atts)
+	if len(atts) != 1 || string(files[atts[0].File]) != "Ola Nordmann's certificate" {
+		t.Errorf("attachments: %s", files["attachments.json"])
+	}
+	var docs []struct{ Kind, File string }
+	json.Unmarshal(files["documents.json"], &docs)
+	if len(docs) != 2 {
+		t.Errorf("documents: %s", files["documents.json"])
+	}
+	for _, d := range docs {
+		if !strings.Contains(string(files[d.File]), "Ola Nordmann") {
+			t.Errorf("document %s: %s", d.File, files[d.File])
+		}
+	}
+	var facts, status, changes, log []any
+	json.Unmarshal(files["facts.json"], &facts)
+	json.Unmarshal(files["status.json"], &status)
+	json.Unmarshal(files["roster-changes.json"], &changes)
+	json.Unmarshal(files["access-log.json"], &log)
+	if len(facts) != 2 || len(status) != 5 || len(changes) == 0 || len(log) != 1 {
+		t.Errorf("%d facts, %d status rows, %d roster changes, %d access log entries; want 2, 5, some, 1 (the transcript)",
+			len(facts), len(status), len(changes), len(log))
+	}
+	readme := string(files["README.md"])
+	for _, s := range []string{"Innsyn", "Access export", "| statements.json | xAPI statements about you | 4 |", "ola.nordmann@kommune.no"} {
+		if !strings.Contains(readme, s) {
+			t.Errorf("README.md lacks %q:\n%s", s, readme)
+		}
+	}
+	// Nothing of anyone else's in any file (Helge, the actor of the
+	// statement naming Ola as instructor, is in that statement only).
+	for name, b := range files {
+		for _, other := range append([]string{"Kari", "kari", "Ødegård", "trine", "Trine", "e212", "e301", "randi"}, kariIDs...) {
+			if bytes.Contains(b, []byte(other)) {
+				t.Errorf("%s holds %q, another person's", name, other)
+			}
+		}
+	}
+	sameLines(t, "the export in the access log", ts.accessLog("e211")[1:], []string{"credential/dpo-read people/export p:e211/1 13"})
+
+	expect(t, ts.do(req{method: "GET", path: "/api/v1/people/nobody/export", key: "dpo"}), http.StatusNotFound)
+	expect(t, ts.do(req{method: "GET", path: "/api/v1/people/a%20b/export", key: "dpo"}), http.StatusBadRequest)
+	expect(t, ts.do(req{method: "GET", path: "/api/v1/people/e211/export?format=zip", key: "dpo"}), http.StatusBadRequest)
+	for _, key := range []string{"hr", "auditor", "admin", "dpo-write"} {
+		expect(t, ts.do(req{method: "GET", path: "/api/v1/people/e211/export", key: key}), http.StatusForbidden)
+	}
+}
