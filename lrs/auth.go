@@ -14,6 +14,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/launch"
 	"github.com/xapi-lrs/lrs/statements"
 )
 
@@ -23,6 +24,9 @@ type reqState struct {
 	version   statements.Version
 	versionOK bool
 	cred      *auth.Credential
+	// launch is the launch session a bearer token of a launch stands for
+	// (launch.go): what it may write is limited to its learner.
+	launch *launch.Token
 }
 
 type stateKey struct{}
@@ -124,6 +128,9 @@ func (s *Server) login(c *echo.Context, key string, check func() (*auth.Credenti
 // principal returns the credential the request authenticates with.
 func (s *Server) principal(c *echo.Context) (*auth.Credential, error) {
 	if token, ok := bearerToken(c.Request()); ok { // token.go
+		if launch.IsToken(token) {
+			return s.launchCredential(c, token) // launch.go
+		}
 		return s.bearerCredential(c, token)
 	}
 	key, secret, ok := c.Request().BasicAuth()

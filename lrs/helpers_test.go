@@ -199,6 +199,8 @@ type req struct {
 	ctype   string
 	header  map[string]string
 	from    string // the client's address, e.g. "127.0.0.2"; "": 127.0.0.1
+	// noFollow answers a redirect itself instead of following it.
+	noFollow bool
 }
 
 func (s *testServer) do(r req) *response {
@@ -250,7 +252,13 @@ func (s *testServer) do(r req) *response {
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
 	}
-	res, err := clientFrom(r.from).Do(hr)
+	client := clientFrom(r.from)
+	if r.noFollow {
+		c := *client
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		client = &c
+	}
+	res, err := client.Do(hr)
 	if err != nil {
 		s.t.Fatalf("%s %s: %v", r.method, r.path, err)
 	}

@@ -73,6 +73,8 @@ func TestScopeMatrix(t *testing.T) {
 		{"POST", pkg + "/links", nil, nil, content},
 		{"GET", "/content/" + packages.PackageID("https://lrs.example/tincan/varsling") + "/1/story.html", nil, nil, content},
 		{"DELETE", "/api/v1/packages/" + packages.PackageID("none"), nil, nil, content},
+		{"POST", "/api/v1/launches", `{"package":"` + packages.PackageID("https://lrs.example/tincan/varsling") + `","agent":{"mbox":"mailto:kari@example.com"}}`,
+			nil, []string{auth.ScopeLaunchWrite}},
 	} {
 		for _, sc := range auth.KnownScopes {
 			r := s.do(req{method: rt.method, path: rt.path, body: rt.body, key: "scope-" + sc, header: rt.header})

@@ -33,6 +33,7 @@ import (
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/ingest"
+	"github.com/xapi-lrs/lrs/launch"
 	"github.com/xapi-lrs/lrs/packages"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/scorm"
@@ -170,6 +171,7 @@ type Server struct {
 
 	ingest *ingest.Service // the statement writes (statements_write.go)
 	scorm  *scorm.Service  // the SCORM commits (scorm.go)
+	launch *launch.Service // launches and the player (launch.go); nil without packages
 }
 
 // New returns a Server for cfg.
@@ -235,6 +237,10 @@ func New(cfg Config) *Server {
 		},
 	})
 	s.scorm = scorm.NewService(cfg.Documents, s.ingest, cfg.Now)
+	if s.pk != nil {
+		s.launch = &launch.Service{Packages: s.pk.store, Documents: cfg.Documents, Statements: cfg.Store,
+			SCORM: s.scorm, Ingest: s.ingest, Keys: s.pk.keys, Now: cfg.Now}
+	}
 	s.srv = &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),

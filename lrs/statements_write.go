@@ -191,10 +191,14 @@ func (s *Server) ingestRequest(c *echo.Context) (ingest.Request, error) {
 	if err != nil {
 		return ingest.Request{}, err
 	}
-	return ingest.Request{
+	req := ingest.Request{
 		Writer:      s.writer(c),
 		Version:     state(c).version,
 		Body:        body,
 		Attachments: atts,
-	}, nil
+	}
+	if tok := state(c).launch; tok != nil {
+		req.Restrict = tok.CheckStatements
+	}
+	return req, nil
 }

@@ -1,0 +1,85 @@
+package launch
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/documents"
+	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/scorm"
+	"github.com/xapi-lrs/lrs/statements"
+)
+
+// A Session token is also a bearer token of the xAPI resources, for
+// content that talks xAPI itself (Tin Can): it speaks for the learner
+// only. Credential is the principal it stands for; CheckStatements and
+// CheckDocument are the limits on what it may do beyond its scopes.
+
+// SessionScopes are the scopes of a session token: writing statements
+// (CheckStatements), reading the statements of its own attempt
+// (statements/read/mine reads those whose authority is its key) and the
+// learner's State documents (CheckDocument).
+var SessionScopes = []string{auth.ScopeStatementsWrite, auth.ScopeStatementsReadMine, auth.ScopeState}
+
+// Credential returns the principal the session token t speaks for: the
+// key "launch:" and the attempt's registration (the authority of the
+// statements the session writes, and the statements it may read back),
+// named after the credential that made the launch, in t's tenant, with
+// SessionScopes.
+func (t *Token) Credential() *auth.Credential {
+	return &auth.Credential{Key: "launch:" + strings.ToLower(t.Registration), Name: "launch by " + t.Issuer,
+		Tenant: t.Tenant, Scopes: append([]string(nil), SessionScopes...)}
+}
+
+const verbVoided = "http://adlnet.gov/expapi/verbs/voided"
+
+// CheckStatements refuses statements a session of t may not write: any
+// whose actor is not the learner, and voiding statements (a learner's
+// session must not retract statements, its own or others').
+func (t *Token) CheckStatements(stmts []map[string]any) error {
+	learner := t.LearnerKey()
+	for i, st := range stmts {
+		actor, _ := st["actor"].(map[string]any)
+		if statements.AgentKey(actor) != learner || actor["objectType"] == "Group" {
+			return &errs.Error{Kind: errs.Forbidden, Path: pathOf(i, len(stmts), "actor"), Rule: "launch-actor",
+				Message: "a launch session writes statements of its learner only: the actor must be the Agent the launch gave as actor"}
+		}
+		if verb, _ := st["verb"].(map[string]any); verb["id"] == verbVoided {
+			return &errs.Error{Kind: errs.Forbidden, Path: pathOf(i, len(stmts), "verb"), Rule: "launch-void",
+				Message: "a launch session may not void statements"}
+		}
+	}
+	return nil
+}
+
+func pathOf(i, n int, field string) string {
+	if n == 1 {
+		return field
+	}
+	return "[" + strconv.Itoa(i) + "]." + field
+}
+
+// CheckDocument refuses a document request a session of t may not make:
+// a State document (k, with ID "" for the list or a delete of every
+// state) of another agent; with write, one of the LRS's own states (the
+// attempt, AttemptStateID, and the SCORM runtime state, scorm.StateID), or
+// every state at once.
+func (t *Token) CheckDocument(k documents.Key, write bool) error {
+	if k.Agent != "" && k.Agent != t.LearnerKey() {
+		return &errs.Error{Kind: errs.Forbidden, Path: "agent", Rule: "launch-agent",
+			Message: "a launch session reads and writes the documents of its learner only"}
+	}
+	if !write {
+		return nil
+	}
+	switch k.ID {
+	case "":
+		return &errs.Error{Kind: errs.Forbidden, Path: "stateId", Rule: "launch-document",
+			Message: "a launch session deletes one document at a time: give its stateId"}
+	case AttemptStateID, scorm.StateID:
+		return &errs.Error{Kind: errs.Forbidden, Path: "stateId", Rule: "launch-document",
+			Message: "this State document is the LRS's record of the attempt; a launch session may read it, not change it"}
+	}
+	return nil
+}
