@@ -3,10 +3,12 @@ package launch
 import (
 	"encoding/base64"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/packages"
 	"github.com/xapi-lrs/lrs/scorm"
@@ -171,5 +173,101 @@ func TestTinCanURL(t *testing.T) {
 		q.Get("actor") != `{"mbox":"mailto:kari@example.com"}` || q.Get("registration") != "0c9d1f6e-7b7a-4a53-8f0e-2c6f0e4b9d11" ||
 		q.Get("activity_id") != "https://x.example/course" {
 		t.Errorf("query %v", q)
+	}
+}
+
+// cmi5Token is a cmi5 session's token.
+func cmi5Token() *Token {
+	t := token()
+	t.Purpose, t.Session, t.Launchable, t.AU = Session, "s-1", "https://pub.example/au/1", "https://lrs.test/activities/cmi5/oslo/x/au/1"
+	return &t
+}
+
+// TestCMI5Limits: a cmi5 session writes statements of its registration
+// about its AU, and reads and writes the documents of its AU and
+// registration, but not the LMS's.
+func TestCMI5Limits(t *testing.T) {
+	tok := cmi5Token()
+	kari := map[string]any{"mbox": "mailto:kari@example.com"}
+	st := func(reg, object, grouping string) map[string]any {
+		ctx := map[string]any{"registration": reg}
+		if grouping != "" {
+			ctx["contextActivities"] = map[string]any{"grouping": []any{map[string]any{"id": grouping}}}
+		}
+		return map[string]any{"actor": kari, "verb": map[string]any{"id": "http://adlnet.gov/expapi/verbs/answered"},
+			"object": map[string]any{"id": object}, "context": ctx}
+	}
+	reg := tok.Registration
+	if err := tok.CheckStatements([]map[string]any{st(reg, tok.AU, ""), st(strings.ToUpper(reg), "https://x.example/q1", tok.Launchable)}); err != nil {
+		t.Errorf("the AU's statements: %v", err)
+	}
+	for name, s := range map[string]map[string]any{
+		"another registration": st("6fbd4b6c-1e2a-4c8e-9a55-0a1c2b3d4e5f", tok.AU, ""),
+		"no registration":      st("", tok.AU, ""),
+		"another AU":           st(reg, "https://x.example/q1", "https://pub.example/au/2"),
+	} {
+		if err := tok.CheckStatements([]map[string]any{s}); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	state := func(activity, reg, id string) documents.Key {
+		return documents.Key{Kind: documents.State, ActivityID: activity, Agent: tok.LearnerKey(), Registration: reg, ID: id}
+	}
+	for _, ok := range []struct {
+		k     documents.Key
+		write bool
+	}{
+		{state(tok.AU, reg, LaunchDataID), false},
+		{state(tok.AU, reg, "bookmark"), true},
+		{documents.Key{Kind: documents.AgentProfile, Agent: tok.LearnerKey(), ID: PreferencesID}, true},
+		{documents.Key{Kind: documents.ActivityProfile, ActivityID: tok.AU, ID: "p"}, false},
+	} {
+		if err := tok.CheckDocument(ok.k, ok.write); err != nil {
+			t.Errorf("%+v (write %v): %v", ok.k, ok.write, err)
+		}
+	}
+	for _, bad := range []struct {
+		k     documents.Key
+		write bool
+	}{
+		{state(tok.AU, reg, LaunchDataID), true},
+		{state(tok.AU, reg, SessionStateID), true},
+		{state("https://x.example/other", reg, "bookmark"), false},
+		{state(tok.AU, "6fbd4b6c-1e2a-4c8e-9a55-0a1c2b3d4e5f", "bookmark"), false},
+		{state(tok.AU, reg, ""), true},
+		{documents.Key{Kind: documents.AgentProfile, Agent: "mbox:mailto:ola@example.com", ID: PreferencesID}, false},
+		{documents.Key{Kind: documents.ActivityProfile, ActivityID: tok.AU, ID: "p"}, true},
+	} {
+		if err := tok.CheckDocument(bad.k, bad.write); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("%+v (write %v): %v", bad.k, bad.write, err)
+		}
+	}
+	if c := tok.Credential(); !slices.Contains(c.Scopes, "profile") || c.Key != "launch:"+reg {
+		t.Errorf("credential %+v", c)
+	}
+}
+
+// TestMoveOn: each moveOn criterion, and a waiver meeting any.
+func TestMoveOn(t *testing.T) {
+	c, p, w := map[string]bool{verbCompleted: true}, map[string]bool{verbPassed: true}, map[string]bool{verbWaived: true}
+	both := map[string]bool{verbCompleted: true, verbPassed: true}
+	for _, tt := range []struct {
+		moveOn string
+		done   map[string]bool
+		want   bool
+	}{
+		{"NotApplicable", nil, true},
+		{"Completed", c, true}, {"Completed", p, false},
+		{"Passed", p, true}, {"Passed", c, false},
+		{"CompletedAndPassed", both, true}, {"CompletedAndPassed", c, false},
+		{"CompletedOrPassed", p, true}, {"CompletedOrPassed", nil, false},
+		{"CompletedAndPassed", w, true},
+	} {
+		if got := moveOnMet(tt.moveOn, tt.done); got != tt.want {
+			t.Errorf("moveOnMet(%s, %v) = %v", tt.moveOn, tt.done, got)
+		}
+	}
+	if d := isoDuration(90*time.Second + 250*time.Millisecond); d != "PT0H1M30.25S" {
+		t.Errorf("isoDuration = %s", d)
 	}
 }

@@ -89,13 +89,14 @@ type Launched struct {
 //
 // An attempt is one registration per learner and package, kept across
 // launches (so that SCORM and Tin Can content resumes, and the statements
-// of every session of the attempt share it) until it is over: until a
-// statement by the learner in that registration says the package's own
-// activity (the course) is completed, passed or satisfied (the SCORM
-// rollup, a cmi5 LMS's satisfied statement, a Tin Can course's
-// completion). The next launch then starts a new attempt with a new
-// registration. The current registration is kept in a State document
-// (AttemptStateID).
+// of every session of the attempt share it; for cmi5 it is the course
+// registration) until it is over: until a statement by the learner in
+// that registration says the package's own activity (the course) is
+// completed or passed (the SCORM rollup, a Tin Can course's completion)
+// or, for cmi5, satisfied (the LRS's satisfied statement of the course,
+// with the course's publisher id in its grouping). The next launch then
+// starts a new attempt with a new registration. The current registration
+// is kept in a State document (AttemptStateID).
 func (s *Service) Launch(ctx context.Context, req Request) (*Launched, error) {
 	if err := checkLearner(req.Learner); err != nil {
 		return nil, err
@@ -114,9 +115,6 @@ func (s *Service) Launch(ctx context.Context, req Request) (*Launched, error) {
 	l, err := launchable(p, req.Launchable)
 	if err != nil {
 		return nil, err
-	}
-	if p.Kind == packages.CMI5 {
-		return nil, errs.Invalidf("package", "launch-kind", "cmi5 packages cannot be launched by this LRS yet; import the course into a cmi5 LMS")
 	}
 	reg, resumed, err := s.registration(ctx, req.Tenant, p, req.Learner)
 	if err != nil {
@@ -200,18 +198,18 @@ func (s *Service) registration(ctx context.Context, tenant string, p *packages.P
 	return "", false, errs.E(errs.Conflict, "other launches of this learner and package kept arriving at the same time; ask again")
 }
 
-// overVerbs are the verbs of a statement about the package's own activity
-// that end an attempt.
-var overVerbs = []string{"http://adlnet.gov/expapi/verbs/completed", "http://adlnet.gov/expapi/verbs/passed",
-	"https://w3id.org/xapi/adl/verbs/satisfied"}
-
 // attemptOver reports whether the learner's attempt reg at p is over: a
-// statement of the learner in reg says p's activity is completed, passed
-// or satisfied.
+// statement of the learner in reg says p's activity is completed or
+// passed (its object), or for cmi5 satisfied (the course's publisher id in
+// its context).
 func (s *Service) attemptOver(ctx context.Context, tenant string, p *packages.Package, learner map[string]any, reg string) (bool, error) {
-	for _, v := range overVerbs {
+	verbs, related := []string{verbCompleted, verbPassed}, false
+	if p.Kind == packages.CMI5 {
+		verbs, related = []string{verbSatisfied}, true
+	}
+	for _, v := range verbs {
 		page, err := s.Statements.Query(ctx, statements.Query{Tenant: tenant, Agent: statements.AgentKey(learner), Verb: v,
-			Activity: p.ActivityID, Registration: strings.ToLower(reg), Limit: 1})
+			Activity: p.ActivityID, RelatedActivities: related, Registration: strings.ToLower(reg), Limit: 1})
 		if err != nil {
 			return false, err
 		}
@@ -225,8 +223,9 @@ func (s *Service) attemptOver(ctx context.Context, tenant string, p *packages.Pa
 // Session opens a session of the launch tok (a Link or a Session token):
 // the package version it names, and a Session token for the session
 // (tok itself when it is one). Each opening of a link is a session of its
-// own.
-func (s *Service) Session(ctx context.Context, tok *Token) (session *Token, sealed string, p *packages.Package, err error) {
+// own; a cmi5 session's token names the AU's activity IRI under base
+// (CMI5AU).
+func (s *Service) Session(ctx context.Context, tok *Token, base string) (session *Token, sealed string, p *packages.Package, err error) {
 	p, err = s.Packages.Version(ctx, tok.Tenant, tok.Package, tok.Version)
 	if err != nil {
 		if errs.Is(err, errs.NotFound) {
@@ -241,8 +240,14 @@ func (s *Service) Session(ctx context.Context, tok *Token) (session *Token, seal
 	st.Purpose = Session
 	st.Session = uuid.NewString()
 	st.Expires = s.now().Add(SessionTTL).UTC().Truncate(time.Second)
+	if p.Kind == packages.CMI5 {
+		st.AU = CMI5AU(base, tok.Tenant, p, tok.Launchable)
+	}
 	return &st, st.Seal(s.Keys[0]), p, nil
 }
+
+// Seal returns t sealed under the service's key.
+func (s *Service) Seal(t Token) string { return t.Seal(s.Keys[0]) }
 
 // Item is an entry of the SCORM player's table of contents.
 type Item struct {

@@ -27,8 +27,15 @@ const (
 	Link Purpose = "link"
 	// Session is what a launched session uses: the package's files under
 	// the token's path, SCORM commits, and (Tin Can, cmi5) the xAPI
-	// resources as the learner, as a bearer token.
+	// resources as the learner, as a bearer token (cmi5: as the Basic
+	// credentials of the auth-token).
 	Session Purpose = "session"
+	// Content names a cmi5 session where its URLs show: the AU's files
+	// under the token's path and the one-time fetch URL, which answers the
+	// session's auth-token once (Service.Fetch). It is no credential of the
+	// xAPI resources, so that the launch URL in a browser's history does
+	// not give them away.
+	Content Purpose = "content"
 )
 
 // Token is a launch token: one learner's launch of one launchable of one
@@ -62,9 +69,12 @@ type Token struct {
 	Learner      map[string]any `json:"a"`
 	Registration string         `json:"r"`
 	ReturnURL    string         `json:"ru,omitempty"`
-	// Session is the id of a session (Session tokens): a UUID, cmi5's
-	// session id.
-	Session string    `json:"s,omitempty"`
+	// Session is the id of a session (Session and Content tokens): a
+	// UUID, cmi5's session id.
+	Session string `json:"s,omitempty"`
+	// AU is, for a cmi5 session, the activity IRI the LRS gave the AU
+	// (its activityId launch parameter, CMI5AU); "" for SCORM and Tin Can.
+	AU      string    `json:"au,omitempty"`
 	Expires time.Time `json:"e"`
 }
 

@@ -57,6 +57,7 @@ func (c *clock) Set(t time.Time) {
 // directory, served by httptest.
 type testServer struct {
 	*httptest.Server
+	svc   *lrs.Server
 	db    *sqlite.DB
 	clock *clock
 	t     testing.TB
@@ -71,7 +72,7 @@ func newServer(t testing.TB, edit ...func(*lrs.Config)) *testServer {
 	svc, db, clk := newService(t, edit...)
 	srv := httptest.NewServer(svc.Handler())
 	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, db: db, clock: clk, t: t}
+	return &testServer{Server: srv, svc: svc, db: db, clock: clk, t: t}
 }
 
 // newService returns the service newServer serves, its database and its

@@ -28,10 +28,14 @@ import (
 //	                                         for Tin Can a redirect to the content with the launch parameters
 //	GET  /launch/{token}/content/{path}      the package's files, for a session token
 //	POST /launch/{token}/commit?sco=ID       a SCORM commit of the session (scorm.ParseCommit's JSON)
+//	POST /launch/{token}/fetch               cmi5's one-time fetch URL: {"auth-token": …} (launch.Service.Fetch)
+//	POST /api/v1/waivers                     waive a cmi5 AU for a learner (scope launch/write)
 //	GET  /static/{player.js,player.css,scorm.js}  the player's assets
 //
 // and, for Tin Can content, "Authorization: Bearer <session token>" on the
-// xAPI resources, for the learner only (launch.Token.Credential).
+// xAPI resources, for the learner only (launch.Token.Credential); for cmi5
+// content the same token as the key of HTTP Basic credentials (the
+// auth-token).
 //
 // The request log shows "-" for the token of these paths (requestlog.go).
 
@@ -43,6 +47,7 @@ const (
 	launchRoute        = "/launch/:token"
 	launchContentRoute = "/launch/:token/content/*"
 	launchCommitRoute  = "/launch/:token/commit"
+	launchFetchRoute   = "/launch/:token/fetch"
 )
 
 // launchRoutes registers the launch API, the player and the session's
@@ -53,6 +58,8 @@ func (s *Server) launchRoutes(e *echo.Echo) {
 	e.Match(getHead, launchRoute, s.getLaunch)
 	e.Match(getHead, launchContentRoute, s.getLaunchContent)
 	e.POST(launchCommitRoute, s.postLaunchCommit)
+	e.POST(launchFetchRoute, s.postFetch)
+	e.POST("/api/v1/waivers", s.postWaiver, s.authenticate, authorize(launchScopes...))
 	e.Match(getHead, "/static/:file", s.getStatic)
 }
 
@@ -190,6 +197,9 @@ func (s *Server) launchCredential(c *echo.Context, raw string) (*auth.Credential
 		return nil, errs.E(errs.Unauthorized, "launch sessions are not served by this server")
 	}
 	tok, err := s.launchToken(c, raw, launch.Session)
+	if err == nil && tok.AU != "" {
+		err = s.launch.CheckCMI5Session(c.Request().Context(), tok)
+	}
 	if err != nil {
 		var e *errs.Error
 		if errors.As(err, &e) && e.Kind == errs.Forbidden {
@@ -199,6 +209,24 @@ func (s *Server) launchCredential(c *echo.Context, raw string) (*auth.Credential
 	}
 	state(c).launch = tok
 	return tok.Credential(), nil
+}
+
+// launchWritten is what follows the statements a launch session wrote
+// (state(c).written): for a cmi5 session, the end of the session at its
+// terminated statement and the satisfied statements its completions
+// lead to (launch.Service.CMI5Written). The statements stand whatever
+// happens here; a failure is logged, and the next write, launch or
+// waiver of the registration evaluates the moveOn criteria again.
+func (s *Server) launchWritten(c *echo.Context) {
+	st := state(c)
+	if st.launch == nil || st.launch.AU == "" || len(st.written) == 0 {
+		return
+	}
+	cred := st.launch.Credential()
+	w := ingest.Writer{Tenant: st.launch.Tenant, Key: cred.Key, Name: cred.Name, Home: s.publicBase(c)}
+	if err := s.launch.CMI5Written(c.Request().Context(), st.launch, s.publicBase(c), w, st.written); err != nil {
+		s.log.Error("after the statements of a cmi5 session", "err", err)
+	}
 }
 
 // getLaunch serves GET /launch/{token}: the launch link (or the URL of a
@@ -221,7 +249,7 @@ func (s *Server) getLaunch(c *echo.Context) error {
 		if err := allowOnly(q, "sco"); err != nil {
 			return err
 		}
-		session, sealed, p, err := s.launch.Session(c.Request().Context(), tok)
+		session, sealed, p, err := s.launch.Session(c.Request().Context(), tok, s.publicBase(c))
 		if err != nil {
 			return err
 		}
@@ -231,6 +259,11 @@ func (s *Server) getLaunch(c *echo.Context) error {
 		switch p.Kind {
 		case packages.TinCan:
 			return s.redirectTinCan(c, session, sealed, p)
+		case packages.CMI5:
+			if tok.Purpose != launch.Link {
+				return errs.E(errs.Forbidden, "a cmi5 AU is launched by its launch link only")
+			}
+			return s.redirectCMI5(c, session, p)
 		default:
 			return s.showPlayer(c, session, sealed, p, q.Get("sco"))
 		}
@@ -300,7 +333,7 @@ func (s *Server) getLaunchContent(c *echo.Context) error {
 	if err != nil || !packages.ValidPath(file) {
 		return errs.E(errs.NotFound, "no such package file: the path is /launch/{token}/content/{file}")
 	}
-	tok, err := s.launchToken(c, parts[2], launch.Session)
+	tok, err := s.launchToken(c, parts[2], launch.Session, launch.Content)
 	if err != nil {
 		return err
 	}

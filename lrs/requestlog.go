@@ -172,7 +172,7 @@ func loggedPath(route, path string) string {
 	switch route {
 	case contentTokenRoute:
 		i = 3 // "", "content", "t", token, file
-	case launchRoute, launchContentRoute, launchCommitRoute:
+	case launchRoute, launchContentRoute, launchCommitRoute, launchFetchRoute:
 		i = 2 // "", "launch", token, …
 	default:
 		return path

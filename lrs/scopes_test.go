@@ -75,6 +75,8 @@ func TestScopeMatrix(t *testing.T) {
 		{"DELETE", "/api/v1/packages/" + packages.PackageID("none"), nil, nil, content},
 		{"POST", "/api/v1/launches", `{"package":"` + packages.PackageID("https://lrs.example/tincan/varsling") + `","agent":{"mbox":"mailto:kari@example.com"}}`,
 			nil, []string{auth.ScopeLaunchWrite}},
+		{"POST", "/api/v1/waivers", `{"package":"` + packages.PackageID("https://lrs.example/tincan/varsling") + `","launchable":"x","agent":{"mbox":"mailto:kari@example.com"},"reason":"Administrative"}`,
+			nil, []string{auth.ScopeLaunchWrite}},
 	} {
 		for _, sc := range auth.KnownScopes {
 			r := s.do(req{method: rt.method, path: rt.path, body: rt.body, key: "scope-" + sc, header: rt.header})
