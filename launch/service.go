@@ -116,12 +116,16 @@ func (s *Service) Launch(ctx context.Context, req Request) (*Launched, error) {
 	if err != nil {
 		return nil, err
 	}
+	tok := Token{Purpose: Link, Tenant: req.Tenant, Issuer: req.Issuer, Package: p.ID, Version: p.Version, Launchable: l.ID,
+		Learner: req.Learner, Registration: uuid.Nil.String(), ReturnURL: req.ReturnURL, Expires: s.now().Add(ttl).UTC().Truncate(time.Second)}
+	if n := len(tok.Seal(s.Keys[0])); n > maxLinkLength { // a registration is as long as any other
+		return nil, errs.Invalidf("agent", "launch-too-long", "the learner's Agent, the launchable and the returnUrl make a launch link of %d characters; they may make at most %d", n, maxLinkLength)
+	}
 	reg, resumed, err := s.registration(ctx, req.Tenant, p, req.Learner)
 	if err != nil {
 		return nil, err
 	}
-	tok := Token{Purpose: Link, Tenant: req.Tenant, Issuer: req.Issuer, Package: p.ID, Version: p.Version, Launchable: l.ID,
-		Learner: req.Learner, Registration: reg, ReturnURL: req.ReturnURL, Expires: s.now().Add(ttl).UTC().Truncate(time.Second)}
+	tok.Registration = reg
 	return &Launched{Token: tok.Seal(s.Keys[0]), Expires: tok.Expires, Registration: reg, Resumed: resumed, Package: p, Launchable: l}, nil
 }
 

@@ -83,8 +83,14 @@ const tokenPrefix = "l1."
 
 const tokenLabel = "lrs-launch-token-v1"
 
-// MaxTokenLength bounds the text form of a token Open reads.
-const MaxTokenLength = 4096
+// MaxTokenLength bounds the text form of a token Open reads;
+// maxLinkLength the link token Service.Launch makes, so that the session
+// and content tokens made from it (with a session id and an AU IRI more)
+// stay within MaxTokenLength.
+const (
+	MaxTokenLength = 8192
+	maxLinkLength  = 6144
+)
 
 // IsToken reports whether s has the form of a launch token (not whether
 // it is valid).

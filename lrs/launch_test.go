@@ -417,6 +417,7 @@ func TestLaunchBadRequests(t *testing.T) {
 		{fmt.Sprintf(`{"package":%q,"person":"1001","expiresIn":"soon"}`, p.ID), 400, "expiresIn"},
 		{fmt.Sprintf(`{"package":%q,"person":"1001","returnUrl":"javascript:alert(1)"}`, p.ID), 400, "returnUrl"},
 		{fmt.Sprintf(`{"package":%q,"person":"1001","colour":"red"}`, p.ID), 400, "colour"},
+		{fmt.Sprintf(`{"package":%q,"agent":{"mbox":"mailto:a@b.no","name":%q}}`, p.ID, strings.Repeat("Kari ", 2000)), 400, "at most"},
 		{`[1,2]`, 400, ""},
 		{`{"package":`, 400, ""},
 	} {
