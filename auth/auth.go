@@ -42,6 +42,14 @@ const (
 	// ScopeContentWrite imports, lists, deletes and views e-learning
 	// packages (SCORM, cmi5, Tin Can) and their files.
 	ScopeContentWrite = "content/write"
+	// ScopeLaunchWrite makes personal launch links of packages for
+	// learners (POST /api/v1/launches), named by roster person or by
+	// Agent: what a portal or LMS that sends learners to the LRS's player
+	// holds. A launch lets its holder write the learner's statements of
+	// that package, so the scope is for services, not people; it reads no
+	// roster data beyond the identifier of the person launched, and
+	// changes no package.
+	ScopeLaunchWrite = "launch/write"
 	// ScopeTenantsAdmin manages tenants themselves (create, list, disable):
 	// the operator's scope, for credentials of the default tenant only.
 	ScopeTenantsAdmin = "tenants/admin"
@@ -149,7 +157,7 @@ func ValidTenantName(name string) bool {
 var KnownScopes = []string{ScopeAll, ScopeAllRead, ScopeStatementsWrite, ScopeStatementsRead,
 	ScopeStatementsReadMine, ScopeState, ScopeDefine, ScopeProfile,
 	ScopeReportsRead, ScopeRosterWrite, ScopeAdmin, ScopeTenantsAdmin, ScopeSCORMWrite, ScopeContentWrite,
-	ScopePrivacyRead, ScopePrivacyWrite}
+	ScopePrivacyRead, ScopePrivacyWrite, ScopeLaunchWrite}
 
 // ParseScopes parses a comma-separated scope list, rejecting unknown scopes.
 func ParseScopes(s string) ([]string, error) {
@@ -218,7 +226,7 @@ func (c *Credential) IsOperator() bool {
 
 // impliedScopes lists the xAPI scopes that a broader one grants all of. The
 // project's own scopes (admin, tenants/admin, reports/read, roster/write,
-// content/write, privacy/read, privacy/write) imply nothing and are implied by nothing but themselves;
+// content/write, privacy/read, privacy/write, launch/write) imply nothing and are implied by nothing but themselves;
 // scorm/write, a narrowing of statements/write, is implied by it and by
 // all.
 var impliedScopes = map[string][]string{

@@ -73,6 +73,10 @@ type Request struct {
 	Body []byte
 	// Attachments are the raw data the request carried (multipart/mixed).
 	Attachments []statements.Attachment
+	// Restrict, when set, is called with the validated statements before
+	// anything is stored; its error refuses the request (e.g. a learner's
+	// launch session writing as another learner).
+	Restrict func(stmts []map[string]any) error
 }
 
 // Post stores the one statement or the array of statements of req.Body,
@@ -111,6 +115,11 @@ func (s *Service) Put(ctx context.Context, id string, req Request) error {
 // store checks, completes and derives the validated statements stmts of
 // req into a unit, and commits it.
 func (s *Service) store(ctx context.Context, req Request, stmts []map[string]any) ([]string, error) {
+	if req.Restrict != nil {
+		if err := req.Restrict(stmts); err != nil {
+			return nil, err
+		}
+	}
 	if err := statements.CheckAttachments(stmts, req.Attachments); err != nil {
 		return nil, err
 	}

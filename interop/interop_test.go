@@ -1,6 +1,7 @@
 // Package interop runs published xAPI client libraries, unchanged, against
 // the LRS: TinCanJS, xAPI.js (@xapi/xapi) and the cmi5 AU client
-// (@xapi/cmi5). Each library is driven by a Node script in this directory
+// (@xapi/cmi5), the latter also launched by the LRS itself as the cmi5
+// LMS. Each library is driven by a Node script in this directory
 // that exercises the Statement, State, Activity Profile and Agent Profile
 // resources the way the library does it and asserts what it reads back; the
 // Go test starts the real server over a real SQLite database, runs each
@@ -16,6 +17,7 @@ package interop
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,6 +37,7 @@ import (
 	"github.com/xapi-lrs/lrs/cmd/lrs/wire"
 	"github.com/xapi-lrs/lrs/internal/nodetest"
 	"github.com/xapi-lrs/lrs/lrs"
+	"github.com/xapi-lrs/lrs/packages/packagetest"
 	"github.com/xapi-lrs/lrs/sqlite"
 )
 
@@ -47,6 +50,9 @@ const (
 	lmsSecret = "interop-lms-secret"
 	auKey     = "interop-au"
 	auSecret  = "interop-au-secret"
+	// The launcher imports packages and makes launch links.
+	launcherKey    = "interop-launcher"
+	launcherSecret = "interop-launcher-secret"
 )
 
 var auScopes = []string{auth.ScopeStatementsWrite, auth.ScopeStatementsReadMine, auth.ScopeState, auth.ScopeProfile}
@@ -72,25 +78,33 @@ func TestClientLibraries(t *testing.T) {
 		name   string
 		script string
 		env    []string
+		// setup, when set, prepares the server and returns more of the
+		// script's environment.
+		setup func(t *testing.T, srv *server) []string
 	}{
 		// TinCanJS 0.50 speaks 1.0.0 to 1.0.2 (and 0.9/0.95, which the LRS does
 		// not serve); 1.0.2 is its default.
-		{"tincanjs/1.0.2", "tincanjs.js", []string{"XAPI_VERSION=1.0.2"}},
-		{"tincanjs/1.0.0", "tincanjs.js", []string{"XAPI_VERSION=1.0.0"}},
+		{"tincanjs/1.0.2", "tincanjs.js", []string{"XAPI_VERSION=1.0.2"}, nil},
+		{"tincanjs/1.0.0", "tincanjs.js", []string{"XAPI_VERSION=1.0.0"}, nil},
 		// xAPI.js declares 1.0.0 to 1.0.3 (default 1.0.3) and sends whatever
 		// version it is given, so 2.0.0 runs too; it has an axios and a fetch
 		// transport.
-		{"xapijs/1.0.3/axios", "xapijs.js", []string{"XAPI_VERSION=1.0.3", "XAPI_ADAPTER=axios"}},
-		{"xapijs/1.0.3/fetch", "xapijs.js", []string{"XAPI_VERSION=1.0.3", "XAPI_ADAPTER=fetch"}},
-		{"xapijs/2.0.0/axios", "xapijs.js", []string{"XAPI_VERSION=2.0.0", "XAPI_ADAPTER=axios"}},
-		{"xapijs/2.0.0/fetch", "xapijs.js", []string{"XAPI_VERSION=2.0.0", "XAPI_ADAPTER=fetch"}},
+		{"xapijs/1.0.3/axios", "xapijs.js", []string{"XAPI_VERSION=1.0.3", "XAPI_ADAPTER=axios"}, nil},
+		{"xapijs/1.0.3/fetch", "xapijs.js", []string{"XAPI_VERSION=1.0.3", "XAPI_ADAPTER=fetch"}, nil},
+		{"xapijs/2.0.0/axios", "xapijs.js", []string{"XAPI_VERSION=2.0.0", "XAPI_ADAPTER=axios"}, nil},
+		{"xapijs/2.0.0/fetch", "xapijs.js", []string{"XAPI_VERSION=2.0.0", "XAPI_ADAPTER=fetch"}, nil},
 		// The cmi5 client always speaks 1.0.3, as cmi5 requires.
-		{"cmi5", "cmi5.js", nil},
+		{"cmi5", "cmi5.js", nil, nil},
+		// The cmi5 client launched by the LRS as the LMS.
+		{"cmi5-lms", "cmi5lms.js", nil, launchCMI5},
 	}
 	for _, r := range runs {
 		t.Run(r.name, func(t *testing.T) {
 			t.Parallel()
 			srv := startServer(t)
+			if r.setup != nil {
+				r.env = append(r.env, r.setup(t, srv)...)
+			}
 			out, err := runScript(t, node, r.script, append([]string{
 				"LRS_ENDPOINT=" + srv.endpoint,
 				"LRS_KEY=" + lmsKey, "LRS_SECRET=" + lmsSecret,
@@ -163,6 +177,8 @@ func startServer(t *testing.T) *server {
 	for _, c := range []*auth.Credential{
 		{Key: lmsKey, SecretHash: auth.HashSecret(lmsSecret), Name: "interop LMS", Scopes: []string{auth.ScopeAll}},
 		{Key: auKey, SecretHash: auth.HashSecret(auSecret), Name: "interop cmi5 AU", Scopes: auScopes},
+		{Key: launcherKey, SecretHash: auth.HashSecret(launcherSecret), Name: "interop launcher",
+			Scopes: []string{auth.ScopeContentWrite, auth.ScopeLaunchWrite}},
 	} {
 		c.Tenant, c.Created = auth.DefaultTenant, time.Now().UTC()
 		if err := db.CreateCredential(ctx, c); err != nil {
@@ -350,4 +366,42 @@ func listHas(list, v string) bool {
 		}
 	}
 	return false
+}
+
+// launchCMI5 imports the project's cmi5 test course, asks for a launch
+// link of its first AU for a learner, opens it as a browser does and
+// returns, as CMI5_LAUNCH_URL, the AU's URL the link redirects to.
+func launchCMI5(t *testing.T, srv *server) []string {
+	t.Helper()
+	do := func(method, path, ctype string, body []byte) *http.Response {
+		req, err := http.NewRequest(method, srv.base+path, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth(launcherKey, launcherSecret)
+		req.Header.Set("Content-Type", ctype)
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	decode := func(res *http.Response, want int, v any) {
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != want || json.Unmarshal(b, v) != nil {
+			t.Fatalf("%s %s: %d %s", res.Request.Method, res.Request.URL.Path, res.StatusCode, b)
+		}
+	}
+	var pkg struct{ ID string }
+	decode(do("POST", "/api/v1/packages", "application/zip", packagetest.CMI5()), http.StatusCreated, &pkg)
+	var l struct{ URL string }
+	decode(do("POST", "/api/v1/launches", "application/json", []byte(`{"package":"`+pkg.ID+
+		`","agent":{"objectType":"Agent","account":{"homePage":"https://portal.example","name":"kari"},"name":"Kari"}}`)), http.StatusCreated, &l)
+	res := do("GET", strings.TrimPrefix(l.URL, srv.base), "", nil)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the launch link answered %d", res.StatusCode)
+	}
+	return []string{"CMI5_LAUNCH_URL=" + res.Header.Get("Location")}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/launch"
 	"github.com/xapi-lrs/lrs/statements"
 )
 
@@ -23,6 +24,11 @@ type reqState struct {
 	version   statements.Version
 	versionOK bool
 	cred      *auth.Credential
+	// launch is the launch session a bearer token of a launch stands for
+	// (launch.go): what it may write is limited to its learner; written
+	// are the statements it wrote in this request (launchWritten).
+	launch  *launch.Token
+	written []map[string]any
 }
 
 type stateKey struct{}
@@ -124,18 +130,29 @@ func (s *Server) login(c *echo.Context, key string, check func() (*auth.Credenti
 // principal returns the credential the request authenticates with.
 func (s *Server) principal(c *echo.Context) (*auth.Credential, error) {
 	if token, ok := bearerToken(c.Request()); ok { // token.go
+		if launch.IsToken(token) {
+			return s.launchCredential(c, token) // launch.go
+		}
 		return s.bearerCredential(c, token)
 	}
 	key, secret, ok := c.Request().BasicAuth()
 	if !ok {
 		return nil, errs.E(errs.Unauthorized, "HTTP Basic authentication is required (Authorization: Basic base64(key:secret))")
 	}
+	if launch.IsToken(key) && secret == "" { // a cmi5 auth-token
+		return s.launchCredential(c, key)
+	}
 	return s.creds.check(c.Request().Context(), key, secret)
 }
 
-// attemptedKey is the key of a Basic authentication, for the log.
+// attemptedKey is the key of a Basic authentication, for the log and the
+// throttle of failed logins; "" for a launch token (a cmi5 auth-token),
+// which is no key a person types.
 func attemptedKey(c *echo.Context) string {
 	key, _, _ := c.Request().BasicAuth()
+	if launch.IsToken(key) {
+		return ""
+	}
 	return key
 }
 

@@ -100,6 +100,12 @@ func (s *Server) docKey(c *echo.Context, d *docResource, q url.Values) (document
 		k.Registration = reg
 	}
 	k.ID = q.Get(d.idParam)
+	if tok := state(c).launch; tok != nil {
+		m := c.Request().Method
+		if err := tok.CheckDocument(k, m != http.MethodGet && m != http.MethodHead); err != nil {
+			return k, err
+		}
+	}
 	return k, nil
 }
 

@@ -57,6 +57,7 @@ func (c *clock) Set(t time.Time) {
 // directory, served by httptest.
 type testServer struct {
 	*httptest.Server
+	svc   *lrs.Server
 	db    *sqlite.DB
 	clock *clock
 	t     testing.TB
@@ -71,7 +72,7 @@ func newServer(t testing.TB, edit ...func(*lrs.Config)) *testServer {
 	svc, db, clk := newService(t, edit...)
 	srv := httptest.NewServer(svc.Handler())
 	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, db: db, clock: clk, t: t}
+	return &testServer{Server: srv, svc: svc, db: db, clock: clk, t: t}
 }
 
 // newService returns the service newServer serves, its database and its
@@ -199,6 +200,8 @@ type req struct {
 	ctype   string
 	header  map[string]string
 	from    string // the client's address, e.g. "127.0.0.2"; "": 127.0.0.1
+	// noFollow answers a redirect itself instead of following it.
+	noFollow bool
 }
 
 func (s *testServer) do(r req) *response {
@@ -250,7 +253,13 @@ func (s *testServer) do(r req) *response {
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
 	}
-	res, err := clientFrom(r.from).Do(hr)
+	client := clientFrom(r.from)
+	if r.noFollow {
+		c := *client
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		client = &c
+	}
+	res, err := client.Do(hr)
 	if err != nil {
 		s.t.Fatalf("%s %s: %v", r.method, r.path, err)
 	}

@@ -166,7 +166,7 @@ func testTenantIsolation(t *testing.T, db backend) {
 			t.Fatal(err)
 		}
 		c, secret, err := admin.CreateCredential(ctx, "test", auth.NewCredential{Tenant: tn, Name: tn + " lms",
-			Scopes: []string{auth.ScopeAll, auth.ScopeAdmin, auth.ScopeReportsRead, auth.ScopeRosterWrite, auth.ScopeContentWrite},
+			Scopes: []string{auth.ScopeAll, auth.ScopeAdmin, auth.ScopeReportsRead, auth.ScopeRosterWrite, auth.ScopeContentWrite, auth.ScopeLaunchWrite},
 			Key:    tn + "-key"})
 		if err != nil {
 			t.Fatal(err)
@@ -289,6 +289,7 @@ func testTenantIsolation(t *testing.T, db backend) {
 		{"POST", "/api/v1/packages/" + pkg + "/links", "", "", nil, 404, ""},
 		{"GET", "/content/" + pkg + "/1/au1/index.html", "", "", nil, 404, "Del 1"},
 		{"GET", "/content/t/" + bergenLink + "/au1/index.html", "", "", nil, 404, "Del 1"},
+		{"POST", "/api/v1/launches", "application/json", `{"package":"` + pkg + `","agent":{"mbox":"mailto:kari@oslo.kommune.no"}}`, nil, 404, "Beredskap"},
 	}
 	if st.Reporting != nil {
 		// Compliance reporting: bergen's catalog, roster, projection and
@@ -329,6 +330,8 @@ func testTenantIsolation(t *testing.T, db backend) {
 			// (a person oslo's roster resolved would fail on the module).
 			{"POST", "/api/v1/imports/completions?dryRun=true", "text/csv", "Ansattnummer;Kurs;Status;Dato\no1;kins-1;Fullført;01.02.2025\n",
 				nil, 200, "unknown module"},
+			// Oslo's people are not bergen's to launch.
+			{"POST", "/api/v1/launches", "application/json", `{"package":"` + pkg + `","person":"o1"}`, nil, 404, "Kari"},
 		}...)
 	}
 	// Last, as they change what bergen's later reads find: a statement

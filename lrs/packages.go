@@ -92,6 +92,7 @@ func (s *Server) packageRoutes(e *echo.Echo) *packageState {
 	getHead := []string{http.MethodGet, http.MethodHead}
 	e.Match(getHead, contentTokenRoute, s.getContentByToken)
 	e.Match(getHead, "/content/:id/:version/*", s.getContent, guard...)
+	s.launchRoutes(e) // launch.go
 	return ps
 }
 
@@ -454,7 +455,7 @@ func (s *Server) getContent(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.serveContent(c, p, filePath)
+	return s.serveContent(c, p, filePath, contentCSP)
 }
 
 // getContentByToken serves GET /content/t/{token}/{path}: the files of the
@@ -477,7 +478,7 @@ func (s *Server) getContentByToken(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.serveContent(c, p, filePath)
+	return s.serveContent(c, p, filePath, contentCSP)
 }
 
 // contentPath splits the request's path /content/{a}/{b}/{file}: a and the
@@ -519,21 +520,21 @@ func contentPath(c *echo.Context) (a string, version int, file string, ok bool) 
 // player frame the content, no other site.
 //
 // The price: content cannot reach a JavaScript object of another window
-// (SCORM's API object in the player's window), so the SCORM runtime must
-// live in the content's own document and talk to the player with
-// postMessage, or to the xAPI API with a launch token, as cmi5 content
-// does; and localStorage throws in an opaque origin. A separate content
-// origin (a host name of its own, serving /content only) would lift both
-// limits: there the sandbox could keep allow-same-origin.
+// (SCORM's API object in the player's window), and localStorage throws in
+// an opaque origin. These paths are for previews by content/write
+// credentials and content links; learners' launches serve the same files
+// without the sandbox under /launch/{token}/content/, so that SCOs find
+// the player's API (see getLaunchContent in launch.go for that trade-off).
 const contentCSP = "sandbox allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-modals " +
 	"allow-downloads allow-pointer-lock allow-presentation allow-orientation-lock; frame-ancestors 'self'"
 
 // serveContent answers with the file at filePath of version p:
 // http.ServeContent's conditional and range requests, the file's media
 // type by its extension, a strong ETag per version and file (a version's
-// files never change), cached privately for a year, and the sandbox of
-// contentCSP.
-func (s *Server) serveContent(c *echo.Context, p *packages.Package, filePath string) error {
+// files never change), cached privately for a year, and the
+// Content-Security-Policy csp (contentCSP's sandbox, or for a launch
+// session launchContentCSP).
+func (s *Server) serveContent(c *echo.Context, p *packages.Package, filePath, csp string) error {
 	f, err := s.pk.store.OpenFile(c.Request().Context(), p, filePath)
 	if err != nil {
 		return err
@@ -546,7 +547,7 @@ func (s *Server) serveContent(c *echo.Context, p *packages.Package, filePath str
 	// private: served to a credential or a link's holder, never to be kept
 	// by a shared cache.
 	h.Set("Cache-Control", "private, max-age=31536000, immutable")
-	h.Set("Content-Security-Policy", contentCSP)
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Frame-Options", "SAMEORIGIN")
 	http.ServeContent(c.Response(), c.Request(), "", p.Imported, f)
 	return nil

@@ -25,6 +25,10 @@ var testContentKey = []byte("test content key, 32 bytes long!")
 var packageCreds = map[string][]string{
 	"content":    {auth.ScopeContentWrite},
 	"content-hr": {auth.ScopeContentWrite, auth.ScopeRosterWrite, auth.ScopeReportsRead},
+	// launcher makes launch links (launch_test.go); launch-admin may
+	// revoke it.
+	"launcher":     {auth.ScopeLaunchWrite},
+	"launch-admin": {auth.ScopeAdmin, auth.ScopeLaunchWrite},
 }
 
 // newPackageServer is newReportingServer (packages are on: the same

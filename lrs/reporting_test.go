@@ -82,7 +82,12 @@ func kinsModules() map[string]string {
 		case 3:
 			acts = append(acts, trusler)
 		case 4:
+			// The SCORM package's SCO is its part: the SCORM player's
+			// statements are about the SCO, with the course in the
+			// grouping, which counts for SCORM-profile statements no more
+			// (see reporting.Project).
 			acts = append(acts, fysisk)
+			extra += fmt.Sprintf(`,"parts":[%q]`, fysisk+"/sco-1")
 		case 5:
 			extra = `"completion":"completed-and-passed","minScore":0.8,"validity":"P1Y"`
 		case 6:

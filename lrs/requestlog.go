@@ -165,15 +165,21 @@ func requestID(given string) string {
 }
 
 // loggedPath is the form of a request's path the log may hold: the path,
-// but for the token of a content link (a credential of sorts), which is
-// replaced by "-".
+// but for the token of a content link or a launch (a credential of
+// sorts, and a launch's names the learner), which is replaced by "-".
 func loggedPath(route, path string) string {
-	if route != contentTokenRoute {
+	var i int
+	switch route {
+	case contentTokenRoute:
+		i = 3 // "", "content", "t", token, file
+	case launchRoute, launchContentRoute, launchCommitRoute, launchFetchRoute:
+		i = 2 // "", "launch", token, …
+	default:
 		return path
 	}
-	parts := strings.SplitN(path, "/", 5) // "", "content", "t", token, file
-	if len(parts) >= 4 {
-		parts[3] = "-"
+	parts := strings.SplitN(path, "/", i+2)
+	if len(parts) > i {
+		parts[i] = "-"
 	}
 	return strings.Join(parts, "/")
 }

@@ -78,6 +78,10 @@ func TestScopeMatrix(t *testing.T) {
 			map[string]string{"Content-Type": "text/csv"}, []string{auth.ScopeRosterWrite}},
 		{"GET", "/api/v1/access-log?person=e1", nil, nil, privacyRead},
 		{"GET", "/api/v1/people/e1/export", nil, nil, privacyRead},
+		{"POST", "/api/v1/launches", `{"package":"` + packages.PackageID("https://lrs.example/tincan/varsling") + `","agent":{"mbox":"mailto:kari@example.com"}}`,
+			nil, []string{auth.ScopeLaunchWrite}},
+		{"POST", "/api/v1/waivers", `{"package":"` + packages.PackageID("https://lrs.example/tincan/varsling") + `","launchable":"x","agent":{"mbox":"mailto:kari@example.com"},"reason":"Administrative"}`,
+			nil, []string{auth.ScopeLaunchWrite}},
 	} {
 		for _, sc := range auth.KnownScopes {
 			r := s.do(req{method: rt.method, path: rt.path, body: rt.body, key: "scope-" + sc, header: rt.header})

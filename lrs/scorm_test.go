@@ -42,7 +42,9 @@ func scormCommitPath(extra ...string) string {
 // the answer is what scorm-again reads as success, the statements are in
 // the LRS under the attempt's registration, a replay stores nothing, the
 // attempt's state is an xAPI State document, and the passed SCO is a
-// completion fact of the course.
+// completion fact of the SCO, not of the course in the grouping (the
+// bridge sends no rollup: a module counts the package's SCOs as its
+// parts; see reporting.Project).
 func TestSCORMCommitEndpoint(t *testing.T) {
 	ts := newReportingServer(t)
 	if err := ts.db.CreateCredential(context.Background(), &auth.Credential{Key: "player", SecretHash: auth.HashSecret("player-secret"),
@@ -104,17 +106,21 @@ func TestSCORMCommitEndpoint(t *testing.T) {
 		t.Errorf("attempt state %s lacks the last suspend data", r.body)
 	}
 
-	passed := false
+	passed, ofCourse := false, false
 	err := ts.db.Facts(context.Background(), auth.DefaultTenant, nil, func(agent string, facts []reporting.Fact) error {
 		for _, f := range facts {
-			if f.Outcome.Has(reporting.OutcomePassed) && slices.Contains(f.Activities, scormCourse) && f.Registration.String() == scormReg {
+			if f.Outcome.Has(reporting.OutcomePassed) && slices.Contains(f.Activities, scormSCO) && f.Registration.String() == scormReg {
 				passed = true
 			}
+			ofCourse = ofCourse || slices.Contains(f.Activities, scormCourse)
 		}
 		return nil
 	})
 	if err != nil || !passed {
-		t.Errorf("no passed fact of the course (%v)", err)
+		t.Errorf("no passed fact of the SCO (%v)", err)
+	}
+	if ofCourse {
+		t.Error("a SCO's statement counts for the course in its grouping")
 	}
 }
 

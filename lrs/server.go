@@ -34,6 +34,7 @@ import (
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/lmsimport"
+	"github.com/xapi-lrs/lrs/launch"
 	"github.com/xapi-lrs/lrs/packages"
 	"github.com/xapi-lrs/lrs/privacy"
 	"github.com/xapi-lrs/lrs/reporting"
@@ -184,6 +185,7 @@ type Server struct {
 	ingest  *ingest.Service    // the statement writes (statements_write.go)
 	scorm   *scorm.Service     // the SCORM commits (scorm.go)
 	imports *lmsimport.Service // completion exports (imports.go); nil when Config.Reporting is nil
+	launch  *launch.Service    // launches and the player (launch.go); nil without packages
 }
 
 // New returns a Server for cfg.
@@ -250,6 +252,10 @@ func New(cfg Config) *Server {
 	})
 	s.scorm = scorm.NewService(cfg.Documents, s.ingest, cfg.Now)
 	s.imports = s.newImports()
+	if s.pk != nil {
+		s.launch = &launch.Service{Packages: s.pk.store, Documents: cfg.Documents, Statements: cfg.Store,
+			SCORM: s.scorm, Ingest: s.ingest, Keys: s.pk.keys, Now: cfg.Now}
+	}
 	s.srv = &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),

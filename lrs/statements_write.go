@@ -44,6 +44,7 @@ func (s *Server) putStatement(c *echo.Context) error {
 		return err
 	}
 	s.metrics.countAccepted(1)
+	s.launchWritten(c)
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -66,6 +67,7 @@ func (s *Server) postStatements(c *echo.Context) error {
 		return err
 	}
 	s.metrics.countAccepted(len(ids))
+	s.launchWritten(c)
 	out := make([]byte, 0, 2+len(ids)*39)
 	out = append(out, '[')
 	for i, id := range ids {
@@ -191,10 +193,20 @@ func (s *Server) ingestRequest(c *echo.Context) (ingest.Request, error) {
 	if err != nil {
 		return ingest.Request{}, err
 	}
-	return ingest.Request{
+	req := ingest.Request{
 		Writer:      s.writer(c),
 		Version:     state(c).version,
 		Body:        body,
 		Attachments: atts,
-	}, nil
+	}
+	if st := state(c); st.launch != nil {
+		req.Restrict = func(stmts []map[string]any) error {
+			if err := st.launch.CheckStatements(stmts); err != nil {
+				return err
+			}
+			st.written = stmts
+			return nil
+		}
+	}
+	return req, nil
 }

@@ -19,8 +19,13 @@ import (
 //     the rule their moveOn names (completed, passed,
 //     completed-and-passed, completed-or-passed; when the AUs differ,
 //     completed-or-passed, which each of their moveOn criteria meets);
-//   - SCORM: the course IRI is the activity; with more than one SCO, the
-//     SCOs are the parts. SCORM 1.2 reports one lesson_status, so a SCO
+//   - SCORM: the course IRI is the activity (the LRS's player sends a
+//     statement about the course when every SCO is done, the SCORM
+//     rollup), and the SCOs are the parts, even a single one: a SCORM
+//     player elsewhere posting to the SCORM bridge sends statements about
+//     its SCOs only, and a SCO's statement does not count for the course
+//     in its grouping (see reporting.Project). SCORM 1.2 reports one
+//     lesson_status, so a SCO
 //     with a mastery score counts when passed, others when completed or
 //     passed; SCORM 2004 reports completion and success apart, so a SCO
 //     scored against a minNormalizedMeasure counts when completed and
@@ -48,10 +53,7 @@ func SuggestModule(p *Package) *reporting.Module {
 		}
 		m.Completion = rule
 	case SCORM12, SCORM2004:
-		scos := scos(p)
-		if len(scos) > 1 {
-			m.Parts = scos
-		}
+		m.Parts = scos(p)
 		m.Completion = reporting.Completed
 		for _, l := range p.Launchables {
 			switch {

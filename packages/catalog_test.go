@@ -37,7 +37,8 @@ func TestSuggestModule(t *testing.T) {
 	}{
 		{"SCORM 1.2 with a mastery score", packagetest.SCORM12(), "grunnleggende-informasjonssikkerhet",
 			map[string]string{"und": "Grunnleggende informasjonssikkerhet"},
-			[]string{"https://lrs.test/activities/scorm/oslo/no.lrs.test.infosikkerhet"}, nil, reporting.Passed},
+			[]string{"https://lrs.test/activities/scorm/oslo/no.lrs.test.infosikkerhet"},
+			[]string{"https://lrs.test/activities/scorm/oslo/no.lrs.test.infosikkerhet/sco-1"}, reporting.Passed},
 		{"SCORM 2004, two SCOs, one scored", packagetest.SCORM2004(), "personvern-i-praksis",
 			map[string]string{"und": "Personvern i praksis"}, []string{course},
 			[]string{course + "/intro", course + "/test"}, reporting.CompletedAndPassed},

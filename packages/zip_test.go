@@ -3,6 +3,7 @@ package packages_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -67,13 +68,18 @@ func TestGoodPackagesRead(t *testing.T) {
 // size hold, each with its own message.
 func TestLimits(t *testing.T) {
 	z := packagetest.SCORM12()
+	files := packagetest.SCORM12Files()
+	n, total := len(files), 0
+	for _, f := range files {
+		total += len(f)
+	}
 	for _, tt := range []struct {
 		lim  packages.Limits
 		kind errs.Kind
 		want string
 	}{
 		{packages.Limits{MaxZipBytes: int64(len(z)) - 1}, errs.TooLarge, "the limit is"},
-		{packages.Limits{MaxEntries: 3}, errs.Invalid, "the zip has 4 entries; the limit is 3"},
+		{packages.Limits{MaxEntries: n - 1}, errs.Invalid, fmt.Sprintf("the zip has %d entries; the limit is %d", n, n-1)},
 		{packages.Limits{MaxTotalBytes: 1000}, errs.Invalid, "inflate to more than 1000 bytes"},
 		{packages.Limits{MaxManifestBytes: 100}, errs.Invalid, "imsmanifest.xml has"},
 	} {
@@ -82,7 +88,7 @@ func TestLimits(t *testing.T) {
 			t.Errorf("limits %+v: %v; want %s saying %q", tt.lim, err, tt.kind, tt.want)
 		}
 	}
-	if err := readAll(z, packages.Limits{MaxZipBytes: int64(len(z)), MaxEntries: 4, MaxTotalBytes: 10000}); err != nil {
+	if err := readAll(z, packages.Limits{MaxZipBytes: int64(len(z)), MaxEntries: n, MaxTotalBytes: int64(total)}); err != nil {
 		t.Errorf("a package just within the limits: %v", err)
 	}
 }

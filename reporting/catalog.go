@@ -60,8 +60,9 @@ type Module struct {
 	ID    string            `json:"id"`
 	Title map[string]string `json:"title"` // a language map, e.g. {"nb-NO": "Grunnleggende informasjonssikkerhet"}
 	// Activities are the activity IRIs that identify the module: a fact
-	// whose activities (object, or for cmi5 and SCORM-profile statements a
-	// context parent or grouping) include one of them counts for it. A
+	// whose activities (object, or for cmi5 statements a context parent or
+	// grouping, for SCORM-profile statements a context parent; see
+	// Project) include one of them counts for it. A
 	// module delivered by several packages or platforms lists the IRI of
 	// each; a cmi5 course lists its course publisher id, which the LMS puts
 	// in the grouping of its "satisfied" statement.

@@ -62,9 +62,10 @@ type Fact struct {
 	Agent     string    // MatchKey of the learner
 	Name      string    // the learner's name as the statement gave it ("" if none); stores keep the latest per agent
 	// Activities are the activity IRIs the statement counts for: the object
-	// first, then (cmi5 and SCORM-profile statements only) the context
-	// parent and grouping activities. Readers must not modify the slice:
-	// stores may share it between facts.
+	// first, then the context parent activities of cmi5 and SCORM-profile
+	// statements, and the grouping activities of cmi5 statements (see
+	// Project). Readers must not modify the slice: stores may share it
+	// between facts.
 	Activities []string
 	Outcome    Outcome
 	HasScore   bool
@@ -142,13 +143,24 @@ func Projected(verbID string) bool {
 // identified Group and each identified member (a group's completion counts
 // for its members).
 //
-// The activities of a fact are the object and, for cmi5 statements (the
-// cmi5 category) and SCORM-profile statements (a category under
-// https://w3id.org/xapi/scorm), the context parent and grouping activities:
-// cmi5 puts the AU's or course's publisher id there, which stays the same
-// on every LMS. Other statements count for their object only, so that, for
-// example, an LMS that puts the course in the grouping of every module's
-// statements does not make one module's completion complete the course.
+// The activities of a fact are the object and:
+//
+//   - for cmi5 statements (the cmi5 category), the context parent and
+//     grouping activities: cmi5 puts the AU's or course's publisher id
+//     there, which stays the same on every LMS, and the LMS's satisfied
+//     statement of a course has the course's publisher id in its grouping;
+//   - for SCORM-profile statements (a category under
+//     https://w3id.org/xapi/scorm), the context parent only: the SCO of an
+//     interaction. The profile puts the course in the grouping of every
+//     SCO's statements, so counting it would make one passed SCO of a
+//     multi-SCO package complete the whole course. A SCORM course is
+//     completed by a statement about the course itself (the LRS's player
+//     sends one when every SCO is done: the SCORM rollup) or by a module's
+//     Parts (its SCOs).
+//
+// Other statements count for their object only, so that, for example, an
+// LMS that puts the course in the grouping of every module's statements
+// does not make one module's completion complete the course.
 //
 // A voiding statement yields no fact; Retractions names its target.
 func Project(rec *statements.Record, stmt map[string]any) []Fact {
@@ -196,9 +208,9 @@ func Project(rec *statements.Record, stmt map[string]any) []Fact {
 		if r, ok := ctx["registration"].(string); ok {
 			registration, _ = uuid.Parse(r)
 		}
-		if ca, ok := ctx["contextActivities"].(map[string]any); ok && profileStatement(ca["category"]) {
+		if ca, ok := ctx["contextActivities"].(map[string]any); ok {
 			seen := map[string]bool{objID: true}
-			for _, kind := range []string{"parent", "grouping"} {
+			for _, kind := range profileContext(ca["category"]) {
 				for _, id := range activityIDs(ca[kind]) {
 					if !seen[id] {
 						seen[id] = true
@@ -259,15 +271,22 @@ func resultOutcome(result map[string]any) Outcome {
 	return o
 }
 
-// profileStatement reports whether the context categories mark a cmi5 or
-// SCORM-profile statement.
-func profileStatement(categories any) bool {
+// profileContext returns the kinds of context activities a statement with
+// the context categories counts for besides its object (see Project):
+// parent and grouping for a cmi5 statement, parent for a SCORM-profile
+// statement, none for others.
+func profileContext(categories any) []string {
+	scorm := false
 	for _, id := range activityIDs(categories) {
-		if id == cmi5Category || strings.HasPrefix(id, scormProfilePrefix) {
-			return true
+		if id == cmi5Category {
+			return []string{"parent", "grouping"}
 		}
+		scorm = scorm || strings.HasPrefix(id, scormProfilePrefix)
 	}
-	return false
+	if scorm {
+		return []string{"parent"}
+	}
+	return nil
 }
 
 // activityIDs returns the ids of a context activities value: one Activity

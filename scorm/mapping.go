@@ -477,3 +477,38 @@ func duration(s string, v Version) string {
 	}
 	return fmt.Sprintf("PT%dH%dM%sS", h, mi, strconv.FormatFloat(sec, 'f', -1, 64))
 }
+
+// ScaledScore returns the scaled score the mapping gives the SCORM score
+// s (cmi.score.scaled, or for SCORM 1.2 cmi.core.score.raw / 100; see
+// score); ok is false when it gives none.
+func ScaledScore(s Score, v Version) (scaled float64, ok bool) {
+	scaled, ok = score(s, v)["scaled"].(float64)
+	return scaled, ok
+}
+
+// RollupStatement returns the statement of a SCORM rollup: the learner of
+// x completed (verb Completed) or passed (Passed) the course x.Course,
+// every SCO of it being done, in the attempt x.Registration, at x.Time,
+// with result. It is a SCORM-profile statement (the profile activity in
+// its category) about the course activity itself, which is what makes a
+// catalog module of the course complete (reporting.Project counts the
+// grouping of SCORM-profile statements for nothing). Its id is a UUID v5
+// of the learner, the course and the registration: one rollup per
+// attempt.
+func RollupStatement(x Context, verb string, result map[string]any) map[string]any {
+	name := strings.Join([]string{statements.AgentKey(x.Learner), x.Course, strings.ToLower(x.Registration), "rollup"}, "\n")
+	s := map[string]any{
+		"id":     uuid.NewSHA1(idNamespace, []byte(name)).String(),
+		"actor":  x.Learner,
+		"verb":   map[string]any{"id": verbPrefix + verb, "display": map[string]any{"en-US": verb}},
+		"object": map[string]any{"objectType": "Activity", "id": x.Course, "definition": map[string]any{"type": TypeCourse}},
+		"context": map[string]any{"registration": strings.ToLower(x.Registration), "contextActivities": map[string]any{
+			"category": []any{map[string]any{"id": ProfileIRI, "definition": map[string]any{"type": TypeProfile}}},
+		}},
+		"timestamp": x.Time.UTC().Format("2006-01-02T15:04:05.000Z"),
+	}
+	if result != nil {
+		s["result"] = result
+	}
+	return s
+}

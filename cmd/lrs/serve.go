@@ -127,6 +127,7 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
+	go srv.SweepEvery(ctx, time.Minute) // cmi5 sessions that ended without terminated
 	select {
 	case err := <-errc:
 		return err

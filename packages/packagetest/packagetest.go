@@ -97,6 +97,112 @@ func page(title string) string {
 		"</h1><p>Testinnhold for lrs.</p></body></html>\n"
 }
 
+// scoPage is a SCO's page: a small course page whose script (SCOScript,
+// at src) drives the SCORM run-time API.
+func scoPage(title, src string) string {
+	return "<!doctype html>\n<html lang=\"nb\"><head><meta charset=\"utf-8\"><title>" + title +
+		"</title><link rel=\"stylesheet\" href=\"" + strings.TrimSuffix(src, "sco.js") + "style.css\"></head>\n<body><h1>" + title +
+		"</h1><p>Testinnhold for lrs.</p><p id=\"sco-state\" role=\"status\"></p>\n<script src=\"" + src + "\"></script></body></html>\n"
+}
+
+// SCOScript is the script of the test packages' SCOs: it finds the SCORM
+// API of its player (window.API for SCORM 1.2, window.API_1484_11 for
+// 2004, in a parent window or the opener), initialises it, reads how it
+// was entered (entry, suspend data, location), and offers what a learner
+// does as window.sco, for browser tests to call:
+//
+//	sco.ready, sco.version, sco.entry, sco.suspendData, sco.location
+//	sco.answer(id, response, correct)   an interaction, then a commit
+//	sco.suspend(data, location)         exit suspend with suspend data; finish
+//	sco.finish(scaled)                  score, status, exit normal; finish
+//	sco.finished                        what LMSFinish/Terminate returned
+//	sco.errors                          calls that returned "false", with their error codes
+//
+// SCORM 1.2: finishing sets lesson_status passed or failed against
+// cmi.student_data.mastery_score (completed without one); SCORM 2004:
+// completion_status completed and progress_measure 1, score.scaled, and
+// success_status passed or failed unless cmi.scaled_passing_score decides.
+const SCOScript = `(function () {
+  'use strict';
+  function find(name) {
+    let w = window;
+    for (let i = 0; i < 10 && w; i++) {
+      if (w[name]) return w[name];
+      if (w.parent === w) break;
+      w = w.parent;
+    }
+    return (window.opener && window.opener[name]) || null;
+  }
+  const api2004 = find('API_1484_11');
+  const api = api2004 || find('API');
+  const v12 = !api2004;
+  const out = document.getElementById('sco-state');
+  const sco = { ready: false, version: v12 ? '1.2' : '2004', errors: [] };
+  window.sco = sco;
+  if (!api) {
+    out.textContent = 'Fant ikke SCORM-API-et.';
+    return;
+  }
+  function call(name12, name2004, args) {
+    const name = v12 ? name12 : name2004;
+    const r = api[name].apply(api, args);
+    if (r === 'false') sco.errors.push(name + '(' + args.join(', ') + '): ' + (v12 ? api.LMSGetLastError() : api.GetLastError()));
+    return r;
+  }
+  const get = (e12, e2004) => call('LMSGetValue', 'GetValue', [v12 ? e12 : e2004]);
+  const set = (e12, e2004, v) => call('LMSSetValue', 'SetValue', [v12 ? e12 : e2004, String(v)]);
+  const commit = () => call('LMSCommit', 'Commit', ['']);
+  const finish = () => {
+    sco.finished = call('LMSFinish', 'Terminate', ['']);
+    out.textContent = 'Ferdig: ' + sco.finished;
+    return sco.finished;
+  };
+  sco.ready = call('LMSInitialize', 'Initialize', ['']) === 'true';
+  sco.entry = get('cmi.core.entry', 'cmi.entry');
+  sco.suspendData = get('cmi.suspend_data', 'cmi.suspend_data');
+  sco.location = get('cmi.core.lesson_location', 'cmi.location');
+  out.textContent = 'Startet (' + sco.entry + ')';
+  sco.answer = function (id, response, correct) {
+    const n = get('cmi.interactions._count', 'cmi.interactions._count');
+    const p = 'cmi.interactions.' + n + '.';
+    set(p + 'id', p + 'id', id);
+    set(p + 'type', p + 'type', 'choice');
+    set(p + 'student_response', p + 'learner_response', response);
+    set(p + 'result', p + 'result', correct ? 'correct' : (v12 ? 'wrong' : 'incorrect'));
+    return commit();
+  };
+  sco.suspend = function (data, location) {
+    set('cmi.suspend_data', 'cmi.suspend_data', data);
+    set('cmi.core.lesson_location', 'cmi.location', location || '');
+    if (v12) set('cmi.core.lesson_status', '', 'incomplete');
+    else set('', 'cmi.completion_status', 'incomplete');
+    set('cmi.core.exit', 'cmi.exit', 'suspend');
+    set('cmi.core.session_time', 'cmi.session_time', v12 ? '0000:01:30' : 'PT1M30S');
+    return finish();
+  };
+  sco.finish = function (scaled) {
+    if (v12) {
+      const mastery = get('cmi.student_data.mastery_score');
+      set('cmi.core.score.raw', '', Math.round(scaled * 100));
+      set('cmi.core.score.min', '', 0);
+      set('cmi.core.score.max', '', 100);
+      const status = mastery === '' ? 'completed' : (scaled * 100 >= Number(mastery) ? 'passed' : 'failed');
+      set('cmi.core.lesson_status', '', status);
+      set('cmi.core.exit', '', '');
+      set('cmi.core.session_time', '', '0000:02:00');
+    } else {
+      set('', 'cmi.score.scaled', scaled);
+      set('', 'cmi.progress_measure', 1);
+      set('', 'cmi.completion_status', 'completed');
+      set('', 'cmi.success_status', scaled >= 0.5 ? 'passed' : 'failed');
+      set('', 'cmi.exit', 'normal');
+      set('', 'cmi.session_time', 'PT2M');
+    }
+    return finish();
+  };
+})();
+`
+
 // SCORM12Manifest is the manifest of SCORM12Files: one SCO with a mastery
 // score of 80 and launch data.
 const SCORM12Manifest = `<?xml version="1.0" encoding="UTF-8"?>
@@ -128,7 +234,8 @@ const SCORM12Manifest = `<?xml version="1.0" encoding="UTF-8"?>
 func SCORM12Files() map[string]string {
 	return map[string]string{
 		"imsmanifest.xml": SCORM12Manifest,
-		"index.html":      page("Informasjonssikkerhet"),
+		"index.html":      scoPage("Informasjonssikkerhet", "sco.js"),
+		"sco.js":          SCOScript,
 		"style.css":       "body { font-family: sans-serif; }\n",
 		"img/lock.svg":    `<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>` + "\n",
 	}
@@ -197,8 +304,9 @@ const SCORM2004Manifest = `<?xml version="1.0" encoding="UTF-8"?>
 func SCORM2004Files() map[string]string {
 	return map[string]string{
 		"imsmanifest.xml":  SCORM2004Manifest,
-		"intro/index.html": page("Innledning"),
-		"test/test.html":   page("Test"),
+		"intro/index.html": scoPage("Innledning", "../shared/sco.js"),
+		"test/test.html":   scoPage("Test", "../shared/sco.js"),
+		"shared/sco.js":    SCOScript,
 		"shared/style.css": "h1 { color: #235; }\n",
 	}
 }

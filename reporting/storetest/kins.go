@@ -85,6 +85,10 @@ func KiNSCatalog() ([]*reporting.Module, []*reporting.Rule, *reporting.Campaign)
 	mods[0].Validity = reporting.MustPeriod("P1Y")
 	mods[2].Activities = append(mods[2].Activities, trusler)
 	mods[3].Activities = append(mods[3].Activities, fysisk)
+	// The SCORM package's SCO is its part, as packages.SuggestModule makes
+	// it: the SCORM player's statements are about the SCO, with the course
+	// in the grouping, which does not count for SCORM-profile statements.
+	mods[3].Parts = []string{fysisk + "/sco-1"}
 	mods[4].Completion, mods[4].MinScore, mods[4].Validity = reporting.CompletedAndPassed, score(0.8), reporting.MustPeriod("P1Y")
 	mods[5].Activities = []string{utvidet}
 	mods[5].Parts = []string{utvidetAU1, utvidetAU2}
