@@ -78,6 +78,8 @@ func TestScopeMatrix(t *testing.T) {
 			map[string]string{"Content-Type": "text/csv"}, []string{auth.ScopeRosterWrite}},
 		{"GET", "/api/v1/access-log?person=e1", nil, nil, privacyRead},
 		{"GET", "/api/v1/people/e1/export", nil, nil, privacyRead},
+		{"POST", "/api/v1/reminders/run?dryRun=true", nil, nil, []string{auth.ScopeRosterWrite}},
+		{"GET", "/api/v1/reminders/sent?person=e1", nil, nil, []string{auth.ScopeReportsRead, auth.ScopeRosterWrite}},
 	} {
 		for _, sc := range auth.KnownScopes {
 			r := s.do(req{method: rt.method, path: rt.path, body: rt.body, key: "scope-" + sc, header: rt.header})

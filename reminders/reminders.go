@@ -28,6 +28,10 @@ const (
 const (
 	OutcomeSent   = "sent"
 	OutcomeFailed = "failed" // every attempt failed; the next run tries again
+	// OutcomeNoAddress records a requirement of a person with no e-mail
+	// address, told to their manager only: like a message sent, it
+	// counts for the schedule.
+	OutcomeNoAddress = "no-address"
 )
 
 // Sent is the record of one reminder: for a learner's message one record

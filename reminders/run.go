@@ -127,6 +127,9 @@ type Result struct {
 	Deferred int `json:"deferred"`
 	// NoAddress are the people to remind who have no e-mail address.
 	NoAddress []string `json:"noAddress"`
+	// unaddressed are the items of the people with no address, recorded
+	// OutcomeNoAddress by a run.
+	unaddressed []Item
 }
 
 // Run plans the reminders due on the run's day and, unless it is a dry
@@ -173,7 +176,7 @@ func (s *Service) plan(ctx context.Context, r Run, now time.Time) (*Result, erro
 	learnerSent := map[key]reporting.Date{} // the day of the latest reminder
 	managerToday := map[string]bool{}
 	for _, rec := range recs {
-		if rec.Outcome != OutcomeSent {
+		if rec.Outcome != OutcomeSent && rec.Outcome != OutcomeNoAddress {
 			continue
 		}
 		d := reporting.DateOf(rec.Time, loc)
@@ -209,6 +212,7 @@ func (s *Service) plan(ctx context.Context, r Run, now time.Time) (*Result, erro
 				seen[k] = true
 				if row.Email == "" {
 					noAddress[row.Person] = true
+					res.unaddressed = append(res.unaddressed, item)
 				} else {
 					p := learners[row.Person]
 					if p == nil {
@@ -289,9 +293,20 @@ func title(m map[string]string, lang, id string) string {
 }
 
 // send renders, sends (with retries) and records each planned message.
-// Every message is recorded as soon as it is sent or has failed; the error
+// Every message is recorded as soon as it is sent or has failed, and the
+// requirements of people with no address as OutcomeNoAddress; the error
 // is the recording's.
 func (s *Service) send(ctx context.Context, r Run, res *Result, now time.Time) error {
+	if len(res.unaddressed) > 0 {
+		var recs []*Sent
+		for _, it := range res.unaddressed {
+			recs = append(recs, &Sent{Tenant: r.Tenant, Person: it.Person, Module: it.Module, Due: it.Due,
+				Template: TemplateLearner + "/" + r.Lang, Time: now, Outcome: OutcomeNoAddress})
+		}
+		if err := s.cfg.Store.RecordReminders(ctx, recs); err != nil {
+			return err
+		}
+	}
 	for _, p := range res.Messages {
 		msg, err := render(p, s.cfg.From, now)
 		if err != nil {
