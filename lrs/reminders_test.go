@@ -249,7 +249,9 @@ func TestReminderEmailsRetried(t *testing.T) {
 	}
 	r := ts.do(req{method: "GET", path: "/api/v1/reminders/sent?person=e2&limit=1", key: "roster"})
 	expect(t, r, http.StatusOK)
-	var sent struct{ Reminders []struct{ Outcome, Error string } }
+	var sent struct {
+		Reminders []struct{ Outcome, Error string }
+	}
 	r.json(t, &sent)
 	if len(sent.Reminders) != 1 || sent.Reminders[0].Outcome != "failed" || !strings.Contains(sent.Reminders[0].Error, "451") {
 		t.Errorf("the record of the failed message: %+v", sent.Reminders)
