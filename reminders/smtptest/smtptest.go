@@ -4,13 +4,22 @@
 package smtptest
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"io"
+	"math/big"
 	"net"
 	"net/mail"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -19,6 +28,8 @@ type Received struct {
 	From string
 	To   []string
 	Data []byte
+	User string // the user who authenticated, if any
+	TLS  bool   // whether it came over TLS (STARTTLS)
 }
 
 // Header parses the message's header.
@@ -33,18 +44,50 @@ func (r Received) Header(t testing.TB) mail.Header {
 
 // Server is an SMTP server listening on 127.0.0.1.
 type Server struct {
-	Addr string // host:port
-	mu   sync.Mutex
-	msgs []Received
-	fail int // messages still to refuse
+	Addr           string // host:port
+	user, password string // required, when set (AUTH PLAIN)
+	mu             sync.Mutex
+	msgs           []Received
+	fail           int // messages still to refuse
 }
 
 // Start starts a server, stopped at the end of the test.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{}
+	return start(t, &Server{}, nil)
+}
+
+// StartTLS starts a server offering STARTTLS with a certificate for
+// 127.0.0.1 (trusted by the pool returned) and requiring AUTH PLAIN as
+// user with password before MAIL.
+func StartTLS(t testing.TB, user, password string) (*Server, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "smtp.test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	cfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	return start(t, &Server{user: user, password: password}, cfg), pool
+}
+
+func start(t testing.TB, s *Server, cfg *tls.Config) *Server {
 	srv := smtp.NewServer(backend{s})
 	srv.Domain = "smtp.test"
+	srv.TLSConfig = cfg
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -74,16 +117,32 @@ func (s *Server) Messages() []Received {
 
 type backend struct{ s *Server }
 
-func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: b.s}, nil }
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) { return &session{s: b.s, c: c}, nil }
 
 type session struct {
-	s *Server
-	r Received
+	s    *Server
+	c    *smtp.Conn
+	user string // authenticated
+	r    Received
+}
+
+func (x *session) AuthMechanisms() []string { return []string{sasl.Plain} }
+func (x *session) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, password string) error {
+		if x.s.user == "" || user != x.s.user || password != x.s.password {
+			return smtp.ErrAuthFailed
+		}
+		x.user = user
+		return nil
+	}), nil
 }
 
 func (x *session) Reset()        { x.r = Received{} }
 func (x *session) Logout() error { return nil }
 func (x *session) Mail(from string, _ *smtp.MailOptions) error {
+	if x.s.user != "" && x.user == "" {
+		return smtp.ErrAuthRequired
+	}
 	x.r.From = from
 	return nil
 }
@@ -102,7 +161,8 @@ func (x *session) Data(r io.Reader) error {
 		x.s.fail--
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 	}
-	x.r.Data = b
+	x.r.Data, x.r.User = b, x.user
+	_, x.r.TLS = x.c.TLSConnectionState()
 	x.s.msgs = append(x.s.msgs, x.r)
 	return nil
 }
