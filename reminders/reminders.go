@@ -28,6 +28,9 @@ const (
 const (
 	OutcomeSent   = "sent"
 	OutcomeFailed = "failed" // every attempt failed; the next run tries again
+	// OutcomeSkipped is a message of a run not tried after messages
+	// before it failed (GiveUpAfter); not recorded, the next run sends it.
+	OutcomeSkipped = "skipped"
 	// OutcomeNoAddress records a requirement of a person with no e-mail
 	// address, told to their manager only: like a message sent, it
 	// counts for the schedule.

@@ -81,6 +81,11 @@ var Languages = []string{"nb", "en"}
 // DefaultMax is the cap of a run's messages when none is given.
 const DefaultMax = 500
 
+// GiveUpAfter is how many messages may fail in a row (each after all its
+// attempts) before a run stops trying the rest (OutcomeSkipped): the
+// server is down, and a run must not spend minutes a message on it.
+const GiveUpAfter = 2
+
 // Run are the options of a run.
 type Run struct {
 	Tenant string
@@ -110,7 +115,7 @@ type Planned struct {
 	Email     string `json:"email"`
 	Items     []Item `json:"items"`
 	MessageID string `json:"messageId,omitempty"`
-	Outcome   string `json:"outcome"` // "planned" on a dry run, else OutcomeSent or OutcomeFailed
+	Outcome   string `json:"outcome"` // "planned" on a dry run, else OutcomeSent, OutcomeFailed or OutcomeSkipped
 	Error     string `json:"error,omitempty"`
 	Attempts  int    `json:"attempts,omitempty"`
 }
@@ -125,6 +130,9 @@ type Result struct {
 	Failed   int            `json:"failed"`
 	// Deferred are the messages over the cap, left for the next run.
 	Deferred int `json:"deferred"`
+	// Skipped are the messages not tried after GiveUpAfter failed in a
+	// row (each after all its attempts), left for the next run.
+	Skipped int `json:"skipped"`
 	// NoAddress are the people to remind who have no e-mail address.
 	NoAddress []string `json:"noAddress"`
 	// unaddressed are the items of the people with no address, recorded
@@ -307,7 +315,16 @@ func (s *Service) send(ctx context.Context, r Run, res *Result, now time.Time) e
 			return err
 		}
 	}
-	for _, p := range res.Messages {
+	failedInARow := 0
+	for i, p := range res.Messages {
+		if failedInARow == GiveUpAfter {
+			// The server is down: the rest wait for the next run.
+			for _, q := range res.Messages[i:] {
+				q.Outcome = OutcomeSkipped
+			}
+			res.Skipped = len(res.Messages) - i
+			break
+		}
 		msg, err := render(p, s.cfg.From, now)
 		if err != nil {
 			return err
@@ -328,8 +345,10 @@ func (s *Service) send(ctx context.Context, r Run, res *Result, now time.Time) e
 		if err != nil {
 			p.Outcome, p.Error = OutcomeFailed, err.Error()
 			res.Failed++
+			failedInARow++
 		} else {
 			res.Sent++
+			failedInARow = 0
 		}
 		var recs []*Sent
 		at := s.cfg.Now().UTC()
