@@ -1,6 +1,8 @@
 package lrs_test
 
 import (
+	"context"
+	"encoding/json"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/reminders"
 	"github.com/xapi-lrs/lrs/reminders/smtptest"
@@ -215,6 +218,20 @@ func TestReminderEmails(t *testing.T) {
 	if want := []string{"m2 2025-01-31 learner/en sent", "m1 2025-01-31 learner/en sent", "m2 2025-01-31 learner/nb sent", "m1 2025-01-31 learner/nb sent"}; !slices.Equal(got, want) ||
 		sent.Reminders[2].MessageID != res.Messages[0].MessageID {
 		t.Errorf("sent to e1: %q, want %q with the first run's message id", got, want)
+	}
+	// The person's export holds the reminders sent to them.
+	if err := ts.db.CreateCredential(context.Background(), &auth.Credential{Key: "dpo", SecretHash: auth.HashSecret("dpo-secret"),
+		Tenant: auth.DefaultTenant, Scopes: []string{auth.ScopePrivacyRead}, Created: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	r = ts.do(req{method: "GET", path: "/api/v1/people/e1/export", key: "dpo"})
+	expect(t, r, http.StatusOK)
+	files := unzip(t, r.body)
+	var exported []struct{ Module, Due, Template, MessageID, Outcome string }
+	if err := json.Unmarshal(files["reminders-sent.json"], &exported); err != nil || len(exported) != 4 ||
+		exported[3].MessageID != res.Messages[0].MessageID || exported[3].Due != "2025-01-31" ||
+		!strings.Contains(string(files["README.md"]), "| reminders-sent.json | reminder e-mails sent to you (module, deadline, time, outcome) | 4 |") {
+		t.Errorf("the export's reminders (%v): %s\n%s", err, files["reminders-sent.json"], files["README.md"])
 	}
 	for _, bad := range []string{"/api/v1/reminders/sent", "/api/v1/reminders/sent?person=e1&limit=0", "/api/v1/reminders/sent?person=e%20"} {
 		expect(t, ts.do(req{method: "GET", path: bad, key: "auditor"}), http.StatusBadRequest)
