@@ -301,3 +301,22 @@ func TestReminderRunWithoutSMTP(t *testing.T) {
 	expect(t, ts.do(req{method: "POST", path: "/api/v1/reminders/run?dryRun=true", key: "roster"}), http.StatusOK)
 	expect(t, ts.do(req{method: "POST", path: "/api/v1/reminders/run", key: "roster"}), http.StatusServiceUnavailable)
 }
+
+// TestReminderBadAddress: an address the roster took but that is not one
+// (e3@x@kommune.no) is never put into a header: its message is reported
+// and recorded failed without an attempt, and the others go out.
+func TestReminderBadAddress(t *testing.T) {
+	ts, mailer := newReminderServer(t)
+	expect(t, ts.hr("POST", "/api/v1/roster/imports?effective=2025-01-01", "text/csv", "id,name,email,units,roles,start\n"+
+		"boss,Berit Sjef,berit@kommune.no,k,leder,2025-01-01\ne1,Kari Nordmann,kari@kommune.no,k,alle,2025-01-01\n"+
+		"e2,Ola Nordmann,ola@kommune.no,k,alle,2025-01-01\ne3,Per Uten,e3@x@kommune.no,k,alle,2025-01-01\n"), http.StatusCreated)
+	res := runReminders(t, ts, "2025-01-20T07:00:00Z", "")
+	if res.Sent != 3 || res.Failed != 1 || res.Skipped != 0 || len(mailer.Messages()) != 3 {
+		t.Fatalf("sent %d failed %d skipped %d delivered %d: %q", res.Sent, res.Failed, res.Skipped, len(mailer.Messages()), plan(res))
+	}
+	for _, m := range res.Messages {
+		if m.Person == "e3" && (m.Outcome != reminders.OutcomeFailed || m.Attempts != 0 || !strings.Contains(m.Error, "not an e-mail address")) {
+			t.Errorf("e3's message: %s after %d attempts: %s", m.Outcome, m.Attempts, m.Error)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
 	"slices"
 	"strings"
 	"time"
@@ -300,6 +301,22 @@ func title(m map[string]string, lang, id string) string {
 	return id
 }
 
+// attempt sends msg, trying again after Backoff, twice that, and so on,
+// Attempts times in all; n counts the attempts.
+func (s *Service) attempt(ctx context.Context, msg *Message, n *int) error {
+	for *n = 1; ; *n++ {
+		err := s.cfg.Sender.Send(ctx, msg)
+		if err == nil || *n >= s.cfg.Attempts {
+			return err
+		}
+		select {
+		case <-time.After(s.cfg.Backoff << (*n - 1)):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
 // send renders, sends (with retries) and records each planned message.
 // Every message is recorded as soon as it is sent or has failed, and the
 // requirements of people with no address as OutcomeNoAddress; the error
@@ -330,22 +347,19 @@ func (s *Service) send(ctx context.Context, r Run, res *Result, now time.Time) e
 			return err
 		}
 		p.MessageID = msg.ID
-		for p.Attempts = 1; ; p.Attempts++ {
-			err = s.cfg.Sender.Send(ctx, msg)
-			if err == nil || p.Attempts >= s.cfg.Attempts {
-				break
-			}
-			wait := s.cfg.Backoff << (p.Attempts - 1)
-			select {
-			case <-time.After(wait):
-			case <-ctx.Done():
-			}
+		if a, aerr := mail.ParseAddress(p.Email); aerr != nil || a.Address != p.Email {
+			// Never into a header: not tried, recorded failed.
+			err = fmt.Errorf("reminders: %q is not an e-mail address", p.Email)
+		} else {
+			err = s.attempt(ctx, msg, &p.Attempts)
 		}
 		p.Outcome, p.Error = OutcomeSent, ""
 		if err != nil {
 			p.Outcome, p.Error = OutcomeFailed, err.Error()
 			res.Failed++
-			failedInARow++
+			if p.Attempts > 0 {
+				failedInARow++
+			}
 		} else {
 			res.Sent++
 			failedInARow = 0
