@@ -37,7 +37,7 @@ func (s *Server) reminderRoutes(e *echo.Echo) {
 		return
 	}
 	svc := reminders.New(reminders.Config{Reporting: s.cfg.Reporting, Store: s.cfg.Reminders, Sender: s.cfg.Mail,
-		From: s.cfg.MailFrom, Backoff: s.cfg.MailBackoff, Now: s.now})
+		From: s.cfg.MailFrom, Link: s.cfg.ReminderLink, Backoff: s.cfg.MailBackoff, Now: s.now})
 	guard := func(scopes []string) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{s.authenticate, authorize(scopes...)}
 	}
@@ -48,8 +48,9 @@ func (s *Server) reminderRoutes(e *echo.Echo) {
 
 // postReminderRun serves POST /api/v1/reminders/run: the messages of the
 // run (reminders.Result), 200 for a dry run and for a run (whose messages
-// each say "sent" or "failed"), 503 when no SMTP server is configured
-// and the run is not dry.
+// each say "sent", "failed" or "skipped"), 503 when no SMTP server is
+// configured and the run is not dry, 409 while another run of the tenant
+// is sending (in this process).
 func (s *Server) postReminderRun(c *echo.Context, svc *reminders.Service) error {
 	q, tenant, rq, err := s.reportRequest(c, "dryRun", "lang", "max")
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/reminders"
 	"github.com/xapi-lrs/lrs/reminders/smtptest"
+	"github.com/xapi-lrs/lrs/reporting"
 )
 
 // newReminderServer is a reporting server sending mail to a real SMTP
@@ -25,7 +26,7 @@ import (
 // (e2) and Per (e3, no e-mail address), who must complete m1 (started at
 // https://kurs.kommune.no/m1) and m2 (no web address) by 2025-01-31; Ola
 // completed m1.
-func newReminderServer(t *testing.T) (*testServer, *smtptest.Server) {
+func newReminderServer(t *testing.T, edit ...func(*lrs.Config)) (*testServer, *smtptest.Server) {
 	t.Helper()
 	mailer := smtptest.Start(t)
 	snd, err := reminders.ParseSMTPURL(mailer.URL())
@@ -34,6 +35,9 @@ func newReminderServer(t *testing.T) (*testServer, *smtptest.Server) {
 	}
 	ts := newReportingServerWith(t, func(c *lrs.Config) {
 		c.Mail, c.MailFrom, c.MailBackoff = snd, "Kurs <kurs@kommune.no>", 5*time.Millisecond
+		for _, e := range edit {
+			e(c)
+		}
 	})
 	ts.clock.Set(time.Date(2025, 1, 10, 12, 0, 0, 0, time.UTC))
 	hr := ts.hr
@@ -317,6 +321,40 @@ func TestReminderBadAddress(t *testing.T) {
 	for _, m := range res.Messages {
 		if m.Person == "e3" && (m.Outcome != reminders.OutcomeFailed || m.Attempts != 0 || !strings.Contains(m.Error, "not an e-mail address")) {
 			t.Errorf("e3's message: %s after %d attempts: %s", m.Outcome, m.Attempts, m.Error)
+		}
+	}
+}
+
+// TestReminderLinkHookAndOneRunAtATime: Config.ReminderLink gives the
+// learner's start link (where personal launch links plug in); a second
+// run of the tenant while one is sending is 409, a dry run is not held up.
+func TestReminderLinkHookAndOneRunAtATime(t *testing.T) {
+	ts, mailer := newReminderServer(t, func(c *lrs.Config) {
+		c.ReminderLink = func(tenant, person string, m *reporting.Module) string {
+			return "https://lrs.test/launch/" + tenant + "/" + person + "/" + m.ID
+		}
+	})
+	ts.clock.Set(time.Date(2025, 1, 20, 7, 0, 0, 0, time.UTC))
+	held, release := mailer.Hold()
+	done := make(chan *response, 1)
+	go func() { done <- ts.do(req{method: "POST", path: "/api/v1/reminders/run", key: "roster"}) }()
+	<-held
+	expect(t, ts.do(req{method: "POST", path: "/api/v1/reminders/run", key: "roster"}), http.StatusConflict)
+	expect(t, ts.do(req{method: "POST", path: "/api/v1/reminders/run?dryRun=true", key: "roster"}), http.StatusOK)
+	release()
+	r := <-done
+	expect(t, r, http.StatusOK)
+	var res reminders.Result
+	r.json(t, &res)
+	if res.Sent != 3 {
+		t.Fatalf("the run sent %d, want 3", res.Sent)
+	}
+	if got := plan(&res)[0]; !strings.Contains(got, "e1/m1/due/2025-01-31/Informasjonssikkerhet/https://lrs.test/launch/default/e1/m1 e1/m2/due/2025-01-31/Personvern/https://lrs.test/launch/default/e1/m2") {
+		t.Errorf("Kari's items: %s", got)
+	}
+	for _, m := range mailer.Messages() {
+		if m.To[0] == "kari@kommune.no" && !strings.Contains(string(m.Data), "https://lrs.test/launch/default/e1/m1") {
+			t.Errorf("Kari's message lacks her launch link")
 		}
 	}
 }

@@ -146,6 +146,10 @@ type Config struct {
 	Mail        reminders.Sender
 	MailFrom    string
 	MailBackoff time.Duration
+	// ReminderLink returns the link that starts a module for a person in
+	// reminder e-mails (personal launch links plug in here); nil:
+	// reminders.ModuleLink, the module's web address in the catalog.
+	ReminderLink reminders.LinkFunc
 
 	// Packages keeps imported e-learning packages and their files
 	// (packages.go); nil: the package API and /content are not served.

@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/xapi-lrs/lrs/errs"
@@ -51,7 +52,10 @@ type Config struct {
 }
 
 // Service plans and sends reminder runs.
-type Service struct{ cfg Config }
+type Service struct {
+	cfg     Config
+	running sync.Map // tenant -> struct{}: a run sending
+}
 
 // New returns the service of cfg, with its defaults filled in.
 func New(cfg Config) *Service {
@@ -155,6 +159,13 @@ func (s *Service) Run(ctx context.Context, r Run) (*Result, error) {
 	}
 	if !r.DryRun && s.cfg.Sender == nil {
 		return nil, errs.E(errs.Unavailable, "no SMTP server is configured (lrs serve --smtp-url, LRS_SMTP_URL): only dry runs are possible")
+	}
+	if !r.DryRun {
+		// Two runs of a tenant at once would both send what is due.
+		if _, busy := s.running.LoadOrStore(r.Tenant, struct{}{}); busy {
+			return nil, errs.E(errs.Conflict, "a reminder run of this tenant is under way; try again when it is done")
+		}
+		defer s.running.Delete(r.Tenant)
 	}
 	now := s.cfg.Now().UTC()
 	r.Query.AsOf = now

@@ -49,6 +49,18 @@ type Server struct {
 	mu             sync.Mutex
 	msgs           []Received
 	fail           int // messages still to refuse
+	hold           chan struct{}
+	held           chan struct{} // a message is being held
+}
+
+// Hold makes the server hold every message at DATA until release is
+// called; held receives once a message is held.
+func (s *Server) Hold() (held <-chan struct{}, release func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hold, s.held = make(chan struct{}), make(chan struct{}, 1)
+	hold := s.hold
+	return s.held, func() { close(hold) }
 }
 
 // Start starts a server, stopped at the end of the test.
@@ -154,6 +166,16 @@ func (x *session) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
+	}
+	x.s.mu.Lock()
+	hold, held := x.s.hold, x.s.held
+	x.s.mu.Unlock()
+	if hold != nil {
+		select {
+		case held <- struct{}{}:
+		default:
+		}
+		<-hold
 	}
 	x.s.mu.Lock()
 	defer x.s.mu.Unlock()
