@@ -21,7 +21,12 @@ require (
 	modernc.org/sqlite v1.61.1
 )
 
-require github.com/oauth2-proxy/mockoidc v0.0.0-20261103160011-e06ed0b7cb7f
+require (
+	github.com/emersion/go-smtp v0.26.0
+	github.com/oauth2-proxy/mockoidc v0.0.0-20261103160011-e06ed0b7cb7f
+)
+
+require github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
 
 require (
 	filippo.io/edwards25519 v1.1.0 // indirect

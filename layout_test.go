@@ -20,7 +20,7 @@ const module = "github.com/xapi-lrs/lrs"
 // compliance rules and the store interfaces, and the contract tests of the
 // stores. The HTTP service (lrs), the storage backends (sqlite, mongo) and
 // the binary (cmd/lrs) depend on them, never the other way round.
-var domain = []string{"./statements/...", "./documents/...", "./ingest/...", "./lmsimport/...", "./scorm/...", "./auth/...", "./accounts/...", "./reporting/...", "./errs/...", "./tokens/...", "./packages/...", "./privacy/...", "./launch/..."}
+var domain = []string{"./statements/...", "./documents/...", "./ingest/...", "./lmsimport/...", "./scorm/...", "./auth/...", "./accounts/...", "./reporting/...", "./errs/...", "./tokens/...", "./packages/...", "./privacy/...", "./launch/...", "./reminders/..."}
 
 // forbidden are the imports no package of the domain may have, directly or
 // through any package it imports: the HTTP framework and the database

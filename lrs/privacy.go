@@ -176,7 +176,7 @@ func (s *Server) getPersonExport(c *echo.Context) error {
 	c.Response().WriteHeader(http.StatusOK)
 	w := &errWriter{w: c.Response()}
 	n, err := privacy.Export(ctx, privacy.Sources{Reporting: s.rp.store, Statements: s.cfg.Store, Documents: s.cfg.Documents,
-		Privacy: s.cfg.Privacy}, tenant, p, s.now(), w)
+		Privacy: s.cfg.Privacy, Reminders: s.cfg.Reminders}, tenant, p, s.now(), w)
 	var read privacy.Subjects
 	read.Person(id)
 	s.logAccess(c, privacy.ReadExport, &read, n.Statements+n.Documents+n.Facts+n.StatusRows)

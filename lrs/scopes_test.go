@@ -82,6 +82,8 @@ func TestScopeMatrix(t *testing.T) {
 			nil, []string{auth.ScopeLaunchWrite}},
 		{"POST", "/api/v1/waivers", `{"package":"` + packages.PackageID("https://lrs.example/tincan/varsling") + `","launchable":"x","agent":{"mbox":"mailto:kari@example.com"},"reason":"Administrative"}`,
 			nil, []string{auth.ScopeLaunchWrite}},
+		{"POST", "/api/v1/reminders/run?dryRun=true", nil, nil, []string{auth.ScopeRosterWrite}},
+		{"GET", "/api/v1/reminders/sent?person=e1", nil, nil, []string{auth.ScopeReportsRead, auth.ScopeRosterWrite}},
 	} {
 		for _, sc := range auth.KnownScopes {
 			r := s.do(req{method: rt.method, path: rt.path, body: rt.body, key: "scope-" + sc, header: rt.header})

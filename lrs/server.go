@@ -37,6 +37,7 @@ import (
 	"github.com/xapi-lrs/lrs/lmsimport"
 	"github.com/xapi-lrs/lrs/packages"
 	"github.com/xapi-lrs/lrs/privacy"
+	"github.com/xapi-lrs/lrs/reminders"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/scorm"
 	"github.com/xapi-lrs/lrs/statements"
@@ -136,6 +137,20 @@ type Config struct {
 	// data are not recorded and the privacy API is not served. It must
 	// be the same database as Store and Reporting.
 	Privacy privacy.Store
+
+	// Reminders keeps the record of the reminder e-mails sent
+	// (reminders.go); nil, or without Reporting: the reminders API is not
+	// served. Mail sends them (nil: only dry runs), from the address
+	// MailFrom; a message that fails is tried again after MailBackoff
+	// (default 2s), then twice that, three attempts in all.
+	Reminders   reminders.Store
+	Mail        reminders.Sender
+	MailFrom    string
+	MailBackoff time.Duration
+	// ReminderLink returns the link that starts a module for a person in
+	// reminder e-mails (personal launch links plug in here); nil:
+	// reminders.ModuleLink, the module's web address in the catalog.
+	ReminderLink reminders.LinkFunc
 
 	// Packages keeps imported e-learning packages and their files
 	// (packages.go); nil: the package API and /content are not served.
@@ -321,6 +336,7 @@ func (s *Server) routes() *echo.Echo {
 	s.scormRoutes(e)            // scorm.go
 	s.pk = s.packageRoutes(e)   // packages.go
 	s.privacyRoutes(e)          // privacy.go
+	s.reminderRoutes(e)         // reminders.go
 	if s.cfg.Routes != nil {
 		s.cfg.Routes(e)
 	}

@@ -245,6 +245,9 @@ func (db *DB) createIndexes(ctx context.Context) error {
 		// subject set; the sets of a tenant.
 		{db.db.Collection(collAccessLog), []index{{"tenant_time", "t tm"}, {"tenant_set", "t s"}}},
 		{db.db.Collection(collAccessSets), []index{{"tenant", "t"}}},
+		// The reminders sent (reminders.go): a tenant's by time and a
+		// person's.
+		{db.db.Collection(collReminders), []index{{"tenant_time", "t tm"}, {"tenant_person_time", "t p tm"}}},
 	}
 	for _, s := range sets {
 		var models []mdb.IndexModel

@@ -39,6 +39,8 @@ const (
 	ReadExport       = "people/export"
 	ReadAccessLog    = "access-log"
 	ReadStatements   = "xapi/statements" // a statement query filtered by agent
+	ReadReminderRun  = "reminders/run"   // the people a reminder run would remind or reminded
+	ReadReminderSent = "reminders/sent"  // the reminders sent to a person
 	ReadPagePerson   = "page/person"
 	ReadPageMe       = "page/me"
 	ReadPageUnit     = "page/unit"

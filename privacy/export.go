@@ -15,6 +15,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/reminders"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/statements"
 )
@@ -25,6 +26,7 @@ type Sources struct {
 	Statements statements.Store
 	Documents  documents.Store
 	Privacy    Store
+	Reminders  reminders.Store // nil: no reminders-sent.json
 }
 
 // Person is what the roster says identifies a person: the employee id,
@@ -123,6 +125,7 @@ type ExportCounts struct {
 	Facts         int `json:"facts"`
 	StatusRows    int `json:"statusRows"`
 	AccessLog     int `json:"accessLog"`
+	Reminders     int `json:"reminders"`
 }
 
 // Export writes everything the stores hold about the person as a zip
@@ -140,9 +143,10 @@ type ExportCounts struct {
 //	status.json          the person's requirements as of now (status report rows)
 //	transcript.json      the person's transcript with evidence
 //	access-log.json      who read the person's data, when
+//	reminders-sent.json  the reminder e-mails sent to the person (module, deadline, time, outcome)
 //
-// Reminders are computed from the status when asked for, never stored;
-// status.json holds what they would say.
+// The reminders report is computed from the status when asked for, never
+// stored; the e-mails sent are recorded, not their text.
 func Export(ctx context.Context, src Sources, tenant string, p *Person, now time.Time, w io.Writer) (ExportCounts, error) {
 	var n ExportCounts
 	z := zip.NewWriter(w)
@@ -337,6 +341,28 @@ func Export(ctx context.Context, src Sources, tenant string, p *Person, now time
 	if err := put("access-log.json", entries); err != nil {
 		return n, err
 	}
+	if src.Reminders != nil {
+		sent, err := src.Reminders.RemindersTo(ctx, tenant, p.ID, 1<<30)
+		if err != nil {
+			return n, err
+		}
+		n.Reminders = len(sent)
+		type reminder struct {
+			Time      time.Time      `json:"time"`
+			Module    string         `json:"module,omitempty"`
+			Due       reporting.Date `json:"due,omitzero"`
+			Template  string         `json:"template"`
+			MessageID string         `json:"messageId,omitempty"`
+			Outcome   string         `json:"outcome"`
+		}
+		out := make([]reminder, len(sent))
+		for i, r := range sent {
+			out[i] = reminder{r.Time, r.Module, r.Due, r.Template, r.MessageID, r.Outcome}
+		}
+		if err := put("reminders-sent.json", out); err != nil {
+			return n, err
+		}
+	}
 	if err := raw("README.md", []byte(exportReadme(tenant, p, now, n))); err != nil {
 		return n, err
 	}
@@ -405,10 +431,11 @@ func exportReadme(tenant string, p *Person, now time.Time, n ExportCounts) strin
 		{"facts.json", "fullføringer utledet av utsagnene", n.Facts},
 		{"status.json", "dine påkrevde kurs og status nå", n.StatusRows},
 		{"access-log.json", "hvem som har sett dine opplysninger, og når", n.AccessLog},
+		{"reminders-sent.json", "påminnelser sendt deg på e-post (kurs, frist, tid, utfall)", n.Reminders},
 	} {
 		fmt.Fprintf(&b, "| %s | %s | %d |\n", l.file, l.nb, l.n)
 	}
-	fmt.Fprintf(&b, "\nUtsagnene lagres slik læringsplattformen sendte dem. Påminnelser beregnes fra statusen når de bes om, og lagres ikke.\n\n")
+	fmt.Fprintf(&b, "\nUtsagnene lagres slik læringsplattformen sendte dem. Påminnelsesrapporten beregnes fra statusen når den bes om, og lagres ikke; om påminnelser på e-post lagres når og om hva de ble sendt, ikke teksten.\n\n")
 	fmt.Fprintf(&b, "## English\n\nThis archive holds everything the Learning Record Store keeps about employee %s of the organisation %q, "+
 		"exported %s (GDPR articles 15 and 20), as machine-readable JSON.\n\n", p.ID, tenant, day)
 	fmt.Fprintf(&b, "| file | content | count |\n|---|---|---|\n")
@@ -424,10 +451,11 @@ func exportReadme(tenant string, p *Person, now time.Time, n ExportCounts) strin
 		{"facts.json", "completions derived from the statements", n.Facts},
 		{"status.json", "your required modules and their status now", n.StatusRows},
 		{"access-log.json", "who read your data, and when", n.AccessLog},
+		{"reminders-sent.json", "reminder e-mails sent to you (module, deadline, time, outcome)", n.Reminders},
 	} {
 		fmt.Fprintf(&b, "| %s | %s | %d |\n", l.file, l.en, l.n)
 	}
-	fmt.Fprintf(&b, "\nStatements are kept as the learning platform sent them. Reminders are computed from the status when asked for and are not stored. "+
+	fmt.Fprintf(&b, "\nStatements are kept as the learning platform sent them. The reminders report is computed from the status when asked for and is not stored; of reminder e-mails, when and about what they were sent is kept, not their text. "+
 		"transcript.json lists your completions with the evidence of each.\n\nIdentifiers: %s\n", strings.Join(p.AgentKeys, ", "))
 	return b.String()
 }

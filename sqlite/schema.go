@@ -281,6 +281,25 @@ CREATE TABLE access_sets (
 	PRIMARY KEY (tenant, id)
 ) WITHOUT ROWID;
 `,
+	// 9: the reminders sent (package reminders; see reminders.go): one
+	// row per person, module and message, failed ones too.
+	`
+CREATE TABLE reminders_sent (
+	seq        INTEGER PRIMARY KEY,
+	tenant     TEXT NOT NULL,
+	person     TEXT NOT NULL,
+	module     TEXT NOT NULL,    -- '' for a manager's digest
+	due        INTEGER NOT NULL, -- reporting.Date, 0 for none
+	template   TEXT NOT NULL,
+	time       INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	message_id TEXT NOT NULL,
+	outcome    TEXT NOT NULL,
+	error      TEXT NOT NULL,
+	attempts   INTEGER NOT NULL
+);
+CREATE INDEX reminders_sent_time ON reminders_sent (tenant, time);
+CREATE INDEX reminders_sent_person ON reminders_sent (tenant, person, time);
+`,
 }
 
 // migrate brings the schema to the newest version, each step in its own

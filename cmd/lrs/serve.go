@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 	"github.com/xapi-lrs/lrs/cmd/lrs/wire"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/packages"
+	"github.com/xapi-lrs/lrs/reminders"
 )
 
 func serveCmd(ctx context.Context, s streams, args []string) error {
@@ -46,6 +48,10 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		"largest package zip to import: bytes, or a `size` with a unit (512MiB)")
 	contentKey := fs.envString("content-key", "LRS_CONTENT_KEY", "",
 		"`hex` key signing content links (at least 64 hex digits); replicas must share it (default: random per start)")
+	smtpURL := fs.envString("smtp-url", "LRS_SMTP_URL", "",
+		"SMTP server the reminder e-mails go through: smtp://[user:password@]host[:port] (STARTTLS when offered, port 587) or smtps://… (TLS, port 465); default: none, reminder runs are dry only")
+	smtpFrom := fs.envString("smtp-from", "LRS_SMTP_FROM", "",
+		"the From `address` of reminder e-mails, e.g. \"Kurs <kurs@kommune.no>\" (needed with --smtp-url)")
 	ops := addOpsFlags(fs)   // ops.go
 	tok := addTokenFlags(fs) // tokens.go
 	pg := addPageFlags(fs)   // pages.go
@@ -53,6 +59,10 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		return err
 	}
 	pages, err := pg.config(*baseURL)
+	if err != nil {
+		return err
+	}
+	mailer, err := smtpSender(*smtpURL, *smtpFrom)
 	if err != nil {
 		return err
 	}
@@ -114,6 +124,8 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		Tokens:           tokenService,
 		PackageLimits:    packages.Limits{MaxZipBytes: *maxPackage},
 		ContentKey:       ckey,
+		Mail:             mailer,
+		MailFrom:         *smtpFrom,
 	}, pages)
 	if err != nil {
 		return err
@@ -149,6 +161,22 @@ func newServer(st *stores, cfg lrs.Config, pages *wire.Pages) (*lrs.Server, erro
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// smtpSender returns the sender of reminder e-mails of --smtp-url, nil
+// when it is not set.
+func smtpSender(u, from string) (reminders.Sender, error) {
+	if u == "" {
+		return nil, nil
+	}
+	snd, err := reminders.ParseSMTPURL(u)
+	if err != nil {
+		return nil, fmt.Errorf("serve: --smtp-url (LRS_SMTP_URL) %s: %w", wire.RedactURL(u), err)
+	}
+	if _, err := mail.ParseAddress(from); err != nil {
+		return nil, fmt.Errorf("serve: --smtp-from (LRS_SMTP_FROM) %q: want the From address of reminder e-mails, e.g. \"Kurs <kurs@kommune.no>\"", from)
+	}
+	return snd, nil
+}
 
 // warmReporting loads, in the background, what the compliance reports of
 // each tenant keep in memory, when the backend keeps such caches (SQLite),

@@ -31,6 +31,7 @@ import (
 	"github.com/xapi-lrs/lrs/mongo"
 	"github.com/xapi-lrs/lrs/packages"
 	"github.com/xapi-lrs/lrs/privacy"
+	"github.com/xapi-lrs/lrs/reminders"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/sqlite"
 	"github.com/xapi-lrs/lrs/statements"
@@ -66,7 +67,10 @@ type Stores struct {
 	// Privacy keeps the access log (and what erasure and retention
 	// need), in the same database.
 	Privacy privacy.Store
-	close   func() error
+	// Reminders keeps the record of reminder e-mails sent, in the same
+	// database.
+	Reminders reminders.Store
+	close     func() error
 }
 
 // Close closes the backend.
@@ -93,7 +97,7 @@ func Open(ctx context.Context, db string) (*Stores, error) {
 			return nil, fmt.Errorf("open MongoDB %s: %w", RedactURL(db), err)
 		}
 		return &Stores{Backend: "mongodb", Location: RedactURL(db), Statements: m, Documents: m, Activities: m, Credentials: m,
-			Tenants: m, Audit: m, Accounts: m, Reporting: m, Packages: m, Privacy: m, close: m.Close}, nil
+			Tenants: m, Audit: m, Accounts: m, Reporting: m, Packages: m, Privacy: m, Reminders: m, close: m.Close}, nil
 	}
 	path, err := filepath.Abs(db)
 	if err != nil {
@@ -114,14 +118,14 @@ func Open(ctx context.Context, db string) (*Stores, error) {
 func SQLite(s *sqlite.DB) *Stores {
 	return &Stores{Backend: "sqlite", Location: s.Path(),
 		Statements: s, Documents: s, Activities: s, Credentials: s,
-		Tenants: s, Audit: s, Accounts: s, Reporting: s, Packages: s, Privacy: s, close: s.Close}
+		Tenants: s, Audit: s, Accounts: s, Reporting: s, Packages: s, Privacy: s, Reminders: s, close: s.Close}
 }
 
 // Mongo returns the stores of an open MongoDB database; closing them
 // closes it.
 func Mongo(m *mongo.DB) *Stores {
 	return &Stores{Backend: "mongodb", Statements: m, Documents: m, Activities: m, Credentials: m,
-		Tenants: m, Audit: m, Accounts: m, Reporting: m, Packages: m, Privacy: m, close: m.Close}
+		Tenants: m, Audit: m, Accounts: m, Reporting: m, Packages: m, Privacy: m, Reminders: m, close: m.Close}
 }
 
 // RedactURL hides the password of a database URL.
@@ -189,6 +193,7 @@ func metered(st *Stores, cfg lrs.Config) lrs.Config {
 		cfg.Reporting = m.Reporting(st.Reporting)
 	}
 	cfg.Privacy = st.Privacy
+	cfg.Reminders = st.Reminders
 	cfg.Packages = nil
 	if st.Packages != nil {
 		cfg.Packages = m.Packages(st.Packages)

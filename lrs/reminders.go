@@ -1,0 +1,156 @@
+package lrs
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/privacy"
+	"github.com/xapi-lrs/lrs/reminders"
+)
+
+// Reminder e-mails over HTTP, under /api/v1, when Config.Reminders and
+// Config.Reporting are set (package reminders):
+//
+//	POST /api/v1/reminders/run?dryRun=true  plan (dry run) or send today's reminders (roster/write)
+//	GET  /api/v1/reminders/sent?person=ID   the reminders sent to a person (reports/read, roster/write)
+//
+// The run takes the filters of the reports (unit, role, module, person),
+// tz (the time zone of the calendar days), lang (nb, the default, or en)
+// and max (the most messages, default reminders.DefaultMax); it runs as of
+// now. It is roster/write's: that scope decides who must complete which
+// module by when (the catalog and rules, the roster with the people's
+// names and addresses), and reminding them of it is acting on those
+// obligations; reports/read only reads.
+
+var (
+	reminderRunScopes  = []string{auth.ScopeRosterWrite}
+	reminderSentScopes = []string{auth.ScopeReportsRead, auth.ScopeRosterWrite}
+)
+
+// reminderRoutes registers the reminders API on e.
+func (s *Server) reminderRoutes(e *echo.Echo) {
+	if s.cfg.Reminders == nil || s.cfg.Reporting == nil {
+		return
+	}
+	svc := reminders.New(reminders.Config{Reporting: s.cfg.Reporting, Store: s.cfg.Reminders, Sender: s.cfg.Mail,
+		From: s.cfg.MailFrom, Link: s.cfg.ReminderLink, Backoff: s.cfg.MailBackoff, Now: s.now})
+	guard := func(scopes []string) []echo.MiddlewareFunc {
+		return []echo.MiddlewareFunc{s.authenticate, authorize(scopes...)}
+	}
+	g := e.Group("/api/v1/reminders")
+	g.POST("/run", func(c *echo.Context) error { return s.postReminderRun(c, svc) }, guard(reminderRunScopes)...)
+	g.GET("/sent", s.getRemindersSent, guard(reminderSentScopes)...)
+}
+
+// postReminderRun serves POST /api/v1/reminders/run: the messages of the
+// run (reminders.Result), 200 for a dry run and for a run (whose messages
+// each say "sent", "failed" or "skipped"), 503 when no SMTP server is
+// configured and the run is not dry, 409 while another run of the tenant
+// is sending (in this process).
+func (s *Server) postReminderRun(c *echo.Context, svc *reminders.Service) error {
+	q, tenant, rq, err := s.reportRequest(c, "dryRun", "lang", "max")
+	if err != nil {
+		return err
+	}
+	for _, p := range []string{"asOf", "knownAt"} {
+		if q.Has(p) {
+			return errs.Invalidf(p, "param-unknown", "a reminder run is as of now; parameter %s is for reports", p)
+		}
+	}
+	dry, err := boolParam(q, "dryRun")
+	if err != nil {
+		return err
+	}
+	max, err := countParam(q, "max", reminders.DefaultMax, 100_000)
+	if err != nil {
+		return err
+	}
+	res, err := svc.Run(c.Request().Context(), reminders.Run{Tenant: tenant, Query: rq, Lang: q.Get("lang"), Max: max, DryRun: dry})
+	if res != nil {
+		var read privacy.Subjects
+		for _, m := range res.Messages {
+			read.Person(m.Person)
+			for _, it := range m.Items {
+				read.Person(it.Person)
+			}
+		}
+		s.logAccess(c, privacy.ReadReminderRun, &read, len(res.Messages))
+	}
+	if err != nil {
+		if res != nil && !dry {
+			s.log.Error("reminder run", "sent", res.Sent, "failed", res.Failed, "err", err)
+		}
+		return err
+	}
+	if res.Failed > 0 {
+		s.log.Warn("reminder run: messages failed", "tenant", tenant, "sent", res.Sent, "failed", res.Failed)
+	}
+	return writeJSON(c, http.StatusOK, res)
+}
+
+// getRemindersSent serves GET /api/v1/reminders/sent?person=ID&limit=N:
+// the records of the reminders sent to a person (as learner or as
+// manager), newest first, at most limit (100; at most 1000):
+// {"person", "reminders": [{"module", "due", "template", "time",
+// "messageId", "outcome", "error", "attempts"}...]}.
+func (s *Server) getRemindersSent(c *echo.Context) error {
+	q, err := parseParams(c.Request())
+	if err != nil {
+		return err
+	}
+	if err := allowOnly(q, "person", "limit"); err != nil {
+		return err
+	}
+	person := q.Get("person")
+	if person == "" {
+		return errs.Invalidf("person", "param-required", "give person: the employee id whose reminders to show")
+	}
+	if !validReportID(person) {
+		return errs.Invalidf("person", "person-id", "an employee id holds 1 to 128 letters, digits and . _ - :, got %q", person)
+	}
+	limit, err := countParam(q, "limit", 100, 1000)
+	if err != nil {
+		return err
+	}
+	recs, err := s.cfg.Reminders.RemindersTo(c.Request().Context(), tenantOf(state(c).cred), person, limit)
+	if err != nil {
+		return err
+	}
+	type sent struct {
+		Module    string `json:"module,omitempty"`
+		Due       string `json:"due,omitempty"`
+		Template  string `json:"template"`
+		Time      string `json:"time"`
+		MessageID string `json:"messageId"`
+		Outcome   string `json:"outcome"`
+		Error     string `json:"error,omitempty"`
+		Attempts  int    `json:"attempts"`
+	}
+	out := make([]sent, len(recs))
+	for i, r := range recs {
+		out[i] = sent{Module: r.Module, Due: r.Due.String(), Template: r.Template, Time: r.Time.UTC().Format("2006-01-02T15:04:05.000Z"),
+			MessageID: r.MessageID, Outcome: r.Outcome, Error: r.Error, Attempts: r.Attempts}
+	}
+	var read privacy.Subjects
+	read.Person(person)
+	s.logAccess(c, privacy.ReadReminderSent, &read, len(out))
+	return writeJSON(c, http.StatusOK, map[string]any{"person": person, "reminders": out})
+}
+
+// countParam parses a whole-number parameter from 1 to most, def when
+// absent.
+func countParam(q interface{ Get(string) string }, name string, def, most int) (int, error) {
+	v := q.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > most || v[0] == '+' {
+		return 0, errs.Invalidf(name, name, "parameter %s must be a whole number from 1 to %d, got %q", name, most, v)
+	}
+	return n, nil
+}

@@ -1,0 +1,360 @@
+package lrs_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/http"
+	"net/mail"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/lrs"
+	"github.com/xapi-lrs/lrs/reminders"
+	"github.com/xapi-lrs/lrs/reminders/smtptest"
+	"github.com/xapi-lrs/lrs/reporting"
+)
+
+// newReminderServer is a reporting server sending mail to a real SMTP
+// server started in the test, with Berit (boss) managing Kari (e1), Ola
+// (e2) and Per (e3, no e-mail address), who must complete m1 (started at
+// https://kurs.kommune.no/m1) and m2 (no web address) by 2025-01-31; Ola
+// completed m1.
+func newReminderServer(t *testing.T, edit ...func(*lrs.Config)) (*testServer, *smtptest.Server) {
+	t.Helper()
+	mailer := smtptest.Start(t)
+	snd, err := reminders.ParseSMTPURL(mailer.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := newReportingServerWith(t, func(c *lrs.Config) {
+		c.Mail, c.MailFrom, c.MailBackoff = snd, "Kurs <kurs@kommune.no>", 5*time.Millisecond
+		for _, e := range edit {
+			e(c)
+		}
+	})
+	ts.clock.Set(time.Date(2025, 1, 10, 12, 0, 0, 0, time.UTC))
+	hr := ts.hr
+	expect(t, hr("PUT", "/api/v1/modules/m1", "", `{"title":{"nb":"Informasjonssikkerhet","en":"Information security"},"activities":["https://kurs.kommune.no/m1"],"completion":"completed"}`), http.StatusCreated)
+	expect(t, hr("PUT", "/api/v1/modules/m2", "", `{"title":{"nb":"Personvern"},"activities":["urn:kurs:m2"],"completion":"completed"}`), http.StatusCreated)
+	expect(t, hr("PUT", "/api/v1/rules/r1", "", `{"role":"alle","modules":["m1","m2"],"dueWithin":"P30D"}`), http.StatusCreated)
+	expect(t, hr("POST", "/api/v1/roster/imports?kind=units&effective=2025-01-01", "text/csv", "id,name,parent,managers\nk,Kommunen,,\n"), http.StatusCreated)
+	expect(t, hr("POST", "/api/v1/roster/imports?effective=2025-01-01", "text/csv", "id,name,email,units,roles,start\n"+
+		"boss,Berit Sjef,berit@kommune.no,k,leder,2025-01-01\ne1,Kari Nordmann,kari@kommune.no,k,alle,2025-01-01\n"+
+		"e2,Ola Nordmann,ola@kommune.no,k,alle,2025-01-01\ne3,Per Uten,,k,alle,2025-01-01\n"), http.StatusCreated)
+	expect(t, hr("POST", "/api/v1/roster/imports?kind=units&effective=2025-01-01", "text/csv", "id,name,parent,managers\nk,Kommunen,,boss\n"), http.StatusCreated)
+	expect(t, ts.do(req{method: "POST", path: "/xapi/statements", key: "lms", body: map[string]any{
+		"actor": map[string]any{"mbox": "mailto:ola@kommune.no"}, "verb": map[string]any{"id": "http://adlnet.gov/expapi/verbs/completed"},
+		"object": map[string]any{"id": "https://kurs.kommune.no/m1"}, "timestamp": "2025-01-09T10:00:00Z"}}), http.StatusOK)
+	return ts, mailer
+}
+
+// runReminders runs (or plans) the reminders at the given instant.
+func runReminders(t *testing.T, ts *testServer, at, params string) *reminders.Result {
+	t.Helper()
+	now, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.clock.Set(now)
+	r := ts.do(req{method: "POST", path: "/api/v1/reminders/run?tz=Europe/Oslo" + params, key: "roster"})
+	expect(t, r, http.StatusOK)
+	var res reminders.Result
+	r.json(t, &res)
+	return &res
+}
+
+// plan renders a run's messages without what sending added.
+func plan(res *reminders.Result) []string {
+	var out []string
+	for _, m := range res.Messages {
+		line := m.Template + " " + m.Person + " " + m.Email + ":"
+		for _, it := range m.Items {
+			line += " " + it.Person + "/" + it.Module + "/" + string(it.Status) + "/" + it.Due.String() + "/" + it.Title + "/" + it.Link
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// mailBody returns the decoded text and HTML parts of a message.
+func mailBody(t *testing.T, data []byte) (hdr mail.Header, text, html string) {
+	t.Helper()
+	m, err := mail.ReadMessage(strings.NewReader(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(quotedprintable.NewReader(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+			html = string(b)
+		} else {
+			text = string(b)
+		}
+	}
+	return m.Header, text, html
+}
+
+// TestReminderEmails: a dry run plans what a run sends through a real SMTP
+// server: Kari's message names both modules with the due date 31.01.2025
+// and m1's start link, Ola's only m2, Berit's digest all three rows, Per
+// (no address) is listed; a second run the same day sends nothing, the
+// next step (3 days before) sends again, in English when asked; the record
+// of each message is served by /reminders/sent.
+func TestReminderEmails(t *testing.T) {
+	ts, mailer := newReminderServer(t)
+	const day = "2025-01-20T07:00:00Z" // 11 days before the deadline: the 14-day step
+	dry := runReminders(t, ts, day, "&dryRun=true")
+	want := []string{
+		"learner/nb e1 kari@kommune.no: e1/m1/due/2025-01-31/Informasjonssikkerhet/https://kurs.kommune.no/m1 e1/m2/due/2025-01-31/Personvern/",
+		"learner/nb e2 ola@kommune.no: e2/m2/due/2025-01-31/Personvern/",
+		"manager/nb boss berit@kommune.no: e1/m1/due/2025-01-31/Informasjonssikkerhet/ e1/m2/due/2025-01-31/Personvern/ e2/m2/due/2025-01-31/Personvern/ e3/m1/due/2025-01-31/Informasjonssikkerhet/ e3/m2/due/2025-01-31/Personvern/",
+	}
+	if got := plan(dry); !slices.Equal(got, want) {
+		t.Fatalf("dry run plans\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !dry.DryRun || dry.Sent != 0 || !slices.Equal(dry.NoAddress, []string{"e3"}) || dry.Messages[0].Outcome != "planned" {
+		t.Errorf("dry run: dryRun %v sent %d noAddress %v outcome %s", dry.DryRun, dry.Sent, dry.NoAddress, dry.Messages[0].Outcome)
+	}
+	if capped := runReminders(t, ts, day, "&dryRun=true&max=1"); len(capped.Messages) != 1 || capped.Deferred != 2 {
+		t.Errorf("max=1: %d messages, %d deferred; want 1 and 2", len(capped.Messages), capped.Deferred)
+	}
+	if n := len(mailer.Messages()); n != 0 {
+		t.Fatalf("dry runs delivered %d messages", n)
+	}
+
+	res := runReminders(t, ts, day, "")
+	if got := plan(res); !slices.Equal(got, want) {
+		t.Errorf("the run sent\n%s\nwant what the dry run planned\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if res.DryRun || res.Sent != 3 || res.Failed != 0 {
+		t.Errorf("run: sent %d failed %d", res.Sent, res.Failed)
+	}
+	msgs := mailer.Messages()
+	if len(msgs) != 3 {
+		t.Fatalf("delivered %d messages, want 3", len(msgs))
+	}
+	byTo := map[string]smtptest.Received{}
+	for _, m := range msgs {
+		if m.From != "kurs@kommune.no" || len(m.To) != 1 {
+			t.Errorf("message from %q to %v", m.From, m.To)
+		}
+		byTo[m.To[0]] = m
+	}
+	hdr, text, html := mailBody(t, byTo["kari@kommune.no"].Data)
+	subject, _ := new(mime.WordDecoder).DecodeHeader(hdr.Get("Subject"))
+	if subject != "Påminnelse: obligatorisk opplæring" || hdr.Get("Message-ID") != "<"+res.Messages[0].MessageID+">" {
+		t.Errorf("Kari's message: subject %q, id %s (want %s)", subject, hdr.Get("Message-ID"), res.Messages[0].MessageID)
+	}
+	for _, part := range []string{text, html} {
+		for _, s := range []string{"Kari Nordmann", "Informasjonssikkerhet", "Personvern", "frist 31.01.2025", "https://kurs.kommune.no/m1"} {
+			if !strings.Contains(part, s) {
+				t.Errorf("Kari's message lacks %q:\n%s", s, part)
+			}
+		}
+	}
+	if !strings.Contains(html, `<a href="https://kurs.kommune.no/m1">Informasjonssikkerhet</a>`) {
+		t.Errorf("Kari's HTML part does not link m1:\n%s", html)
+	}
+	_, text, _ = mailBody(t, byTo["ola@kommune.no"].Data)
+	if strings.Contains(text, "Informasjonssikkerhet") || !strings.Contains(text, "Personvern: frist 31.01.2025") {
+		t.Errorf("Ola's message:\n%s", text)
+	}
+	_, text, _ = mailBody(t, byTo["berit@kommune.no"].Data)
+	for _, s := range []string{"Hei Berit Sjef", "Per Uten (e3): Personvern, frist 31.01.2025", "Kari Nordmann (e1): Informasjonssikkerhet"} {
+		if !strings.Contains(text, s) {
+			t.Errorf("Berit's digest lacks %q:\n%s", s, text)
+		}
+	}
+
+	// The same day again, and the next day: nothing more.
+	for _, at := range []string{"2025-01-20T14:00:00Z", "2025-01-21T07:00:00Z"} {
+		if again := runReminders(t, ts, at, ""); len(again.Messages) != 0 || again.Sent != 0 {
+			t.Errorf("run at %s sent %q", at, plan(again))
+		}
+	}
+	if n := len(mailer.Messages()); n != 3 {
+		t.Errorf("%d messages delivered after the repeated runs, want 3", n)
+	}
+
+	// 3 days before: again, in English.
+	en := runReminders(t, ts, "2025-01-28T07:00:00Z", "&lang=en")
+	if en.Sent != 3 || en.Messages[0].Template != "learner/en" {
+		t.Fatalf("3 days before: %q", plan(en))
+	}
+	hdr, text, _ = mailBody(t, mailer.Messages()[3].Data)
+	if hdr.Get("Subject") != "Reminder: mandatory training" || !strings.Contains(text, "Information security: due by 31.01.2025") {
+		t.Errorf("the English message: %q\n%s", hdr.Get("Subject"), text)
+	}
+
+	r := ts.do(req{method: "GET", path: "/api/v1/reminders/sent?person=e1", key: "auditor"})
+	expect(t, r, http.StatusOK)
+	var sent struct {
+		Person    string
+		Reminders []struct{ Module, Due, Template, MessageID, Outcome string }
+	}
+	r.json(t, &sent)
+	var got []string
+	for _, s := range sent.Reminders {
+		got = append(got, s.Module+" "+s.Due+" "+s.Template+" "+s.Outcome)
+	}
+	if want := []string{"m2 2025-01-31 learner/en sent", "m1 2025-01-31 learner/en sent", "m2 2025-01-31 learner/nb sent", "m1 2025-01-31 learner/nb sent"}; !slices.Equal(got, want) ||
+		sent.Reminders[2].MessageID != res.Messages[0].MessageID {
+		t.Errorf("sent to e1: %q, want %q with the first run's message id", got, want)
+	}
+	// The person's export holds the reminders sent to them.
+	if err := ts.db.CreateCredential(context.Background(), &auth.Credential{Key: "dpo", SecretHash: auth.HashSecret("dpo-secret"),
+		Tenant: auth.DefaultTenant, Scopes: []string{auth.ScopePrivacyRead}, Created: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	r = ts.do(req{method: "GET", path: "/api/v1/people/e1/export", key: "dpo"})
+	expect(t, r, http.StatusOK)
+	files := unzip(t, r.body)
+	var exported []struct{ Module, Due, Template, MessageID, Outcome string }
+	if err := json.Unmarshal(files["reminders-sent.json"], &exported); err != nil || len(exported) != 4 ||
+		exported[3].MessageID != res.Messages[0].MessageID || exported[3].Due != "2025-01-31" ||
+		!strings.Contains(string(files["README.md"]), "| reminders-sent.json | reminder e-mails sent to you (module, deadline, time, outcome) | 4 |") {
+		t.Errorf("the export's reminders (%v): %s\n%s", err, files["reminders-sent.json"], files["README.md"])
+	}
+	for _, bad := range []string{"/api/v1/reminders/sent", "/api/v1/reminders/sent?person=e1&limit=0", "/api/v1/reminders/sent?person=e%20"} {
+		expect(t, ts.do(req{method: "GET", path: bad, key: "auditor"}), http.StatusBadRequest)
+	}
+	for _, bad := range []string{"?lang=de", "?max=0", "?asOf=2025-01-01", "?dryRun=yes"} {
+		expect(t, ts.do(req{method: "POST", path: "/api/v1/reminders/run" + bad, key: "roster"}), http.StatusBadRequest)
+	}
+}
+
+// TestReminderEmailsRetried: a message the SMTP server refuses once is
+// sent on the second attempt; messages refused on every attempt are
+// reported failed and recorded so, after two of them the rest is skipped,
+// and the next run sends them all.
+func TestReminderEmailsRetried(t *testing.T) {
+	ts, mailer := newReminderServer(t)
+	mailer.FailNext(1)
+	res := runReminders(t, ts, "2025-02-01T07:00:00Z", "") // the first day overdue
+	if res.Sent != 3 || res.Failed != 0 || res.Messages[0].Attempts != 2 || res.Messages[1].Attempts != 1 {
+		t.Fatalf("sent %d failed %d attempts %d %d", res.Sent, res.Failed, res.Messages[0].Attempts, res.Messages[1].Attempts)
+	}
+	if got := plan(res)[0]; !strings.Contains(got, "e1/m1/overdue/2025-01-31") {
+		t.Errorf("overdue run: %s", got)
+	}
+	mailer.FailNext(1000)
+	res = runReminders(t, ts, "2025-02-08T07:00:00Z", "") // a week overdue
+	// Two messages fail (three attempts each); the third is not tried.
+	if res.Sent != 0 || res.Failed != 2 || res.Skipped != 1 || len(res.Messages) != 3 {
+		t.Fatalf("with the server refusing: sent %d failed %d skipped %d", res.Sent, res.Failed, res.Skipped)
+	}
+	for _, m := range res.Messages[:2] {
+		if m.Outcome != reminders.OutcomeFailed || m.Attempts != 3 || !strings.Contains(m.Error, "451") {
+			t.Errorf("message to %s: %s after %d attempts: %s", m.Person, m.Outcome, m.Attempts, m.Error)
+		}
+	}
+	if m := res.Messages[2]; m.Outcome != reminders.OutcomeSkipped || m.Attempts != 0 {
+		t.Errorf("message to %s: %s after %d attempts, want skipped", m.Person, m.Outcome, m.Attempts)
+	}
+	r := ts.do(req{method: "GET", path: "/api/v1/reminders/sent?person=boss", key: "roster"})
+	expect(t, r, http.StatusOK)
+	var boss struct{ Reminders []struct{ Outcome string } }
+	r.json(t, &boss)
+	if len(boss.Reminders) != 1 || boss.Reminders[0].Outcome != "sent" {
+		t.Errorf("Berit's records: %+v, want only the first run's digest (the skipped one is not recorded)", boss.Reminders)
+	}
+	r = ts.do(req{method: "GET", path: "/api/v1/reminders/sent?person=e2&limit=1", key: "roster"})
+	expect(t, r, http.StatusOK)
+	var sent struct {
+		Reminders []struct{ Outcome, Error string }
+	}
+	r.json(t, &sent)
+	if len(sent.Reminders) != 1 || sent.Reminders[0].Outcome != "failed" || !strings.Contains(sent.Reminders[0].Error, "451") {
+		t.Errorf("the record of the failed message: %+v", sent.Reminders)
+	}
+	mailer.FailNext(0)
+	if res = runReminders(t, ts, "2025-02-08T09:00:00Z", ""); res.Sent != 3 {
+		t.Errorf("the run after the failures sent %d, want 3", res.Sent)
+	}
+	if n := len(mailer.Messages()); n != 6 {
+		t.Errorf("%d messages delivered, want 6", n)
+	}
+}
+
+// TestReminderRunWithoutSMTP: with no SMTP server configured, a dry run
+// answers and a run is 503.
+func TestReminderRunWithoutSMTP(t *testing.T) {
+	ts := newReportingServer(t)
+	expect(t, ts.do(req{method: "POST", path: "/api/v1/reminders/run?dryRun=true", key: "roster"}), http.StatusOK)
+	expect(t, ts.do(req{method: "POST", path: "/api/v1/reminders/run", key: "roster"}), http.StatusServiceUnavailable)
+}
+
+// TestReminderBadAddress: an address the roster took but that is not one
+// (e3@x@kommune.no) is never put into a header: its message is reported
+// and recorded failed without an attempt, and the others go out.
+func TestReminderBadAddress(t *testing.T) {
+	ts, mailer := newReminderServer(t)
+	expect(t, ts.hr("POST", "/api/v1/roster/imports?effective=2025-01-01", "text/csv", "id,name,email,units,roles,start\n"+
+		"boss,Berit Sjef,berit@kommune.no,k,leder,2025-01-01\ne1,Kari Nordmann,kari@kommune.no,k,alle,2025-01-01\n"+
+		"e2,Ola Nordmann,ola@kommune.no,k,alle,2025-01-01\ne3,Per Uten,e3@x@kommune.no,k,alle,2025-01-01\n"), http.StatusCreated)
+	res := runReminders(t, ts, "2025-01-20T07:00:00Z", "")
+	if res.Sent != 3 || res.Failed != 1 || res.Skipped != 0 || len(mailer.Messages()) != 3 {
+		t.Fatalf("sent %d failed %d skipped %d delivered %d: %q", res.Sent, res.Failed, res.Skipped, len(mailer.Messages()), plan(res))
+	}
+	for _, m := range res.Messages {
+		if m.Person == "e3" && (m.Outcome != reminders.OutcomeFailed || m.Attempts != 0 || !strings.Contains(m.Error, "not an e-mail address")) {
+			t.Errorf("e3's message: %s after %d attempts: %s", m.Outcome, m.Attempts, m.Error)
+		}
+	}
+}
+
+// TestReminderLinkHookAndOneRunAtATime: Config.ReminderLink gives the
+// learner's start link (where personal launch links plug in); a second
+// run of the tenant while one is sending is 409, a dry run is not held up.
+func TestReminderLinkHookAndOneRunAtATime(t *testing.T) {
+	ts, mailer := newReminderServer(t, func(c *lrs.Config) {
+		c.ReminderLink = func(tenant, person string, m *reporting.Module) string {
+			return "https://lrs.test/launch/" + tenant + "/" + person + "/" + m.ID
+		}
+	})
+	ts.clock.Set(time.Date(2025, 1, 20, 7, 0, 0, 0, time.UTC))
+	held, release := mailer.Hold()
+	done := make(chan *response, 1)
+	go func() { done <- ts.do(req{method: "POST", path: "/api/v1/reminders/run", key: "roster"}) }()
+	<-held
+	expect(t, ts.do(req{method: "POST", path: "/api/v1/reminders/run", key: "roster"}), http.StatusConflict)
+	expect(t, ts.do(req{method: "POST", path: "/api/v1/reminders/run?dryRun=true", key: "roster"}), http.StatusOK)
+	release()
+	r := <-done
+	expect(t, r, http.StatusOK)
+	var res reminders.Result
+	r.json(t, &res)
+	if res.Sent != 3 {
+		t.Fatalf("the run sent %d, want 3", res.Sent)
+	}
+	if got := plan(&res)[0]; !strings.Contains(got, "e1/m1/due/2025-01-31/Informasjonssikkerhet/https://lrs.test/launch/default/e1/m1 e1/m2/due/2025-01-31/Personvern/https://lrs.test/launch/default/e1/m2") {
+		t.Errorf("Kari's items: %s", got)
+	}
+	for _, m := range mailer.Messages() {
+		if m.To[0] == "kari@kommune.no" && !strings.Contains(string(m.Data), "https://lrs.test/launch/default/e1/m1") {
+			t.Errorf("Kari's message lacks her launch link")
+		}
+	}
+}

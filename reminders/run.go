@@ -1,0 +1,396 @@
+package reminders
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/reporting"
+)
+
+// Sender delivers one message.
+type Sender interface {
+	Send(ctx context.Context, m *Message) error
+}
+
+// LinkFunc returns the link that starts a module for a person ("" for
+// none).
+type LinkFunc func(tenant, person string, m *reporting.Module) string
+
+// ModuleLink is the default LinkFunc: the module's first activity IRI that
+// is a web address (http or https) in the catalog. A personal launch link
+// (signed, opening the package for that person) plugs in as Config.Link.
+func ModuleLink(_, _ string, m *reporting.Module) string {
+	for _, a := range m.Activities {
+		if strings.HasPrefix(a, "https://") || strings.HasPrefix(a, "http://") {
+			return a
+		}
+	}
+	return ""
+}
+
+// Config configures a Service.
+type Config struct {
+	Reporting reporting.Store
+	Store     Store
+	Sender    Sender // nil: only dry runs
+	From      string // the sender's address, e.g. "kurs@kommune.no"
+	Schedule  Schedule
+	Link      LinkFunc
+	// Attempts is how many times a message is tried (default 3), waiting
+	// Backoff (default 2s), then twice that, and so on, between attempts.
+	Attempts int
+	Backoff  time.Duration
+	Now      func() time.Time
+}
+
+// Service plans and sends reminder runs.
+type Service struct {
+	cfg     Config
+	running sync.Map // tenant -> struct{}: a run sending
+}
+
+// New returns the service of cfg, with its defaults filled in.
+func New(cfg Config) *Service {
+	if len(cfg.Schedule.Before) == 0 && cfg.Schedule.Every == 0 {
+		cfg.Schedule = DefaultSchedule
+	}
+	if cfg.Link == nil {
+		cfg.Link = ModuleLink
+	}
+	if cfg.Attempts <= 0 {
+		cfg.Attempts = 3
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = 2 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{cfg: cfg}
+}
+
+// CanSend reports whether the service has a Sender (else only dry runs).
+func (s *Service) CanSend() bool { return s.cfg.Sender != nil }
+
+// Languages are the languages of the templates.
+var Languages = []string{"nb", "en"}
+
+// DefaultMax is the cap of a run's messages when none is given.
+const DefaultMax = 500
+
+// GiveUpAfter is how many messages may fail in a row (each after all its
+// attempts) before a run stops trying the rest (OutcomeSkipped): the
+// server is down, and a run must not spend minutes a message on it.
+const GiveUpAfter = 2
+
+// Run are the options of a run.
+type Run struct {
+	Tenant string
+	Query  reporting.Query // the people and modules; AsOf is the run's time
+	Lang   string          // "nb" (default) or "en"
+	Max    int             // the most messages to send; 0: DefaultMax
+	DryRun bool
+}
+
+// Item is one line of a message: a module a learner must complete, or in
+// a manager's digest one of their people's modules.
+type Item struct {
+	Person string           `json:"person"`
+	Name   string           `json:"name"`
+	Module string           `json:"module"`
+	Title  string           `json:"title"`
+	Status reporting.Status `json:"status"`
+	Due    reporting.Date   `json:"due"` // the deadline
+	Link   string           `json:"link,omitempty"`
+}
+
+// Planned is one message of a run, and what came of it.
+type Planned struct {
+	Template  string `json:"template"` // e.g. "learner/nb"
+	Person    string `json:"person"`   // the recipient's employee id
+	Name      string `json:"name"`
+	Email     string `json:"email"`
+	Items     []Item `json:"items"`
+	MessageID string `json:"messageId,omitempty"`
+	Outcome   string `json:"outcome"` // "planned" on a dry run, else OutcomeSent, OutcomeFailed or OutcomeSkipped
+	Error     string `json:"error,omitempty"`
+	Attempts  int    `json:"attempts,omitempty"`
+}
+
+// Result is what a run would send (dry run) or sent.
+type Result struct {
+	Day      reporting.Date `json:"day"`
+	DryRun   bool           `json:"dryRun"`
+	Schedule Schedule       `json:"schedule"`
+	Messages []*Planned     `json:"messages"`
+	Sent     int            `json:"sent"`
+	Failed   int            `json:"failed"`
+	// Deferred are the messages over the cap, left for the next run.
+	Deferred int `json:"deferred"`
+	// Skipped are the messages not tried after GiveUpAfter failed in a
+	// row (each after all its attempts), left for the next run.
+	Skipped int `json:"skipped"`
+	// NoAddress are the people to remind who have no e-mail address.
+	NoAddress []string `json:"noAddress"`
+	// unaddressed are the items of the people with no address, recorded
+	// OutcomeNoAddress by a run.
+	unaddressed []Item
+}
+
+// Run plans the reminders due on the run's day and, unless it is a dry
+// run, sends and records them.
+func (s *Service) Run(ctx context.Context, r Run) (*Result, error) {
+	if r.Lang == "" {
+		r.Lang = "nb"
+	}
+	if !slices.Contains(Languages, r.Lang) {
+		return nil, errs.Invalidf("lang", "language", "reminders are written in nb or en, got %q", r.Lang)
+	}
+	if r.Max <= 0 {
+		r.Max = DefaultMax
+	}
+	if !r.DryRun && s.cfg.Sender == nil {
+		return nil, errs.E(errs.Unavailable, "no SMTP server is configured (lrs serve --smtp-url, LRS_SMTP_URL): only dry runs are possible")
+	}
+	if !r.DryRun {
+		// Two runs of a tenant at once would both send what is due.
+		if _, busy := s.running.LoadOrStore(r.Tenant, struct{}{}); busy {
+			return nil, errs.E(errs.Conflict, "a reminder run of this tenant is under way; try again when it is done")
+		}
+		defer s.running.Delete(r.Tenant)
+	}
+	now := s.cfg.Now().UTC()
+	r.Query.AsOf = now
+	res, err := s.plan(ctx, r, now)
+	if err != nil || r.DryRun {
+		return res, err
+	}
+	// The messages are sent and recorded even when the caller goes away.
+	return res, s.send(context.WithoutCancel(ctx), r, res, now)
+}
+
+// key names a requirement reminded of.
+type key struct {
+	person, module string
+	due            reporting.Date
+}
+
+// plan computes the messages of a run.
+func (s *Service) plan(ctx context.Context, r Run, now time.Time) (*Result, error) {
+	sch := s.cfg.Schedule
+	loc := r.Query.Location
+	day := reporting.DateOf(now, loc)
+	res := &Result{Day: day, DryRun: r.DryRun, Schedule: sch, Messages: []*Planned{}, NoAddress: []string{}}
+	recs, err := s.cfg.Store.RemindersSince(ctx, r.Tenant, day.AddDays(-(sch.Window() + max(sch.Every, 1))).Start(loc))
+	if err != nil {
+		return nil, err
+	}
+	learnerSent := map[key]reporting.Date{} // the day of the latest reminder
+	managerToday := map[string]bool{}
+	for _, rec := range recs {
+		if rec.Outcome != OutcomeSent && rec.Outcome != OutcomeNoAddress {
+			continue
+		}
+		d := reporting.DateOf(rec.Time, loc)
+		if rec.Module == "" {
+			managerToday[rec.Person] = managerToday[rec.Person] || d == day
+			continue
+		}
+		k := key{rec.Person, rec.Module, rec.Due}
+		learnerSent[k] = max(learnerSent[k], d)
+	}
+	cat, err := s.cfg.Reporting.Catalog(ctx, r.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	learners := map[string]*Planned{}
+	managers := map[string]*Planned{}
+	seen := map[key]bool{}
+	noAddress := map[string]bool{}
+	err = reporting.StreamReminders(ctx, s.cfg.Reporting, r.Tenant, r.Query, reporting.Period{Days: sch.Window()},
+		func(g *reporting.ReminderGroup, row *reporting.Row) error {
+			deadline := Deadline(row)
+			step, ok := sch.Step(deadline, day)
+			k := key{row.Person, row.Module, deadline}
+			if !ok || learnerSent[k] >= step {
+				return nil
+			}
+			item := Item{Person: row.Person, Name: row.Name, Module: row.Module, Title: row.Module, Status: row.Status, Due: deadline}
+			if m := cat.Module(row.Module); m != nil {
+				item.Title = title(m.Title, r.Lang, row.Module)
+				item.Link = s.cfg.Link(r.Tenant, row.Person, m)
+			}
+			if !seen[k] { // a person with two managers comes twice
+				seen[k] = true
+				if row.Email == "" {
+					noAddress[row.Person] = true
+					res.unaddressed = append(res.unaddressed, item)
+				} else {
+					p := learners[row.Person]
+					if p == nil {
+						p = &Planned{Template: TemplateLearner + "/" + r.Lang, Person: row.Person, Name: row.Name, Email: row.Email}
+						learners[row.Person] = p
+					}
+					p.Items = append(p.Items, item)
+				}
+			}
+			if g.Manager == "" || managerToday[g.Manager] {
+				return nil
+			}
+			if g.Email == "" {
+				noAddress[g.Manager] = true
+				return nil
+			}
+			m := managers[g.Manager]
+			if m == nil {
+				m = &Planned{Template: TemplateManager + "/" + r.Lang, Person: g.Manager, Name: g.Name, Email: g.Email}
+				managers[g.Manager] = m
+			}
+			item.Link = "" // the learner's own link is for the learner
+			m.Items = append(m.Items, item)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	byPerson := func(a, b *Planned) int { return cmp.Compare(a.Person, b.Person) }
+	ls := slices.SortedFunc(mapValues(learners), byPerson)
+	ms := slices.SortedFunc(mapValues(managers), byPerson)
+	res.Messages = append(ls, ms...)
+	if len(res.Messages) > r.Max {
+		res.Deferred = len(res.Messages) - r.Max
+		res.Messages = res.Messages[:r.Max]
+	}
+	for _, p := range res.Messages {
+		p.Outcome = "planned"
+	}
+	for id := range noAddress {
+		res.NoAddress = append(res.NoAddress, id)
+	}
+	slices.Sort(res.NoAddress)
+	return res, nil
+}
+
+func mapValues(m map[string]*Planned) func(func(*Planned) bool) {
+	return func(yield func(*Planned) bool) {
+		for _, v := range m {
+			if !yield(v) {
+				return
+			}
+		}
+	}
+}
+
+// title picks a module's title in lang: a tag of that language, else
+// Norwegian, else the first tag in order, else the id.
+func title(m map[string]string, lang, id string) string {
+	tags := slices.Sorted(func(yield func(string) bool) {
+		for t := range m {
+			if !yield(t) {
+				return
+			}
+		}
+	})
+	for _, want := range []string{lang, "nb", "no", "nn"} {
+		for _, t := range tags {
+			if t == want || strings.HasPrefix(strings.ToLower(t), want+"-") {
+				return m[t]
+			}
+		}
+	}
+	if len(tags) > 0 {
+		return m[tags[0]]
+	}
+	return id
+}
+
+// attempt sends msg, trying again after Backoff, twice that, and so on,
+// Attempts times in all; n counts the attempts.
+func (s *Service) attempt(ctx context.Context, msg *Message, n *int) error {
+	for *n = 1; ; *n++ {
+		err := s.cfg.Sender.Send(ctx, msg)
+		if err == nil || *n >= s.cfg.Attempts {
+			return err
+		}
+		select {
+		case <-time.After(s.cfg.Backoff << (*n - 1)):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+// send renders, sends (with retries) and records each planned message.
+// Every message is recorded as soon as it is sent or has failed, and the
+// requirements of people with no address as OutcomeNoAddress; the error
+// is the recording's.
+func (s *Service) send(ctx context.Context, r Run, res *Result, now time.Time) error {
+	if len(res.unaddressed) > 0 {
+		var recs []*Sent
+		for _, it := range res.unaddressed {
+			recs = append(recs, &Sent{Tenant: r.Tenant, Person: it.Person, Module: it.Module, Due: it.Due,
+				Template: TemplateLearner + "/" + r.Lang, Time: now, Outcome: OutcomeNoAddress})
+		}
+		if err := s.cfg.Store.RecordReminders(ctx, recs); err != nil {
+			return err
+		}
+	}
+	failedInARow := 0
+	for i, p := range res.Messages {
+		if failedInARow == GiveUpAfter {
+			// The server is down: the rest wait for the next run.
+			for _, q := range res.Messages[i:] {
+				q.Outcome = OutcomeSkipped
+			}
+			res.Skipped = len(res.Messages) - i
+			break
+		}
+		msg, err := render(p, s.cfg.From, now)
+		if err != nil {
+			return err
+		}
+		p.MessageID = msg.ID
+		if a, aerr := mail.ParseAddress(p.Email); aerr != nil || a.Address != p.Email {
+			// Never into a header: not tried, recorded failed.
+			err = fmt.Errorf("reminders: %q is not an e-mail address", p.Email)
+		} else {
+			err = s.attempt(ctx, msg, &p.Attempts)
+		}
+		p.Outcome, p.Error = OutcomeSent, ""
+		if err != nil {
+			p.Outcome, p.Error = OutcomeFailed, err.Error()
+			res.Failed++
+			if p.Attempts > 0 {
+				failedInARow++
+			}
+		} else {
+			res.Sent++
+			failedInARow = 0
+		}
+		var recs []*Sent
+		at := s.cfg.Now().UTC()
+		rec := func(module string, due reporting.Date) *Sent {
+			return &Sent{Tenant: r.Tenant, Person: p.Person, Module: module, Due: due, Template: p.Template, Time: at,
+				MessageID: msg.ID, Outcome: p.Outcome, Error: p.Error, Attempts: p.Attempts}
+		}
+		if strings.HasPrefix(p.Template, TemplateManager+"/") {
+			recs = append(recs, rec("", 0))
+		} else {
+			for _, it := range p.Items {
+				recs = append(recs, rec(it.Module, it.Due))
+			}
+		}
+		if err := s.cfg.Store.RecordReminders(ctx, recs); err != nil {
+			return errors.Join(fmt.Errorf("reminders: the message %s to %s was %s but not recorded", msg.ID, p.Person, p.Outcome), err)
+		}
+	}
+	return nil
+}
