@@ -24,7 +24,9 @@ const (
 )
 
 // Statuses lists every status, in the order reports show them.
-var Statuses = []Status{StatusCompleted, StatusExpiringSoon, StatusExpired, StatusOverdue,
+var Statuses = statuses[:]
+
+var statuses = [...]Status{StatusCompleted, StatusExpiringSoon, StatusExpired, StatusOverdue,
 	StatusDue, StatusInProgress, StatusNotStarted, StatusExempt}
 
 // Options are the settings of a report.
