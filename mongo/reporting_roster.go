@@ -593,7 +593,11 @@ func (db *DB) RosterRows(ctx context.Context, tenant string, f reporting.RosterF
 		var keys []string
 		keys, err = db.membersOf(ctx, tenant, v, f.MembersOf)
 		if err == nil && f.People != nil {
-			keys = slices.DeleteFunc(keys, func(k string) bool { return !slices.Contains(f.People, k) })
+			only := make(map[string]bool, len(f.People))
+			for _, p := range f.People {
+				only[p] = true
+			}
+			keys = slices.DeleteFunc(keys, func(k string) bool { return !only[k] })
 		}
 		if err == nil {
 			docs, err = db.peopleDocs(ctx, tenant, v, keys)
