@@ -761,11 +761,11 @@ func PersonTranscript(ctx context.Context, st Store, stmts StatementGetter, tena
 		for _, f := range mf.any {
 			modulesOf[f.sid] = append(modulesOf[f.sid], m.ID)
 		}
-		a := achieveModule(m, mf, minInt64)
-		if a == nil {
+		a, done := achieveModule(m, mf, minInt64)
+		if !done {
 			continue
 		}
-		tm := TranscriptModule{Module: m.ID, Completed: time.Unix(0, a.at).UTC(), Score: a.score, Evidence: evidenceOf(a.evidence)}
+		tm := TranscriptModule{Module: m.ID, Completed: time.Unix(0, a.at).UTC(), Score: a.scorePtr(), Evidence: evidenceOf(a.evidence())}
 		if !m.Validity.IsZero() {
 			tm.Expires = DateOf(time.Unix(0, a.oldest), opts.Location).Add(m.Validity)
 		}

@@ -132,8 +132,9 @@ func (s Scale) Fill(ctx context.Context, st reporting.Store, tenant string) erro
 	// statements of one session (registration), a year apart per round,
 	// as long as the person completes the module (progress); a launch
 	// only for a module launched; nothing for one not started. Module 6
-	// comes from the cmi5 LMS (the course's publisher id), the others
-	// from KS Læring.
+	// comes from the cmi5 LMS (the course's publisher id), which knows
+	// people by e-mail address; the others from KS Læring, which knows
+	// them by account.
 	base := time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
 	var batch []reporting.Fact
 	total, owed := 0, 0
@@ -142,7 +143,7 @@ func (s Scale) Fill(ctx context.Context, st reporting.Store, tenant string) erro
 		if i < s.Statements%s.People {
 			n++
 		}
-		keys := []string{fmt.Sprintf("mbox:mailto:ansatt%d@oslo.kommune.no", i), fmt.Sprintf("account:https://kslaring.no ansatt%d", i)}
+		mbox, account := fmt.Sprintf("mbox:mailto:ansatt%d@oslo.kommune.no", i), fmt.Sprintf("account:https://kslaring.no ansatt%d", i)
 		mods := scaleModules[scaleRoles[i%len(scaleRoles)]]
 		made := 0
 		for k := 0; made < n && k < 4*len(mods)*(n+1); k++ {
@@ -158,11 +159,11 @@ func (s Scale) Fill(ctx context.Context, st reporting.Store, tenant string) erro
 				}
 			}
 			ts := base.Add(-time.Duration(round)*365*24*time.Hour - time.Duration(r.IntN(200*24))*time.Hour + time.Duration(step)*10*time.Minute)
-			act := KSLModule(m)
+			act, agent := KSLModule(m), account
 			if m == 6 {
-				act = utvidet
+				act, agent = utvidet, mbox
 			}
-			f := reporting.Fact{Statement: uuid.New(), Agent: keys[k%2], Name: fmt.Sprintf("Ansatt %d Ødegård", i),
+			f := reporting.Fact{Statement: uuid.New(), Agent: agent, Name: fmt.Sprintf("Ansatt %d Ødegård", i),
 				Activities: []string{act}, Timestamp: ts, Stored: ts.Add(2 * time.Second),
 				Registration: uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "%d/%d/%d", i, m, round))}
 			switch step {
