@@ -548,15 +548,28 @@ func (o *reportStream) row(r *reporting.Row, prefix []string) error {
 	o.rows++
 	if o.format == "csv" {
 		o.cw.WriteStatus(prefix, r, o.loc)
-		return o.err()
+	} else {
+		if o.inArray > 0 {
+			o.w.WriteByte(',')
+		}
+		o.buf = append(r.AppendJSON(o.buf[:0]), '\n') // as json.Encoder.Encode writes it
+		o.w.Write(o.buf)
+		o.inArray++
 	}
-	if o.inArray > 0 {
-		o.w.WriteByte(',')
+	if o.rows == 1 {
+		o.flush() // the first row goes out at once, the next ones as the buffers fill
 	}
-	o.buf = append(r.AppendJSON(o.buf[:0]), '\n') // as json.Encoder.Encode writes it
-	o.w.Write(o.buf)
-	o.inArray++
 	return o.err()
+}
+
+// flush sends what is buffered.
+func (o *reportStream) flush() {
+	if o.cw != nil {
+		o.cw.Flush()
+	} else {
+		o.w.Flush()
+	}
+	http.NewResponseController(o.c.Response()).Flush() // the error is the next write's
 }
 
 // finish writes the end of the report: in JSON, the summary (when not

@@ -151,7 +151,8 @@ func (c *CSVRecords) Err() error {
 	return err
 }
 
-// Flush writes what is buffered: the end of the file.
+// Flush writes what is buffered: at the end of the file, or when the
+// records so far should go out at once.
 func (c *CSVRecords) Flush() error { return c.out.Flush() }
 
 // appendField appends field f to a record as encoding/csv writes it with
