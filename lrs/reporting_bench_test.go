@@ -210,7 +210,7 @@ func BenchmarkReminders55k(b *testing.B) {
 				if err != nil || res.StatusCode != http.StatusOK {
 					b.Fatalf("GET %s: status %d, %v", path, res.StatusCode, err)
 				}
-				peak = max(peak, stop())
+				peak = max(peak, stop().InUse)
 			}
 			b.ReportMetric(float64(size)/1e6, "MB/op")
 			b.ReportMetric(float64(firstByte.Milliseconds())/float64(b.N), "first-byte-ms/op")

@@ -1,7 +1,6 @@
 package lrs
 
 import (
-	"bytes"
 	"net/http"
 
 	"github.com/labstack/echo/v5"
@@ -32,32 +31,30 @@ func (s *Server) unitNames(c *echo.Context, tenant string, o reporting.Options) 
 
 // statusXLSX answers the status report as an Excel workbook: the rows on
 // the first sheet (dates as dates, scores as numbers), the summary per
-// unit, role, module and campaign on the second. The workbook is built
-// whole before it is sent, so a failure is still a clean error answer.
+// unit, role, module and campaign on the second. The workbook streams like
+// the other formats: a failure before its first bytes is an ordinary
+// error answer, one after cuts the response off.
 func (s *Server) statusXLSX(c *echo.Context, tenant string, rq reporting.Query) error {
 	names, err := s.unitNames(c, tenant, rq.Options)
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	w := export.NewXLSX(&buf, export.Options{Location: rq.Location, UnitNames: names})
+	out := &reportStream{c: c, format: "xlsx", filename: "status-" + reportDay(rq.Options) + ".xlsx"}
+	w := export.NewXLSX(out, export.Options{Location: rq.Location, UnitNames: names})
 	var read privacy.Subjects
-	rows := 0
+	defer func() { s.logAccess(c, privacy.ReadStatusReport+";xlsx", &read, out.rows) }()
 	sum, err := reporting.Report(c.Request().Context(), s.rp.store, tenant, rq, func(r *reporting.Row) error {
 		read.Person(r.Person)
-		rows++
+		out.rows++
 		return w.Row(r)
 	})
+	if err == nil {
+		err = w.Close(sum)
+	}
 	if err != nil {
 		w.Abort()
-		return err
+		return s.streamFailed(c, out, err)
 	}
-	defer s.logAccess(c, privacy.ReadStatusReport+";xlsx", &read, rows)
-	if err := w.Close(sum); err != nil {
-		return errs.Wrap(err, "writing the workbook")
-	}
-	c.Response().Header().Set("Content-Disposition", `attachment; filename="status-`+reportDay(rq.Options)+`.xlsx"`)
-	writeBody(c, http.StatusOK, xlsxType, buf.Bytes())
 	return nil
 }
 

@@ -238,8 +238,10 @@ func (s *Server) getStatusReport(c *echo.Context) error {
 	if format == "xlsx" {
 		return s.statusXLSX(c, tenant, rq)
 	}
-	out := &reportStream{c: c, csv: format == "csv", comma: comma, loc: rq.Location,
-		filename: "status-" + reportDay(rq.Options) + ".csv", header: export.StatusHeader}
+	out := &reportStream{c: c, format: format, comma: comma, loc: rq.Location, header: export.StatusHeader}
+	if format == "csv" {
+		out.filename = "status-" + reportDay(rq.Options) + ".csv"
+	}
 	var read privacy.Subjects
 	defer func() { s.logAccess(c, privacy.ReadStatusReport+";"+format, &read, out.rows) }()
 	sum, err := reporting.Report(ctx, s.rp.store, tenant, rq, func(row *reporting.Row) error {
@@ -322,9 +324,11 @@ func (s *Server) getReminders(c *echo.Context) error {
 	default:
 		return errs.Invalidf("form", "form", "parameter form must be list (every row, the default) or summary (counts per manager), got %q", form)
 	}
-	out := &reportStream{c: c, csv: format == "csv", comma: comma, loc: rq.Location,
-		filename: filename, header: slices.Concat(reminderHeader, export.StatusHeader)}
-	if !out.csv {
+	out := &reportStream{c: c, format: format, comma: comma, loc: rq.Location,
+		header: slices.Concat(reminderHeader, export.StatusHeader)}
+	if format == "csv" {
+		out.filename = filename
+	} else {
 		b, err := json.Marshal(head)
 		if err != nil {
 			return err
@@ -332,13 +336,18 @@ func (s *Server) getReminders(c *echo.Context) error {
 		out.open = string(b[:len(b)-1]) + `,"managers":[`
 	}
 	var group *reporting.ReminderGroup
+	var prefix []string // the manager's CSV fields
 	var read privacy.Subjects
 	defer func() { s.logAccess(c, privacy.ReadReminders+";"+format, &read, out.rows) }()
 	err = reporting.StreamReminders(ctx, s.rp.store, tenant, rq, within, func(g *reporting.ReminderGroup, row *reporting.Row) error {
 		read.Person(g.Manager)
 		read.Person(row.Person)
-		if out.csv {
-			return out.row(row, []string{g.Manager, export.Defuse(g.Name), export.Defuse(g.Email)})
+		if format == "csv" {
+			if g != group {
+				prefix = []string{g.Manager, export.Defuse(g.Name), export.Defuse(g.Email)}
+				group = g
+			}
+			return out.row(row, prefix)
 		}
 		if g != group {
 			b, err := json.Marshal(g) // {"manager", "name", "email", "rows": null}
@@ -354,7 +363,7 @@ func (s *Server) getReminders(c *echo.Context) error {
 		}
 		return out.row(row, nil)
 	})
-	if err == nil && group != nil {
+	if err == nil && group != nil && format == "json" {
 		out.text("]}")
 	}
 	if err == nil {
@@ -383,7 +392,7 @@ func (s *Server) writeReminderSummaryCSV(c *echo.Context, filename string, comma
 	for _, m := range modules {
 		header = append(header, m+" overdue", m+" due_soon")
 	}
-	out := &reportStream{c: c, csv: true, comma: comma, filename: filename, header: header}
+	out := &reportStream{c: c, format: "csv", comma: comma, filename: filename, header: header}
 	for _, sum := range sums {
 		rec := []string{sum.Manager, export.Defuse(sum.Name), export.Defuse(sum.Email), strconv.Itoa(sum.People),
 			strconv.Itoa(sum.Total.Overdue), strconv.Itoa(sum.Total.DueSoon)}
@@ -469,15 +478,16 @@ func reportDay(o reporting.Options) string { return reporting.DateOf(o.AsOf, o.L
 // (export.StatusHeader).
 var reminderHeader = []string{"manager", "manager_name", "manager_email"}
 
-// reportStream writes a report as it is computed. The response starts with
-// the first row (or at the end), so that an error before it gets an
+// reportStream writes a report as it is computed, in JSON, CSV or XLSX
+// (written by an export.Writer through Write). The response starts with
+// the first bytes of the report, so that an error before them gets an
 // ordinary error response.
 type reportStream struct {
 	c        *echo.Context
-	csv      bool
+	format   string // "json", "csv" or "xlsx"
 	comma    rune
 	loc      *time.Location
-	filename string   // CSV
+	filename string   // CSV and XLSX
 	header   []string // CSV
 	open     string   // JSON before the first row; default {"rows":[
 
@@ -485,7 +495,7 @@ type reportStream struct {
 	rows    int
 	inArray int // rows written to the current JSON array
 	w       *bufio.Writer
-	enc     *json.Encoder
+	buf     []byte             // a JSON row
 	cw      *export.CSVRecords // CSV
 	werr    error              // the first error writing the response
 }
@@ -502,25 +512,39 @@ func (o *reportStream) start() {
 	}
 	o.started = true
 	h := o.c.Response().Header()
-	if o.csv {
+	switch o.format {
+	case "csv":
 		h.Set("Content-Type", "text/csv; charset=utf-8")
-		h.Set("Content-Disposition", `attachment; filename="`+o.filename+`"`)
-	} else {
+	case "xlsx":
+		h.Set("Content-Type", xlsxType)
+	default:
 		h.Set("Content-Type", "application/json")
 	}
+	if o.filename != "" {
+		h.Set("Content-Disposition", `attachment; filename="`+o.filename+`"`)
+	}
 	o.c.Response().WriteHeader(http.StatusOK)
-	if o.csv {
+	switch o.format {
+	case "csv":
 		o.cw = export.NewCSVRecords(o.c.Response(), o.comma)
 		o.cw.Write(o.header)
-	} else {
+	case "json":
 		o.w = bufio.NewWriterSize(o.c.Response(), 32<<10)
-		o.enc = json.NewEncoder(o.w)
-		o.enc.SetEscapeHTML(false)
 		if o.open == "" {
 			o.open = `{"rows":[`
 		}
 		o.w.WriteString(o.open)
 	}
+}
+
+// Write writes bytes of an XLSX workbook.
+func (o *reportStream) Write(p []byte) (int, error) {
+	o.start()
+	n, err := o.c.Response().Write(p)
+	if err != nil && o.werr == nil {
+		o.werr = &errWrite{err}
+	}
+	return n, o.werr
 }
 
 // text writes JSON text between rows (where a group of rows ends and the
@@ -541,33 +565,48 @@ func (o *reportStream) record(fields []string) error {
 
 // row writes one row, after the prefix fields (CSV only).
 func (o *reportStream) row(r *reporting.Row, prefix []string) error {
-	if o.csv {
-		return o.record(export.StatusRecord(prefix, r, o.loc))
-	}
 	o.start()
-	if o.inArray > 0 {
-		o.w.WriteByte(',')
-	}
-	if err := o.enc.Encode(r); err != nil {
-		return err
-	}
 	o.rows++
-	o.inArray++
+	if o.format == "csv" {
+		o.cw.WriteStatus(prefix, r, o.loc)
+	} else {
+		if o.inArray > 0 {
+			o.w.WriteByte(',')
+		}
+		o.buf = append(r.AppendJSON(o.buf[:0]), '\n') // as json.Encoder.Encode writes it
+		o.w.Write(o.buf)
+		o.inArray++
+	}
+	if o.rows == 1 {
+		o.flush() // the first row goes out at once, the next ones as the buffers fill
+	}
 	return o.err()
+}
+
+// flush sends what is buffered.
+func (o *reportStream) flush() {
+	if o.cw != nil {
+		o.cw.Flush()
+	} else {
+		o.w.Flush()
+	}
+	http.NewResponseController(o.c.Response()).Flush() // the error is the next write's
 }
 
 // finish writes the end of the report: in JSON, the summary (when not
 // nil) after the rows.
 func (o *reportStream) finish(summary any) error {
 	o.start()
-	if o.csv {
+	if o.format == "csv" {
 		o.cw.Flush()
 		return o.err()
 	}
 	o.w.WriteString("]")
 	if summary != nil {
 		o.w.WriteString(`,"summary":`)
-		if err := o.enc.Encode(summary); err != nil {
+		enc := json.NewEncoder(o.w)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(summary); err != nil {
 			return err
 		}
 	}

@@ -378,16 +378,29 @@ func testOpenConcurrently(t *testing.T, uri string, fresh bool) {
 	}
 }
 
-// commandLog records the commands a client sends.
+// commandLog records the commands a client sends, and counts the
+// documents the server returns from queries (find and getMore batches).
 type commandLog struct {
 	mu   sync.Mutex
 	cmds []bson.Raw
+	docs int
 }
 
 func (l *commandLog) monitor(o *options.ClientOptions) {
 	o.SetMonitor(&event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
 		l.mu.Lock()
 		l.cmds = append(l.cmds, slices.Clone(e.Command))
+		l.mu.Unlock()
+	}, Succeeded: func(_ context.Context, e *event.CommandSucceededEvent) {
+		n := 0
+		for _, batch := range []string{"firstBatch", "nextBatch"} {
+			if docs, ok := e.Reply.Lookup("cursor", batch).ArrayOK(); ok {
+				vals, _ := docs.Values()
+				n += len(vals)
+			}
+		}
+		l.mu.Lock()
+		l.docs += n
 		l.mu.Unlock()
 	}})
 }
@@ -396,8 +409,17 @@ func (l *commandLog) take() []bson.Raw {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := l.cmds
-	l.cmds = nil
+	l.cmds, l.docs = nil, 0
 	return out
+}
+
+// takeDocs returns the documents returned since the last take or takeDocs.
+func (l *commandLog) takeDocs() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := l.docs
+	l.docs = 0
+	return n
 }
 
 func cmdName(c bson.Raw) string {

@@ -601,7 +601,11 @@ func (db *DB) RosterRows(ctx context.Context, tenant string, f reporting.RosterF
 			var with []string
 			with, err = db.keysWith(ctx, tenant, v, sel.kind, sel.values)
 			if keys != nil {
-				with = slices.DeleteFunc(with, func(k string) bool { return !slices.Contains(keys, k) })
+				only := make(map[string]bool, len(keys))
+				for _, k := range keys {
+					only[k] = true
+				}
+				with = slices.DeleteFunc(with, func(k string) bool { return !only[k] })
 			}
 			keys = with
 		}

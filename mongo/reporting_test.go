@@ -429,6 +429,42 @@ func TestReportingWireCommands(t *testing.T) {
 	check("Facts of 10 agents", 3)
 }
 
+// TestReportCostIsLinear: the status report of an organisation four times
+// as large costs the backend about four times the commands and the
+// documents read, not sixteen times: it reads batches of people, each
+// with three finds on indexed fields (facts by {t, g}, retractions by
+// {t, s}, agents by _id), and the roster once. (FerretDB, which pushes
+// down only _id equality, scans a collection for each such find, so its
+// time grows with batches × documents; MongoDB uses the indexes. See
+// BENCHMARKS.md, "Reports at 55,000 people".)
+func TestReportCostIsLinear(t *testing.T) {
+	cost := func(people int) (commands, docs int) {
+		db, log := openLogged(t)
+		scale := rptest.Scale{People: people, Statements: 4 * people}
+		if err := scale.Fill(rpCtx, db, "t1"); err != nil {
+			t.Fatal(err)
+		}
+		log.take()
+		rows := 0
+		q := reporting.Query{Options: reporting.Options{AsOf: time.Date(2025, 10, 15, 12, 0, 0, 0, time.UTC)}}
+		if _, err := reporting.Report(rpCtx, db, "t1", q, func(*reporting.Row) error { rows++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if rows < 5*people {
+			t.Fatalf("%d people: %d rows", people, rows)
+		}
+		docs = log.takeDocs()
+		return len(log.take()), docs
+	}
+	c1, d1 := cost(50)
+	c4, d4 := cost(200)
+	t.Logf("50 people: %d commands, %d documents; 200 people: %d commands, %d documents", c1, d1, c4, d4)
+	if c4 > 4*c1 || d4 > 5*d1 {
+		t.Errorf("four times the people cost %.1f times the commands and %.1f times the documents, want about 4 at most",
+			float64(c4)/float64(c1), float64(d4)/float64(d1))
+	}
+}
+
 // TestReportingBulk writes more than 100 changes of existing documents at
 // once: FerretDB v1.24 hangs on an update command of 100 statements or
 // more, so the store must not send one (and MongoDB must get few

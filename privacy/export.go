@@ -304,7 +304,8 @@ func Export(ctx context.Context, src Sources, tenant string, p *Person, now time
 	rows := []*reporting.Row{}
 	if _, err := reporting.Report(ctx, src.Reporting, tenant, reporting.Query{Options: opts, People: []string{p.ID}},
 		func(r *reporting.Row) error {
-			rows = append(rows, r)
+			c := *r // the row is valid only during the call
+			rows = append(rows, &c)
 			return nil
 		}); err != nil {
 		return n, err

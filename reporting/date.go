@@ -75,8 +75,23 @@ func (d Date) String() string {
 	if d == 0 {
 		return ""
 	}
+	var buf [10]byte
+	return string(d.appendTo(buf[:0]))
+}
+
+// appendTo appends d as "YYYY-MM-DD" (nothing for the zero Date): what
+// String returns, without allocating, for reports that write hundreds of
+// thousands of dates.
+func (d Date) appendTo(b []byte) []byte {
+	if d == 0 {
+		return b
+	}
 	y, m, day := d.civil()
-	return fmt.Sprintf("%04d-%02d-%02d", y, int(m), day)
+	if y < 0 || y > 9999 {
+		return fmt.Appendf(b, "%04d-%02d-%02d", y, int(m), day)
+	}
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(m)/10), byte('0'+int(m)%10), '-', byte('0'+day/10), byte('0'+day%10))
 }
 
 // Start returns the first instant of d in loc (UTC when loc is nil).
@@ -117,6 +132,10 @@ func (d Date) Add(p Period) Date {
 func daysIn(y int, m time.Month) int {
 	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
+
+// AppendText appends d as "YYYY-MM-DD" to b (nothing for the zero Date):
+// MarshalText without allocating (encoding.TextAppender).
+func (d Date) AppendText(b []byte) ([]byte, error) { return d.appendTo(b), nil }
 
 // MarshalText encodes d as "YYYY-MM-DD" ("" for the zero Date).
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }

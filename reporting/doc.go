@@ -101,18 +101,27 @@
 //
 // # Performance
 //
-// A report reads the roster once, then the facts of its people in batches
-// of a thousand people (Store.Facts with their identifiers), on several
-// goroutines while one evaluates; facts are kept in a compact form whose
-// module matches are resolved once per activity set. On the embedded SQLite
-// store with 55,000 people in 50 units, 8 modules and the facts of
-// 2,000,000 statements, on 2 cores, the report of the whole organisation
-// takes about 1.4 seconds and that of one unit about 60 milliseconds
-// (sqlite/reporting_bench_test.go); the first report after the database is
-// opened takes about a second more, unless the service warms the store's
-// caches at start (sqlite's DB.WarmReporting). A partial roster import
-// reads and plans only the rows of what it lists (Import.Scope): one change
-// at 55,000 people takes a few milliseconds.
+// A report takes the roster's view of its day (kept while the store gives
+// out the same rows: the SQLite store caches its current roster, so only
+// the first report of a day builds the view, some 0.2 s at 55,000 people),
+// then reads the facts of its people in batches (Store.Facts with their
+// identifiers): a few people first, so that the first rows go out at once,
+// then up to a thousand at a time, on several goroutines while one
+// evaluates. Facts are kept in a compact form whose module matches are
+// resolved once per activity set; rows are computed into one reused Row
+// and written without reflection (Row.AppendJSON, export.CSVRecords,
+// export.Writer), so that a report streams in the memory of a few batches
+// whatever its size. On the embedded SQLite store with 55,000 people in 50
+// units, 8 modules and the facts of 2,000,000 statements, on 2 shared
+// cores, the status report of the whole organisation through HTTP sends
+// its first bytes within some 50 ms and its 335,500 rows in 2-2.5 s of CPU
+// (reading the facts through SQLite is half of it), that of one unit in
+// about 80 ms of CPU (BENCHMARKS.md, "Reports at 55,000 people"); the
+// first report after the database is opened takes about a second more,
+// unless the service warms the store's caches at start (sqlite's
+// DB.WarmReporting). A partial roster import reads and plans only the rows
+// of what it lists (Import.Scope): one change at 55,000 people takes a few
+// milliseconds.
 //
 // # Backends
 //

@@ -34,6 +34,22 @@ func (o Outcome) Achieves() bool { return o&(OutcomeCompleted|OutcomePassed|Outc
 // String lists the bits, e.g. "completed+passed"; "attempted" when none is
 // set.
 func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return o.names()
+}
+
+// outcomeNames are the names of the outcomes of the four bits, made once:
+// every evidence of a report names its outcome.
+var outcomeNames = func() (names [16]string) {
+	for o := range names {
+		names[o] = Outcome(o).names()
+	}
+	return names
+}()
+
+func (o Outcome) names() string {
 	var parts []string
 	for _, b := range []struct {
 		bit  Outcome
@@ -311,7 +327,7 @@ func activityIDs(v any) []string {
 	return nil
 }
 
-func appendNew(list []string, s string) []string {
+func appendNew[T comparable](list []T, s T) []T {
 	for _, x := range list {
 		if x == s {
 			return list

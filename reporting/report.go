@@ -35,27 +35,35 @@ type Counts struct {
 	// share of the rows that are not exempt (100 when all are exempt).
 	Compliant int     `json:"compliant"`
 	Percent   float64 `json:"percent"`
+
+	byStatus [len(statuses)]int // while counting, in the order of Statuses; finish fills Status
 }
 
 func (c *Counts) add(s Status) {
-	if c.Status == nil {
-		c.Status = map[Status]int{}
-	}
 	c.Rows++
-	c.Status[s]++
+	for i, x := range statuses {
+		if x == s {
+			c.byStatus[i]++
+			break
+		}
+	}
 	if s == StatusCompleted || s == StatusExpiringSoon {
 		c.Compliant++
 	}
 }
 
 func (c *Counts) finish() {
+	c.Status = map[Status]int{}
+	for i, n := range c.byStatus {
+		if n > 0 {
+			c.Status[statuses[i]] = n
+		}
+	}
+	c.byStatus = [len(statuses)]int{} // finished Counts are their exported fields
 	if n := c.Rows - c.Status[StatusExempt]; n > 0 {
 		c.Percent = float64(int(float64(c.Compliant)/float64(n)*1000+0.5)) / 10
 	} else {
 		c.Percent = 100
-	}
-	if c.Status == nil {
-		c.Status = map[Status]int{}
 	}
 }
 
@@ -75,12 +83,17 @@ type Summary struct {
 }
 
 func (s *Summary) count(m map[string]*Counts, key string, st Status) {
+	s.counts(m, key).add(st)
+}
+
+// counts returns the counts of key in m, added if missing.
+func (s *Summary) counts(m map[string]*Counts, key string) *Counts {
 	c := m[key]
 	if c == nil {
 		c = &Counts{}
 		m[key] = c
 	}
-	c.add(st)
+	return c
 }
 
 // run is a report being computed: the roster as of its day and the people
@@ -95,8 +108,23 @@ type run struct {
 	units  map[string]bool // the unit subtrees of the query, nil when none
 }
 
-// batchSize is how many people's facts are read at once.
-const batchSize = 1000
+// batchSize is how many people's facts are read at once, but for the
+// first batches of a report, which grow from firstBatch: the first rows
+// wait for only a few people's facts.
+const (
+	batchSize  = 1000
+	firstBatch = 50
+)
+
+// batchStarts returns where the batches of n people start, and n.
+func batchStarts(n int) []int {
+	starts := []int{0}
+	for size, i := firstBatch, 0; i < n; size = min(2*size, batchSize) {
+		i = min(i+size, n)
+		starts = append(starts, i)
+	}
+	return starts
+}
 
 func prepare(ctx context.Context, st Store, tenant string, q Query) (*run, error) {
 	q.Options.defaults(time.Now())
@@ -106,14 +134,15 @@ func prepare(ctx context.Context, st Store, tenant string, q Query) (*run, error
 	}
 	r := &run{st: st, tenant: tenant, q: q, eng: newEngine(cat, q.Options)}
 	day := r.eng.day
-	var rows []RosterRow
+	var rv *rosterView
 	if len(q.People) == 0 && len(q.Units) == 0 {
-		rows, err = st.RosterRows(ctx, tenant, RosterFilter{KnownAt: q.KnownAt})
+		rows, err := st.RosterRows(ctx, tenant, RosterFilter{KnownAt: q.KnownAt})
 		if err != nil {
 			return nil, err
 		}
+		rv = cachedView(rows, day)
 	} else {
-		rows, err = st.RosterRows(ctx, tenant, RosterFilter{KnownAt: q.KnownAt, UnitsOnly: true})
+		rows, err := st.RosterRows(ctx, tenant, RosterFilter{KnownAt: q.KnownAt, UnitsOnly: true})
 		if err != nil {
 			return nil, err
 		}
@@ -129,12 +158,18 @@ func prepare(ctx context.Context, st Store, tenant string, q Query) (*run, error
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, more...)
+		rv = newRosterView(append(slices.Clip(rows), more...), day)
 	}
-	r.view = NewView(rows, day)
-	for _, id := range r.view.SortedPeople() {
-		p := r.view.People[id]
-		if len(q.People) > 0 && !slices.Contains(q.People, id) {
+	r.view = rv.View
+	var only map[string]bool
+	if len(q.People) > 0 {
+		only = make(map[string]bool, len(q.People))
+		for _, id := range q.People {
+			only[id] = true
+		}
+	}
+	for _, p := range rv.people {
+		if only != nil && !only[p.ID] {
 			continue
 		}
 		if r.units != nil && !slices.ContainsFunc(p.Units, func(u string) bool { return r.units[u] }) {
@@ -239,7 +274,8 @@ var readers = max(1, min(4, runtime.GOMAXPROCS(0)))
 // read the facts of the next batches of people while this one evaluates
 // the current batch.
 func (r *run) rows(ctx context.Context, emit func(i int, row *Row) error) error {
-	n := (len(r.people) + batchSize - 1) / batchSize
+	starts := batchStarts(len(r.people))
+	n := len(starts) - 1
 	if n == 0 {
 		return nil
 	}
@@ -286,12 +322,13 @@ func (r *run) rows(ctx context.Context, emit func(i int, row *Row) error) error 
 				if !ok {
 					return
 				}
-				b.people = r.people[k*batchSize : min((k+1)*batchSize, len(r.people))]
+				b.people = r.people[starts[k]:starts[k+1]]
 				b.err = r.read(ctx, b, cache)
 				results[k] <- b
 			}
 		}()
 	}
+	var row Row // each row in turn, so that a report of any size allocates none
 	for k := range n {
 		var b *batch
 		select {
@@ -313,8 +350,8 @@ func (r *run) rows(ctx context.Context, emit func(i int, row *Row) error) error 
 				if len(r.q.Modules) > 0 && !slices.Contains(r.q.Modules, r.eng.modules[q.module].ID) {
 					continue
 				}
-				row := r.eng.evaluate(p, roles, q, g.of(q.module))
-				if err := emit(k*batchSize+i, &row); err != nil {
+				row = r.eng.evaluate(p, roles, q, g.of(q.module))
+				if err := emit(starts[k]+i, &row); err != nil {
 					return err
 				}
 			}
@@ -328,8 +365,10 @@ func (r *run) rows(ctx context.Context, emit func(i int, row *Row) error) error 
 // required module (see Row), in order of employee id, then module order,
 // with campaign rows after role rows. It calls emit for each row as it is
 // computed (a report streams) and returns the summary once all rows are
-// out. A row's Units, Roles and Rules slices may be shared with other rows
-// and with the store: emit may keep them but must not modify them.
+// out. The *Row is valid only during the call (the next row is computed
+// into it): emit copies what it keeps. A row's Units, Roles and Rules
+// slices may be shared with other rows and with the store: emit may keep
+// them but must not modify them.
 func Report(ctx context.Context, st Store, tenant string, q Query, emit func(*Row) error) (*Summary, error) {
 	r, err := prepare(ctx, st, tenant, q)
 	if err != nil {
@@ -342,7 +381,8 @@ func Report(ctx context.Context, st Store, tenant string, q Query, emit func(*Ro
 		roleOf[rule.ID] = rule.Role
 	}
 	var last string
-	var units, roles []string
+	var units []*Counts // of the person's units and the units above them
+	var roles []string
 	err = r.rows(ctx, func(_ int, row *Row) error {
 		if row.Person != last {
 			sum.People++
@@ -351,14 +391,14 @@ func Report(ctx context.Context, st Store, tenant string, q Query, emit func(*Ro
 			for _, u := range row.Units {
 				for _, a := range r.view.Ancestors(u) {
 					if r.units == nil || r.units[a] {
-						units = appendNew(units, a)
+						units = appendNew(units, sum.counts(sum.Units, a))
 					}
 				}
 			}
 		}
 		sum.Total.add(row.Status)
-		for _, u := range units {
-			sum.count(sum.Units, u, row.Status)
+		for _, c := range units {
+			c.add(row.Status)
 		}
 		roles = roles[:0]
 		for _, id := range row.Rules {
@@ -717,11 +757,11 @@ func PersonTranscript(ctx context.Context, st Store, stmts StatementGetter, tena
 		for _, f := range mf.any {
 			modulesOf[f.sid] = append(modulesOf[f.sid], m.ID)
 		}
-		a := achieveModule(m, mf, minInt64)
-		if a == nil {
+		a, done := achieveModule(m, mf, minInt64)
+		if !done {
 			continue
 		}
-		tm := TranscriptModule{Module: m.ID, Completed: time.Unix(0, a.at).UTC(), Score: a.score, Evidence: evidenceOf(a.evidence)}
+		tm := TranscriptModule{Module: m.ID, Completed: time.Unix(0, a.at).UTC(), Score: a.scorePtr(), Evidence: evidenceOf(a.evidence())}
 		if !m.Validity.IsZero() {
 			tm.Expires = DateOf(time.Unix(0, a.oldest), opts.Location).Add(m.Validity)
 		}
@@ -801,7 +841,7 @@ func Unmatched(ctx context.Context, st Store, tenant string, opts Options) ([]Un
 	if err != nil {
 		return nil, err
 	}
-	view := NewView(rows, DateOf(opts.AsOf, opts.Location))
+	view := cachedView(rows, DateOf(opts.AsOf, opts.Location))
 	agents, err := st.FactAgents(ctx, tenant)
 	if err != nil {
 		return nil, err

@@ -24,7 +24,9 @@ const (
 )
 
 // Statuses lists every status, in the order reports show them.
-var Statuses = []Status{StatusCompleted, StatusExpiringSoon, StatusExpired, StatusOverdue,
+var Statuses = statuses[:]
+
+var statuses = [...]Status{StatusCompleted, StatusExpiringSoon, StatusExpired, StatusOverdue,
 	StatusDue, StatusInProgress, StatusNotStarted, StatusExempt}
 
 // Options are the settings of a report.
@@ -386,11 +388,32 @@ func (g *groups) of(mi int) *moduleFacts {
 	return &g.mods[mi]
 }
 
-// achievement is a completion: the facts proving it.
+// achievement is a completion: the facts proving it. It is a value, kept
+// by the caller: a report finds hundreds of thousands.
 type achievement struct {
-	at, oldest int64 // latest and earliest evidence timestamps (Unix ns)
-	evidence   []*efact
-	score      *float64
+	at, oldest int64     // latest and earliest evidence timestamps (Unix ns)
+	ev         [3]*efact // the evidence of one proof
+	n          int
+	parts      []*efact // the evidence of a completion of every part, when it is one
+	score      float64
+	hasScore   bool
+}
+
+// evidence returns the facts proving a.
+func (a *achievement) evidence() []*efact {
+	if a.parts != nil {
+		return a.parts
+	}
+	return a.ev[:a.n]
+}
+
+// scorePtr returns the score of a, or nil.
+func (a *achievement) scorePtr() *float64 {
+	if !a.hasScore {
+		return nil
+	}
+	s := a.score
+	return &s
 }
 
 // later reports whether fact a is later than b (by timestamp, then stored
@@ -521,7 +544,7 @@ func (c *candidate) lastsLonger(d *candidate) bool {
 // judged at a statement carrying the outcome with the latest values of
 // the registration up to it (see CompletionRule). Of the proofs found,
 // the one that lasts longest wins: of single statements, the newest.
-func achieve(m *Module, facts []*efact, since int64) *achievement {
+func achieve(m *Module, facts []*efact, since int64) (achievement, bool) {
 	var best candidate
 	consider := func(p *proof) {
 		if c, ok := p.meets(m); ok && (best.n == 0 || c.lastsLonger(&best)) {
@@ -566,42 +589,41 @@ func achieve(m *Module, facts []*efact, since int64) *achievement {
 		}
 	}
 	if best.n == 0 {
-		return nil
+		return achievement{}, false
 	}
-	a := &achievement{at: best.at, oldest: best.oldest, evidence: slices.Clone(best.ev[:best.n])}
+	a := achievement{at: best.at, oldest: best.oldest, ev: best.ev, n: best.n}
 	var scored *efact
-	for _, f := range a.evidence {
+	for _, f := range a.ev[:a.n] {
 		if f.hasScore && (scored == nil || later(f, scored)) {
 			scored = f
 		}
 	}
 	if scored != nil {
-		s := scored.score
-		a.score = &s
+		a.score, a.hasScore = scored.score, true
 	}
-	return a
+	return a, true
 }
 
 // achieveModule evaluates module m on the facts counting for it: a
 // completion on the module's own activities, or one on every part,
 // whichever lasts longer.
-func achieveModule(m *Module, mf *moduleFacts, since int64) *achievement {
+func achieveModule(m *Module, mf *moduleFacts, since int64) (achievement, bool) {
 	if mf == nil {
-		return nil
+		return achievement{}, false
 	}
-	best := achieve(m, mf.module, since)
+	best, ok := achieve(m, mf.module, since)
 	if len(m.Parts) == 0 {
-		return best
+		return best, ok
 	}
-	combined := &achievement{}
+	var combined achievement
 	for i, facts := range mf.parts {
-		a := achieve(m, facts, since)
-		if a == nil {
-			return best
+		a, done := achieve(m, facts, since)
+		if !done {
+			return best, ok
 		}
-		for _, f := range a.evidence {
-			if !slices.Contains(combined.evidence, f) {
-				combined.evidence = append(combined.evidence, f)
+		for _, f := range a.evidence() {
+			if !slices.Contains(combined.parts, f) {
+				combined.parts = append(combined.parts, f)
 			}
 		}
 		if i == 0 || a.at > combined.at {
@@ -610,14 +632,14 @@ func achieveModule(m *Module, mf *moduleFacts, since int64) *achievement {
 		if i == 0 || a.oldest < combined.oldest {
 			combined.oldest = a.oldest
 		}
-		if a.score != nil && (combined.score == nil || *a.score < *combined.score) {
-			combined.score = a.score
+		if a.hasScore && (!combined.hasScore || a.score < combined.score) {
+			combined.score, combined.hasScore = a.score, true
 		}
 	}
-	if best == nil || combined.oldest > best.oldest || combined.oldest == best.oldest && combined.at > best.at {
-		return combined
+	if !ok || combined.oldest > best.oldest || combined.oldest == best.oldest && combined.at > best.at {
+		return combined, true
 	}
-	return best
+	return best, true
 }
 
 // evaluate computes the row of one requirement; roles are p's role ids.
@@ -625,11 +647,11 @@ func (e *engine) evaluate(p *Person, roles []string, q requirement, mf *moduleFa
 	m := e.modules[q.module]
 	row := Row{Person: p.ID, Name: p.Name, Email: p.Email, Units: orNone(p.Units), Roles: orNone(roles),
 		Module: m.ID, Campaign: q.campaign, Rules: q.rules, Due: q.due}
-	a := achieveModule(m, mf, q.since)
-	if a != nil {
+	a, done := achieveModule(m, mf, q.since)
+	if done {
 		row.Completed = time.Unix(0, a.at).UTC()
-		row.Score = a.score
-		row.Evidence = evidenceOf(a.evidence)
+		row.Score = a.scorePtr()
+		row.Evidence = evidenceOf(a.evidence())
 		if !q.validity.IsZero() {
 			row.Expires = DateOf(time.Unix(0, a.oldest), e.opts.Location).Add(q.validity)
 		}
@@ -641,11 +663,11 @@ func (e *engine) evaluate(p *Person, roles []string, q requirement, mf *moduleFa
 		if row.Exemption == "" {
 			row.Exemption = q.exempt.ID
 		}
-	case a != nil && row.Expires != 0 && e.day >= row.Expires:
+	case done && row.Expires != 0 && e.day >= row.Expires:
 		row.Status = StatusExpired
-	case a != nil && row.Expires != 0 && e.day >= row.Expires.Add(negate(e.opts.ExpiringWithin)):
+	case done && row.Expires != 0 && e.day >= row.Expires.Add(negate(e.opts.ExpiringWithin)):
 		row.Status = StatusExpiringSoon
-	case a != nil:
+	case done:
 		row.Status = StatusCompleted
 	case q.due != 0 && e.day > q.due:
 		row.Status = StatusOverdue

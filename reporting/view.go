@@ -1,10 +1,13 @@
 package reporting
 
 import (
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
+	"weak"
 )
 
 // View is the roster as it was on one day: the people employed and the
@@ -177,6 +180,78 @@ func (v *View) sortedUnits() []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// rosterView is a View with its people in order of employee id, as a
+// report takes them.
+type rosterView struct {
+	*View
+	people []*Person
+}
+
+func newRosterView(rows []RosterRow, d Date) *rosterView {
+	v := NewView(rows, d)
+	rv := &rosterView{View: v, people: make([]*Person, 0, len(v.People))}
+	for _, id := range v.SortedPeople() {
+		rv.people = append(rv.people, v.People[id])
+	}
+	return rv
+}
+
+// views keeps the last views reports made, for stores that give out the
+// same rows while the roster is unchanged (RosterStore.RosterRows; the
+// SQLite store caches its current roster): the view of 55,000 people
+// takes some 150 ms to build, more than the report of a unit, and the
+// first row of a report waits for it. An entry is found by the identity
+// of the rows (the address of the first and their number), which it holds
+// weakly, and dropped once the garbage collector frees them; a store that
+// reads the rows afresh each time never finds one. Views are read-only
+// once built, so reports share them.
+var views struct {
+	mu      sync.Mutex
+	entries []*viewEntry // most recently used first
+}
+
+// maxViews bounds the views kept: a few days' or tenants' rosters.
+const maxViews = 4
+
+type viewEntry struct {
+	rows weak.Pointer[RosterRow]
+	n    int
+	day  Date
+	view *rosterView
+}
+
+// cachedView returns the view of rows on day d: from views when rows are
+// the rows of an entry, else built and kept.
+func cachedView(rows []RosterRow, d Date) *rosterView {
+	if len(rows) == 0 {
+		return newRosterView(rows, d)
+	}
+	first := &rows[0]
+	views.mu.Lock()
+	for i, e := range views.entries {
+		if e.day == d && e.n == len(rows) && e.rows.Value() == first {
+			copy(views.entries[1:i+1], views.entries[:i])
+			views.entries[0] = e
+			views.mu.Unlock()
+			return e.view
+		}
+	}
+	views.mu.Unlock()
+	e := &viewEntry{rows: weak.Make(first), n: len(rows), day: d, view: newRosterView(rows, d)}
+	views.mu.Lock()
+	views.entries = append([]*viewEntry{e}, views.entries[:min(len(views.entries), maxViews-1)]...)
+	views.mu.Unlock()
+	runtime.AddCleanup(first, dropView, e)
+	return e.view
+}
+
+// dropView forgets the entry of rows the garbage collector has freed.
+func dropView(e *viewEntry) {
+	views.mu.Lock()
+	defer views.mu.Unlock()
+	views.entries = slices.DeleteFunc(views.entries, func(x *viewEntry) bool { return x == e })
 }
 
 // SortedPeople returns the employee ids of the view, sorted.

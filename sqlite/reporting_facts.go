@@ -628,10 +628,27 @@ type factBufs struct {
 }
 
 // mayRepeat reports whether a statement may occur twice in seg: whether
-// two of them share the first 8 bytes of their id (sorting 8-byte numbers
-// is much cheaper than sorting facts).
+// two of them share the first 8 bytes of their id (comparing 8-byte
+// numbers is much cheaper than sorting facts), found through a small hash
+// table for the few facts an agent usually has, else by sorting.
 func (b *factBufs) mayRepeat(seg []rawFact) bool {
 	if len(seg) < 2 {
+		return false
+	}
+	if len(seg) <= 64 {
+		var table [128]uint64 // prefixes | 1, so that 0 is free
+		for i := range seg {
+			p := binary.BigEndian.Uint64(seg[i].statement[:8]) | 1
+			for h := p >> 57; ; h = (h + 1) % 128 {
+				if table[h] == 0 {
+					table[h] = p
+					break
+				}
+				if table[h] == p {
+					return true // or two prefixes that differ in their last bit only
+				}
+			}
+		}
 		return false
 	}
 	b.prefixes = b.prefixes[:0]
@@ -674,13 +691,24 @@ func (db *DB) Facts(ctx context.Context, tenant string, agents []string, fn func
 		return err
 	}
 	agents = slices.DeleteFunc(slices.Clone(agents), func(a string) bool { return !have[a] })
-	q, err := db.stmt(ctx, `SELECT agent, name, data FROM rp_fact_chunks
-		WHERE tenant = ? AND agent IN (SELECT value FROM json_each(?)) ORDER BY agent, chunk`)
+	// In order, each once: the query looks the agents up in the order of
+	// the list (CROSS JOIN keeps json_each the outer loop), so that each
+	// agent's chunks come together, and neighbours in the index are read
+	// one after the other. The key of a row is the agent's place in the
+	// list.
+	slices.Sort(agents)
+	agents = slices.Compact(agents)
+	q, err := db.stmt(ctx, `SELECT j.key, c.name, c.data FROM json_each(?2) AS j CROSS JOIN rp_fact_chunks AS c
+		WHERE c.tenant = ?1 AND c.agent = j.value`)
 	if err != nil {
 		return errs.Wrap(err, "sqlite: facts")
 	}
 	b := st.factBufs.Get().(*factBufs)
 	defer st.factBufs.Put(b)
+	// The activity sets of the facts read, to resolve: most facts of a
+	// batch share a few sets, found again in a small table rather than by
+	// a map operation per fact.
+	var seen [64]int64
 	for start := 0; start < len(agents); start += factBatch {
 		batch := agents[start:min(start+factBatch, len(agents))]
 		b.raws, b.spans = b.raws[:0], b.spans[:0]
@@ -690,25 +718,32 @@ func (db *DB) Facts(ctx context.Context, tenant string, agents []string, fn func
 				return err
 			}
 			defer rows.Close()
-			var agent, name string
-			var data sql.RawBytes
+			key, last := 0, -1
+			var name, data sql.RawBytes
 			for rows.Next() {
-				if err := rows.Scan(&agent, &name, &data); err != nil {
+				if err := rows.Scan(&key, &name, &data); err != nil {
 					return err
 				}
-				if n := len(b.spans); n == 0 || b.spans[n-1].agent != agent {
-					b.spans = append(b.spans, span{agent: agent, start: len(b.raws)})
+				if key < last || key >= len(batch) {
+					return fmt.Errorf("agent number %d after %d, of %d", key, last, len(batch))
+				}
+				if key != last {
+					b.spans = append(b.spans, span{agent: batch[key], start: len(b.raws)})
+					last = key
 				}
 				sp := &b.spans[len(b.spans)-1]
-				if name != "" {
-					sp.name = name
+				if len(name) > 0 && string(name) != sp.name {
+					sp.name = string(name)
 				}
 				for rest := []byte(data); len(rest) > 0; {
 					r, next, err := decodeFact(rest)
 					if err != nil {
-						return fmt.Errorf("facts of %s: %w", agent, err)
+						return fmt.Errorf("facts of %s: %w", sp.agent, err)
 					}
-					b.need[r.set] = true
+					if k := uint64(r.set) % uint64(len(seen)); seen[k] != r.set {
+						seen[k] = r.set
+						b.need[r.set] = true
+					}
 					b.raws = append(b.raws, r)
 					rest = next
 				}
@@ -724,6 +759,7 @@ func (db *DB) Facts(ctx context.Context, tenant string, agents []string, fn func
 			return err
 		}
 		clear(b.need)
+		seen = [len(seen)]int64{}
 		for _, sp := range b.spans {
 			// A fact stored twice (a retried request) is given once.
 			seg := b.raws[sp.start:sp.end]
@@ -732,15 +768,21 @@ func (db *DB) Facts(ctx context.Context, tenant string, agents []string, fn func
 				slices.SortFunc(seg, func(x, y rawFact) int { return bytes.Compare(x.statement[:], y.statement[:]) })
 			}
 			b.facts = b.facts[:0]
+			lastSet, acts := int64(0), []string(nil)
 			for i := range seg {
 				r := &seg[i]
 				if dups && i > 0 && r.statement == seg[i-1].statement {
 					continue
 				}
+				if r.set != lastSet {
+					lastSet, acts = r.set, sets[r.set]
+				}
 				f := r.fact()
-				f.Agent, f.Name, f.Activities = sp.agent, sp.name, sets[r.set]
-				if v, ok := voids[f.Statement]; ok {
-					f.VoidedAt = time.Unix(0, v).UTC()
+				f.Agent, f.Name, f.Activities = sp.agent, sp.name, acts
+				if len(voids) > 0 {
+					if v, ok := voids[f.Statement]; ok {
+						f.VoidedAt = time.Unix(0, v).UTC()
+					}
 				}
 				b.facts = append(b.facts, f)
 			}

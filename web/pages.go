@@ -273,7 +273,8 @@ func (p *Pages) unit(r *request) error {
 			col[k] = -1
 			data.Columns = append(data.Columns, k)
 		}
-		rows = append(rows, row)
+		c := *row // the row is valid only during the call
+		rows = append(rows, &c)
 		return nil
 	})
 	if err != nil {
@@ -353,7 +354,7 @@ func (p *Pages) unitCSV(r *request) error {
 	_, err = reporting.Report(r.c.Request().Context(), p.cfg.Reporting, r.acc.Tenant, q, func(row *reporting.Row) error {
 		read.Person(row.Person)
 		n++
-		return w.Write(export.StatusRecord(nil, row, p.cfg.Location))
+		return w.WriteStatus(nil, row, p.cfg.Location)
 	})
 	if err == nil {
 		err = w.Flush()
@@ -425,7 +426,8 @@ func (p *Pages) person(r *request) error {
 	opts := d.options(p.cfg.Location)
 	if _, err := reporting.Report(ctx, p.cfg.Reporting, r.acc.Tenant, reporting.Query{Options: opts, People: []string{id}},
 		func(row *reporting.Row) error {
-			data.Rows = append(data.Rows, row)
+			c := *row // the row is valid only during the call
+			data.Rows = append(data.Rows, &c)
 			return nil
 		}); err != nil {
 		return err

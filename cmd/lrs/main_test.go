@@ -22,7 +22,11 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if scaleFile.temp != "" {
+		os.RemoveAll(scaleFile.temp) // the benchmarks' organisation at scale
+	}
+	os.Exit(code)
 }
 
 // lrsCmd returns a command running lrs with args as a process of its own:

@@ -2,11 +2,12 @@ package export
 
 import (
 	"bufio"
-	"encoding/csv"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/xapi-lrs/lrs/reporting"
 )
@@ -15,101 +16,191 @@ import (
 // only when it starts with one (else æøå come out garbled).
 const bom = "\uFEFF"
 
-// NewCSV returns a Writer of CSV to w: UTF-8 with a byte order mark, a
-// header row, fields quoted as RFC 4180 says, lines ending in CRLF, dates
-// as YYYY-MM-DD and scores as decimals with a point (0.85). Text that a
-// spreadsheet would run as a formula (starting with =, +, -, @, a tab or a
-// carriage return) is prefixed with an apostrophe.
-func NewCSV(w io.Writer, opts Options) *Writer {
-	return &Writer{f: &csvFormat{out: w, opts: opts}}
-}
-
-// csvFormat is the CSV format.
-type csvFormat struct {
-	out    io.Writer
-	opts   Options
-	w      *CSVRecords
-	fields []string
-}
-
 // CSVRecords writes a CSV file record by record: every CSV file of the
-// reports, here and in the HTTP service, is written by one. The file is
-// UTF-8 with a byte order mark, fields are quoted as RFC 4180 says, lines
-// end in CRLF, and records go out through a buffer as it fills, so that a
-// long report streams; Flush ends the file. Callers pass free text
-// through Defuse.
+// reports (the HTTP service's status reports, reminders and reminder
+// summaries) is written by one. The file is UTF-8 with a byte order mark,
+// fields are quoted as RFC 4180 says (and as encoding/csv quotes them:
+// those with the delimiter, a quote, a line break or a leading space;
+// a line break in a quoted field is written CRLF), lines end in CRLF, and
+// records go out through a buffer as it fills, so that a long report
+// streams; Flush ends the file. Callers pass free text through Defuse
+// (WriteStatus does).
+//
+// Records are assembled in a buffer of their own, without encoding/csv:
+// a report of a whole organisation writes hundreds of thousands, and
+// WriteStatus writes a row without making a string of each field.
 type CSVRecords struct {
-	buf *bufio.Writer
-	w   *csv.Writer
+	out   *bufio.Writer
+	comma rune
+	line  []byte // the record being written
+	n     int    // its fields so far
+	field []byte // a field being assembled
 }
 
 // NewCSVRecords starts a CSV file on out with the byte order mark; comma
-// is the field separator (0: ',').
+// is the field separator (0: ','), one that encoding/csv accepts (not a
+// quote, a line break or U+FFFD).
 func NewCSVRecords(out io.Writer, comma rune) *CSVRecords {
 	buf := bufio.NewWriterSize(out, 64<<10)
 	buf.WriteString(bom) // an error stays in buf: Write and Flush return it
-	w := csv.NewWriter(buf)
-	w.UseCRLF = true
-	if comma != 0 {
-		w.Comma = comma
+	if comma == 0 {
+		comma = ','
 	}
-	return &CSVRecords{buf: buf, w: w}
+	return &CSVRecords{out: buf, comma: comma}
 }
 
 // Write writes one record; it returns the first error of the file.
 func (c *CSVRecords) Write(rec []string) error {
-	if err := c.w.Write(rec); err != nil {
-		return err
+	c.line, c.n = c.line[:0], 0
+	for _, f := range rec {
+		c.text(f)
 	}
+	return c.end()
+}
+
+// StatusHeader names the columns of a row in the CSV of the HTTP service's
+// status and reminder reports (WriteStatus); the service's reminders put
+// the manager's columns before them.
+var StatusHeader = []string{"person", "name", "email", "units", "roles", "module", "campaign", "rules", "status",
+	"due", "completed", "expires", "score", "exemption", "evidence"}
+
+// WriteStatus writes the fields of prefix (as they are), then those of r
+// under StatusHeader: ids as they are, lists joined by "|" (as the roster
+// CSV has them), the completion as an instant in loc, evidence as
+// statement ids, free text defused.
+func (c *CSVRecords) WriteStatus(prefix []string, r *reporting.Row, loc *time.Location) error {
+	c.line, c.n = c.line[:0], 0
+	for _, f := range prefix {
+		c.text(f)
+	}
+	c.text(r.Person)
+	c.text(Defuse(r.Name))
+	c.text(Defuse(r.Email))
+	c.list(r.Units)
+	c.list(r.Roles)
+	c.text(r.Module)
+	c.text(r.Campaign)
+	c.list(r.Rules)
+	c.text(string(r.Status))
+	c.field, _ = r.Due.AppendText(c.field[:0])
+	c.assembled()
+	c.field = c.field[:0]
+	if !r.Completed.IsZero() {
+		c.field = r.Completed.In(loc).AppendFormat(c.field, time.RFC3339)
+	}
+	c.assembled()
+	c.field, _ = r.Expires.AppendText(c.field[:0])
+	c.assembled()
+	c.field = c.field[:0]
+	if r.Score != nil {
+		c.field = strconv.AppendFloat(c.field, *r.Score, 'f', -1, 64)
+	}
+	c.assembled()
+	c.text(Defuse(r.Exemption))
+	c.field = c.field[:0]
+	for i, e := range r.Evidence {
+		if i > 0 {
+			c.field = append(c.field, listSep...)
+		}
+		c.field = append(c.field, e.Statement...)
+	}
+	c.assembled()
+	return c.end()
+}
+
+// text adds a field to the record.
+func (c *CSVRecords) text(f string) { c.line = appendField(c.sep(), f, c.comma) }
+
+// assembled adds c.field to the record.
+func (c *CSVRecords) assembled() { c.line = appendField(c.sep(), c.field, c.comma) }
+
+// list adds a list of ids joined by listSep to the record.
+func (c *CSVRecords) list(ids []string) {
+	if len(ids) == 1 {
+		c.text(ids[0])
+		return
+	}
+	c.field = c.field[:0]
+	for i, id := range ids {
+		if i > 0 {
+			c.field = append(c.field, listSep...)
+		}
+		c.field = append(c.field, id...)
+	}
+	c.assembled()
+}
+
+// sep returns the record with the separator before its next field.
+func (c *CSVRecords) sep() []byte {
+	if c.n++; c.n == 1 {
+		return c.line
+	}
+	return utf8.AppendRune(c.line, c.comma)
+}
+
+// end ends the record and writes it.
+func (c *CSVRecords) end() error {
+	c.line = append(c.line, '\r', '\n')
+	c.out.Write(c.line)
 	return c.Err()
 }
 
 // Err returns the first error writing the file.
 func (c *CSVRecords) Err() error {
-	if err := c.w.Error(); err != nil {
-		return err
-	}
-	_, err := c.buf.Write(nil) // bufio.Writer keeps its first error
+	_, err := c.out.Write(nil) // bufio.Writer keeps its first error
 	return err
 }
 
-// Flush writes what is buffered: the end of the file.
-func (c *CSVRecords) Flush() error {
-	c.w.Flush()
-	if err := c.w.Error(); err != nil {
-		return err
+// Flush writes what is buffered: at the end of the file, or when the
+// records so far should go out at once.
+func (c *CSVRecords) Flush() error { return c.out.Flush() }
+
+// appendField appends field f to a record as encoding/csv writes it with
+// CRLF line ends: quoted when it holds the delimiter, a quote or a line
+// break, starts with a space (or is `\.`), its quotes doubled and each
+// line feed written CRLF (a carriage return alone is dropped).
+func appendField[S string | []byte](b []byte, f S, comma rune) []byte {
+	if !needsQuotes(f, comma) {
+		return append(b, f...)
 	}
-	return c.buf.Flush()
+	b = append(b, '"')
+	for i := 0; i < len(f); i++ {
+		switch c := f[i]; c {
+		case '"':
+			b = append(b, '"', '"')
+		case '\r':
+		case '\n':
+			b = append(b, '\r', '\n')
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }
 
-func (c *csvFormat) start() error {
-	c.w = NewCSVRecords(c.out, c.opts.Comma)
-	h := make([]string, len(columns))
-	for i, col := range columns {
-		h[i] = col.title
+func needsQuotes[S string | []byte](f S, comma rune) bool {
+	if len(f) == 0 {
+		return false
 	}
-	return c.w.Write(h)
-}
-
-func (c *csvFormat) row(r *reporting.Row) error {
-	c.fields = texts(r, c.opts.UnitNames, c.fields)
-	for i, f := range c.fields {
-		c.fields[i] = Defuse(f)
+	if string(f) == `\.` {
+		return true
 	}
-	c.fields[colDue] = r.Due.String()
-	c.fields[colCompleted] = completedDay(r, c.opts.Location).String()
-	c.fields[colExpires] = r.Expires.String()
-	if r.Score != nil {
-		c.fields[colScore] = strconv.FormatFloat(*r.Score, 'f', -1, 64)
+	if comma < utf8.RuneSelf {
+		for i := 0; i < len(f); i++ {
+			if c := f[i]; c == '\n' || c == '\r' || c == '"' || c == byte(comma) {
+				return true
+			}
+		}
+	} else if strings.ContainsRune(string(f), comma) || strings.ContainsAny(string(f), "\"\r\n") {
+		return true
 	}
-	return c.w.Write(c.fields)
+	if f[0] < utf8.RuneSelf {
+		return unicode.IsSpace(rune(f[0]))
+	}
+	var first [utf8.UTFMax]byte
+	r, _ := utf8.DecodeRune(first[:copy(first[:], f)])
+	return unicode.IsSpace(r)
 }
-
-func (c *csvFormat) finish(*reporting.Summary) error {
-	return c.w.Flush()
-}
-
-func (c *csvFormat) abort() {}
 
 // Defuse prefixes text a spreadsheet would take for a formula (starting
 // with =, +, -, @, a tab or a carriage return) with an apostrophe, so that
@@ -119,53 +210,4 @@ func Defuse(s string) string {
 		return "'" + s
 	}
 	return s
-}
-
-// WriteSummaryCSV writes the counts of a report summary as CSV, in the
-// format of NewCSV: one line for the total, then one per unit, role,
-// module and campaign, with the number of rows, the compliant rows, their
-// percentage of the rows not exempt, and the rows of each status.
-func WriteSummaryCSV(out io.Writer, s *reporting.Summary, opts Options) error {
-	w := NewCSVRecords(out, opts.Comma)
-	if err := w.Write(summaryHeader()); err != nil {
-		return err
-	}
-	for _, l := range summaryLines(s, opts.UnitNames) {
-		rec := []string{l.group, Defuse(l.key), Defuse(l.name), strconv.Itoa(l.c.Rows), strconv.Itoa(l.c.Compliant),
-			strconv.FormatFloat(l.c.Percent, 'f', 1, 64)}
-		for _, st := range reporting.Statuses {
-			rec = append(rec, strconv.Itoa(l.c.Status[st]))
-		}
-		if err := w.Write(rec); err != nil {
-			return err
-		}
-	}
-	return w.Flush()
-}
-
-// StatusHeader names the columns of a row in the CSV of the HTTP service's
-// status and reminder reports (StatusRecord); the service's reminders put
-// the manager's columns before them.
-var StatusHeader = []string{"person", "name", "email", "units", "roles", "module", "campaign", "rules", "status",
-	"due", "completed", "expires", "score", "exemption", "evidence"}
-
-// StatusRecord returns the fields of r under StatusHeader, appended to
-// prefix: ids as they are, lists joined by "|" (as the roster CSV has
-// them), the completion as an instant in loc, evidence as statement ids,
-// free text defused.
-func StatusRecord(prefix []string, r *reporting.Row, loc *time.Location) []string {
-	var completed, score string
-	if !r.Completed.IsZero() {
-		completed = r.Completed.In(loc).Format(time.RFC3339)
-	}
-	if r.Score != nil {
-		score = strconv.FormatFloat(*r.Score, 'f', -1, 64)
-	}
-	evidence := make([]string, len(r.Evidence))
-	for i, e := range r.Evidence {
-		evidence[i] = e.Statement
-	}
-	return append(prefix, r.Person, Defuse(r.Name), Defuse(r.Email), strings.Join(r.Units, listSep), strings.Join(r.Roles, listSep),
-		r.Module, r.Campaign, strings.Join(r.Rules, listSep), string(r.Status), r.Due.String(), completed,
-		r.Expires.String(), score, Defuse(r.Exemption), strings.Join(evidence, listSep))
 }

@@ -1,12 +1,13 @@
 // Package export writes compliance report rows (reporting.Row) as files HR
-// opens in a spreadsheet: CSV (UTF-8 with a byte order mark, RFC 4180) and
-// XLSX (a styled, filterable sheet of rows and a sheet of summary counts).
+// opens in a spreadsheet: CSV (CSVRecords: UTF-8 with a byte order mark,
+// RFC 4180), written by the HTTP service's status reports and reminders,
+// and XLSX (Writer: a styled, filterable sheet of rows and a sheet of
+// summary counts).
 //
-// CSVRecords is the one writer of CSV files: NewCSV, WriteSummaryCSV and
-// the HTTP service's CSV reports (StatusRecord) all write through it.
-//
-// A Writer streams: reporting.Report can emit straight into Row, and Close
-// finishes the file with the report's summary:
+// Both stream: a file's memory does not grow with its rows, and its first
+// bytes go out before its last row is computed. reporting.Report can emit
+// straight into Writer.Row, and Close finishes the workbook with the
+// report's summary:
 //
 //	w := export.NewXLSX(out, export.Options{Location: loc})
 //	sum, err := reporting.Report(ctx, st, tenant, q, w.Row)
@@ -18,20 +19,11 @@
 package export
 
 import (
-	"errors"
-	"io"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/reporting"
-)
-
-// Formats a Writer can write.
-const (
-	CSV  = "csv"
-	XLSX = "xlsx"
 )
 
 // Options are the settings of a Writer.
@@ -40,128 +32,19 @@ type Options struct {
 	// which the Completed column shows the day of a completion (use the
 	// report's Options.Location). nil: UTC.
 	Location *time.Location
-	// Comma is the field separator of CSV files; 0 means ','. Spreadsheets
-	// set up for Norwegian or Danish (where ',' is the decimal separator)
-	// split CSV files on ';' when opened by double-click.
-	Comma rune
 	// UnitNames maps unit ids to names (the roster's, see reporting.View):
 	// the "Unit names" column of the rows and the "Name" of each unit in
 	// the summary. Units without a name show none.
 	UnitNames map[string]string
 }
 
-// Writer writes report rows to a file of one format. It is not safe for
-// concurrent use. Errors while setting up the file are returned by the
-// first call of Row or Close; after an error, every call returns it.
-type Writer struct {
-	f       format
-	started bool
-	closed  bool
-	err     error
-}
-
-// format is one file format. abort may be called more than once.
-type format interface {
-	start() error                      // writes the header
-	row(r *reporting.Row) error        // writes one row
-	finish(s *reporting.Summary) error // completes the file
-	abort()                            // releases resources without completing
-}
-
-// New returns a Writer of the format named (CSV or XLSX), or an
-// errs.Invalid error for another name.
-func New(name string, w io.Writer, opts Options) (*Writer, error) {
-	switch strings.ToLower(name) {
-	case CSV:
-		return NewCSV(w, opts), nil
-	case XLSX:
-		return NewXLSX(w, opts), nil
-	}
-	return nil, errs.Invalidf("format", "export-format", "unknown export format %q: use %q or %q", name, CSV, XLSX)
-}
-
-// ContentType returns the media type of a format ("" for an unknown one).
-func ContentType(name string) string {
-	switch strings.ToLower(name) {
-	case CSV:
-		return "text/csv; charset=utf-8"
-	case XLSX:
-		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-	}
-	return ""
-}
-
-// errClosed is returned by a Writer used after Close or Abort.
-var errClosed = errors.New("export: the writer is closed")
-
-// Row writes one row. Its signature is that of the emit function of
-// reporting.Report.
-func (w *Writer) Row(r *reporting.Row) error {
-	if err := w.begin(); err != nil {
-		return err
-	}
-	if err := w.f.row(r); err != nil {
-		return w.fail(err)
-	}
-	return nil
-}
-
-// Close completes the file: the XLSX format adds a summary sheet from s
-// (none when s is nil); CSV files hold rows only (see WriteSummaryCSV). A
-// report without rows still gets its header row.
-func (w *Writer) Close(s *reporting.Summary) error {
-	if err := w.begin(); err != nil {
-		return err
-	}
-	w.closed = true
-	if err := w.f.finish(s); err != nil {
-		return w.fail(err)
-	}
-	return nil
-}
-
-// Abort releases what the Writer holds (the XLSX format's temporary
-// files) without completing the file, e.g. when the report failed.
-func (w *Writer) Abort() {
-	if !w.closed {
-		w.closed = true
-		w.f.abort()
-	}
-}
-
-// begin writes the header the first time; it fails on a closed or failed
-// Writer.
-func (w *Writer) begin() error {
-	switch {
-	case w.err != nil:
-		return w.err
-	case w.closed:
-		return errClosed
-	case !w.started:
-		w.started = true
-		if err := w.f.start(); err != nil {
-			return w.fail(err)
-		}
-	}
-	return nil
-}
-
-// fail records err, which every later call returns, and releases what the
-// format holds.
-func (w *Writer) fail(err error) error {
-	w.err = err
-	w.closed = true
-	w.f.abort()
-	return err
-}
-
 // column is one column of the rows sheet.
 type column struct {
 	title string
-	width float64 // in characters, for XLSX
+	width float64 // in characters
 }
 
-// columns are the columns of both formats, in order.
+// columns are the columns of the rows sheet, in order.
 var columns = []column{
 	{"Employee ID", 13}, {"Name", 28}, {"E-mail", 32}, {"Units", 18}, {"Unit names", 28}, {"Roles", 16},
 	{"Module", 14}, {"Campaign", 14}, {"Rules", 16}, {"Status", 14},
@@ -176,8 +59,8 @@ const (
 	colScore
 )
 
-// listSep joins the units, roles and rules of a row in one cell, as the
-// roster's CSV and the reports' CSV do.
+// listSep joins the units, roles and rules of a row in one cell (and the
+// evidence in CSV), as the roster's CSV does.
 const listSep = "|"
 
 // texts returns the text cells of r (dates and score left empty).
