@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/xapi-lrs/lrs/errs"
 )
@@ -16,6 +17,13 @@ import (
 const (
 	maxGroup        = 512
 	maxGroupRecords = 2000
+)
+
+// A group of small calls smaller than the last waits up to linger for more
+// (lingerWeight: at most this many statements make a group small).
+const (
+	linger       = 500 * time.Microsecond
+	lingerWeight = 64
 )
 
 // A job is one call's writes. check, if not nil, decides without writing
@@ -81,6 +89,7 @@ func (w *writer) do(ctx context.Context, weight int, check, apply func(*wtx) err
 func (w *writer) loop() {
 	defer close(w.stopped)
 	group := make([]*job, 0, maxGroup)
+	prev := 0 // the calls of the last group
 	for {
 		var j *job
 		select {
@@ -110,6 +119,25 @@ func (w *writer) loop() {
 				break collect
 			}
 		}
+		// Many small calls at once (single statements from many
+		// clients): wait a moment for as many as the last commit had, so
+		// that they share one commit, whose log writes and sync cost the
+		// same for one statement as for twenty.
+		if want := min(prev, maxGroup); len(group) < want && weight < lingerWeight {
+			timer := time.NewTimer(linger)
+		wait:
+			for len(group) < want && weight < maxGroupRecords {
+				select {
+				case j := <-w.jobs:
+					group = append(group, j)
+					weight += j.weight
+				case <-timer.C:
+					break wait
+				}
+			}
+			timer.Stop()
+		}
+		prev = len(group)
 		w.run(group)
 		clear(group)
 	}
