@@ -3,7 +3,6 @@ package lrs
 import (
 	"encoding/json"
 	"errors"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -376,11 +375,7 @@ func (s *Server) postLaunchCommit(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ct := c.Request().Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" && mt != "text/plain" {
-		return errs.Invalidf("", "content-type", "a SCORM commit is JSON: send it as application/json (or text/plain, as navigator.sendBeacon does), not %q", ct)
-	}
-	body, err := readLimited(c, s.cfg.MaxBodyBytes, "the commit is larger than the bytes the LRS accepts in a request body")
+	body, err := s.commitBody(c)
 	if err != nil {
 		return err
 	}

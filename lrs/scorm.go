@@ -77,11 +77,7 @@ func (s *Server) postSCORMCommit(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ct := c.Request().Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" && mt != "text/plain" {
-		return errs.Invalidf("", "content-type", "a SCORM commit is JSON: send it as application/json (or text/plain, as navigator.sendBeacon does), not %q", ct)
-	}
-	body, err := readLimited(c, s.cfg.MaxBodyBytes, "the commit is larger than the bytes the LRS accepts in a request body")
+	body, err := s.commitBody(c)
 	if err != nil {
 		return err
 	}
@@ -106,4 +102,15 @@ func (s *Server) postSCORMCommit(c *echo.Context) error {
 func (s *Server) writer(c *echo.Context) ingest.Writer {
 	st := state(c)
 	return ingest.Writer{Tenant: tenantOf(st.cred), Key: st.cred.Key, Name: st.cred.Name, Home: s.publicBase(c)}
+}
+
+// commitBody reads the body of a SCORM commit (the bridge's and the
+// player's): JSON, sent as application/json or, by navigator.sendBeacon,
+// as text/plain.
+func (s *Server) commitBody(c *echo.Context) ([]byte, error) {
+	ct := c.Request().Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" && mt != "text/plain" {
+		return nil, errs.Invalidf("", "content-type", "a SCORM commit is JSON: send it as application/json (or text/plain, as navigator.sendBeacon does), not %q", ct)
+	}
+	return readLimited(c, s.cfg.MaxBodyBytes, "the commit is larger than the bytes the LRS accepts in a request body")
 }

@@ -419,42 +419,30 @@ func exportReadme(tenant string, p *Person, now time.Time, n ExportCounts) strin
 	fmt.Fprintf(&b, "# Innsyn / Access export: %s\n\n", p.ID)
 	fmt.Fprintf(&b, "## Norsk\n\nDette arkivet inneholder alt læringsregisteret (LRS) lagrer om ansatt %s i virksomheten %q, hentet %s "+
 		"(personvernforordningen artikkel 15 og 20). Filene er JSON og kan leses maskinelt.\n\n", p.ID, tenant, day)
-	fmt.Fprintf(&b, "| fil | innhold | antall |\n|---|---|---|\n")
-	for _, l := range []struct {
-		file, nb string
-		n        int
+	files := []struct {
+		file, nb, en string
+		n            int
 	}{
-		{"roster.json", "ansettelse, enheter, roller og identifikatorer over tid", n.RosterRows},
-		{"roster-changes.json", "endringer fra HR-importer", n.RosterChanges},
-		{"statements.json", "xAPI-utsagn (statements) om deg", n.Statements},
-		{"attachments.json", "vedlegg til utsagnene (filene i attachments/)", n.Attachments},
-		{"documents.json", "xAPI-dokumenter (State, Agent Profile; innhold i documents/)", n.Documents},
-		{"facts.json", "fullføringer utledet av utsagnene", n.Facts},
-		{"status.json", "dine påkrevde kurs og status nå", n.StatusRows},
-		{"access-log.json", "hvem som har sett dine opplysninger, og når", n.AccessLog},
-		{"reminders-sent.json", "påminnelser sendt deg på e-post (kurs, frist, tid, utfall)", n.Reminders},
-	} {
-		fmt.Fprintf(&b, "| %s | %s | %d |\n", l.file, l.nb, l.n)
+		{"roster.json", "ansettelse, enheter, roller og identifikatorer over tid", "employment, units, roles and identifiers over time", n.RosterRows},
+		{"roster-changes.json", "endringer fra HR-importer", "changes made by HR imports", n.RosterChanges},
+		{"statements.json", "xAPI-utsagn (statements) om deg", "xAPI statements about you", n.Statements},
+		{"attachments.json", "vedlegg til utsagnene (filene i attachments/)", "their attachments (the files under attachments/)", n.Attachments},
+		{"documents.json", "xAPI-dokumenter (State, Agent Profile; innhold i documents/)", "xAPI documents (State, Agent Profile; contents under documents/)", n.Documents},
+		{"facts.json", "fullføringer utledet av utsagnene", "completions derived from the statements", n.Facts},
+		{"status.json", "dine påkrevde kurs og status nå", "your required modules and their status now", n.StatusRows},
+		{"access-log.json", "hvem som har sett dine opplysninger, og når", "who read your data, and when", n.AccessLog},
+		{"reminders-sent.json", "påminnelser sendt deg på e-post (kurs, frist, tid, utfall)", "reminder e-mails sent to you (module, deadline, time, outcome)", n.Reminders},
+	}
+	fmt.Fprintf(&b, "| fil | innhold | antall |\n|---|---|---|\n")
+	for _, f := range files {
+		fmt.Fprintf(&b, "| %s | %s | %d |\n", f.file, f.nb, f.n)
 	}
 	fmt.Fprintf(&b, "\nUtsagnene lagres slik læringsplattformen sendte dem. Påminnelsesrapporten beregnes fra statusen når den bes om, og lagres ikke; om påminnelser på e-post lagres når og om hva de ble sendt, ikke teksten.\n\n")
 	fmt.Fprintf(&b, "## English\n\nThis archive holds everything the Learning Record Store keeps about employee %s of the organisation %q, "+
 		"exported %s (GDPR articles 15 and 20), as machine-readable JSON.\n\n", p.ID, tenant, day)
 	fmt.Fprintf(&b, "| file | content | count |\n|---|---|---|\n")
-	for _, l := range []struct {
-		file, en string
-		n        int
-	}{
-		{"roster.json", "employment, units, roles and identifiers over time", n.RosterRows},
-		{"roster-changes.json", "changes made by HR imports", n.RosterChanges},
-		{"statements.json", "xAPI statements about you", n.Statements},
-		{"attachments.json", "their attachments (the files under attachments/)", n.Attachments},
-		{"documents.json", "xAPI documents (State, Agent Profile; contents under documents/)", n.Documents},
-		{"facts.json", "completions derived from the statements", n.Facts},
-		{"status.json", "your required modules and their status now", n.StatusRows},
-		{"access-log.json", "who read your data, and when", n.AccessLog},
-		{"reminders-sent.json", "reminder e-mails sent to you (module, deadline, time, outcome)", n.Reminders},
-	} {
-		fmt.Fprintf(&b, "| %s | %s | %d |\n", l.file, l.en, l.n)
+	for _, f := range files {
+		fmt.Fprintf(&b, "| %s | %s | %d |\n", f.file, f.en, f.n)
 	}
 	fmt.Fprintf(&b, "\nStatements are kept as the learning platform sent them. The reminders report is computed from the status when asked for and is not stored; of reminder e-mails, when and about what they were sent is kept, not their text. "+
 		"transcript.json lists your completions with the evidence of each.\n\nIdentifiers: %s\n", strings.Join(p.AgentKeys, ", "))
