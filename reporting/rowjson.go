@@ -4,7 +4,8 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/xapi-lrs/lrs/statements"
 )
 
 // AppendJSON appends r to b as JSON: the bytes encoding/json writes for r
@@ -18,29 +19,29 @@ import (
 // the evidence pack's rows) would take it over and lose their own fields.
 func (r *Row) AppendJSON(b []byte) []byte {
 	b = append(b, `{"person":`...)
-	b = appendJSONString(b, r.Person)
+	b = statements.AppendJSONString(b, r.Person)
 	b = append(b, `,"name":`...)
-	b = appendJSONString(b, r.Name)
+	b = statements.AppendJSONString(b, r.Name)
 	if r.Email != "" {
 		b = append(b, `,"email":`...)
-		b = appendJSONString(b, r.Email)
+		b = statements.AppendJSONString(b, r.Email)
 	}
 	b = append(b, `,"units":`...)
 	b = appendJSONStrings(b, r.Units)
 	b = append(b, `,"roles":`...)
 	b = appendJSONStrings(b, r.Roles)
 	b = append(b, `,"module":`...)
-	b = appendJSONString(b, r.Module)
+	b = statements.AppendJSONString(b, r.Module)
 	if r.Campaign != "" {
 		b = append(b, `,"campaign":`...)
-		b = appendJSONString(b, r.Campaign)
+		b = statements.AppendJSONString(b, r.Campaign)
 	}
 	if len(r.Rules) > 0 {
 		b = append(b, `,"rules":`...)
 		b = appendJSONStrings(b, r.Rules)
 	}
 	b = append(b, `,"status":`...)
-	b = appendJSONString(b, string(r.Status))
+	b = statements.AppendJSONString(b, string(r.Status))
 	if !r.Due.IsZero() {
 		b = append(b, `,"due":"`...)
 		b = append(r.Due.appendTo(b), '"')
@@ -69,7 +70,7 @@ func (r *Row) AppendJSON(b []byte) []byte {
 	}
 	if r.Exemption != "" {
 		b = append(b, `,"exemption":`...)
-		b = appendJSONString(b, r.Exemption)
+		b = statements.AppendJSONString(b, r.Exemption)
 	}
 	return append(b, '}')
 }
@@ -78,11 +79,11 @@ func (r *Row) AppendJSON(b []byte) []byte {
 // Evidence has no MarshalJSON either: TranscriptEntry embeds it.
 func (e *Evidence) appendJSON(b []byte) []byte {
 	b = append(b, `{"statement":`...)
-	b = appendJSONString(b, e.Statement)
+	b = statements.AppendJSONString(b, e.Statement)
 	b = append(b, `,"activity":`...)
-	b = appendJSONString(b, e.Activity)
+	b = statements.AppendJSONString(b, e.Activity)
 	b = append(b, `,"outcome":`...)
-	b = appendJSONString(b, e.Outcome)
+	b = statements.AppendJSONString(b, e.Outcome)
 	if e.Score != nil {
 		b = append(b, `,"score":`...)
 		b = appendJSONFloat(b, *e.Score)
@@ -93,11 +94,11 @@ func (e *Evidence) appendJSON(b []byte) []byte {
 	b = appendJSONTime(b, e.Stored)
 	if e.Authority != "" {
 		b = append(b, `,"authority":`...)
-		b = appendJSONString(b, e.Authority)
+		b = statements.AppendJSONString(b, e.Authority)
 	}
 	if e.SHA256 != "" {
 		b = append(b, `,"sha256":`...)
-		b = appendJSONString(b, e.SHA256)
+		b = statements.AppendJSONString(b, e.SHA256)
 	}
 	return append(b, '}')
 }
@@ -113,7 +114,7 @@ func appendJSONStrings(b []byte, list []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, s)
+		b = statements.AppendJSONString(b, s)
 	}
 	return append(b, ']')
 }
@@ -170,61 +171,4 @@ func appendJSONFloat(b []byte, f float64) []byte {
 		}
 	}
 	return b
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string as encoding/json writes it
-// without HTML escaping: quotes, backslashes and control characters
-// escaped (\b \f \n \r \t by name), invalid UTF-8 as U+FFFD, and U+2028
-// and U+2029 escaped (JavaScript reads them as line ends).
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/xapi-lrs/lrs/statements"
 )
 
 // encodingJSON returns what encoding/json writes for v with HTML escaping
@@ -75,15 +77,15 @@ func TestRowAppendJSON(t *testing.T) {
 	}
 }
 
-// FuzzAppendJSONString holds appendJSONString to encoding/json for any
+// FuzzAppendJSONString holds statements.AppendJSONString (which rows use) to encoding/json for any
 // text.
 func FuzzAppendJSONString(f *testing.F) {
 	for _, s := range []string{"", "Ødegård", "a\"b\\c", "\x00\x1f\x7f", "\u2028\u2029", "\xff", "\xe2\x82", "<&>", "😀"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := appendJSONString(nil, s), encodingJSON(t, s); !bytes.Equal(got, want) {
-			t.Errorf("%q:\nappendJSONString %s\nencoding/json    %s", s, got, want)
+		if got, want := statements.AppendJSONString(nil, s), encodingJSON(t, s); !bytes.Equal(got, want) {
+			t.Errorf("%q:\nAppendJSONString %s\nencoding/json    %s", s, got, want)
 		}
 	})
 }

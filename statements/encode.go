@@ -30,7 +30,7 @@ func AppendJSON(dst []byte, v any) ([]byte, error) {
 		}
 		return append(dst, ']'), nil
 	case string:
-		return appendString(dst, v), nil
+		return AppendJSONString(dst, v), nil
 	case []string:
 		if v == nil {
 			return append(dst, "null"...), nil
@@ -40,7 +40,7 @@ func AppendJSON(dst []byte, v any) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, x)
+			dst = AppendJSONString(dst, x)
 		}
 		return append(dst, ']'), nil
 	case json.Number:
@@ -120,7 +120,7 @@ func appendObject(dst []byte, m map[string]any) ([]byte, error) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, k)
+		dst = AppendJSONString(dst, k)
 		dst = append(dst, ':')
 		var err error
 		if dst, err = AppendJSON(dst, m[k]); err != nil {
@@ -130,9 +130,11 @@ func appendObject(dst []byte, m map[string]any) ([]byte, error) {
 	return append(dst, '}'), nil
 }
 
-// appendString appends s quoted as encoding/json quotes it with HTML
-// escaping off.
-func appendString(dst []byte, s string) []byte {
+// AppendJSONString appends s quoted as encoding/json quotes it with HTML
+// escaping off: quotes, backslashes and control characters escaped (\b \f
+// \n \r \t by name), invalid UTF-8 as U+FFFD, and U+2028 and U+2029
+// escaped (JavaScript reads them as line ends).
+func AppendJSONString(dst []byte, s string) []byte {
 	const hexDigits = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
