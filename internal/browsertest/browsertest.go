@@ -134,7 +134,13 @@ type Tab struct {
 
 	mu       sync.Mutex
 	problems []string
+	flushes  int                      // markers written so far
+	waiting  map[string]chan struct{} // marker text → closed when seen
 }
+
+// flushMarker starts the console messages that Problems writes to know that
+// every message before it has arrived.
+const flushMarker = "browsertest-flush-"
 
 // NewTab opens a tab in a new browser context; it closes when the test
 // ends.
@@ -145,7 +151,7 @@ func (b *Browser) NewTab(t testing.TB) *Tab {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("opening a tab: %v", err)
 	}
-	p := &Tab{t: t, ctx: ctx, downloads: t.TempDir()}
+	p := &Tab{t: t, ctx: ctx, downloads: t.TempDir(), waiting: map[string]chan struct{}{}}
 	yes := true
 	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, BrowserContextID: chromedp.FromContext(ctx).BrowserContextID,
@@ -161,6 +167,15 @@ func (b *Browser) NewTab(t testing.TB) *Tab {
 			// The browser asks for /favicon.ico of its own accord; a page
 			// need not have one.
 			if strings.HasSuffix(m.URL, "/favicon.ico") {
+				continue
+			}
+			if strings.HasPrefix(m.Text, flushMarker) {
+				p.mu.Lock()
+				if c, ok := p.waiting[m.Text]; ok {
+					close(c)
+					delete(p.waiting, m.Text)
+				}
+				p.mu.Unlock()
 				continue
 			}
 			if m.Type == "error" || m.IsException() || m.Source == "security" {
@@ -286,8 +301,29 @@ func (p *Tab) Cookies(url string) []*network.Cookie {
 
 // Problems returns what the pages opened so far reported on the console:
 // errors, uncaught exceptions, and the browser's security messages (a
-// style or script the Content-Security-Policy refused).
+// style or script the Content-Security-Policy refused). The browser reports
+// them asynchronously, so Problems first writes a marker to the console
+// from a task queued after the page's own and waits until the marker has
+// come through: every message the page wrote before it has then arrived.
 func (p *Tab) Problems() []string {
+	p.t.Helper()
+	p.mu.Lock()
+	p.flushes++
+	marker := fmt.Sprintf("%s%d", flushMarker, p.flushes)
+	seen := make(chan struct{})
+	p.waiting[marker] = seen
+	p.mu.Unlock()
+	ctx, cancel := context.WithTimeout(p.ctx, ActionTimeout)
+	defer cancel()
+	js := fmt.Sprintf(`new Promise(r => setTimeout(() => { console.debug(%q); r(true) }, 0))`, marker)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise)); err != nil {
+		p.t.Fatalf("flushing the console: %v", err)
+	}
+	select {
+	case <-seen:
+	case <-ctx.Done():
+		p.t.Fatalf("the console marker %s did not come through", marker)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.problems...)
