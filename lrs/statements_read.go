@@ -276,6 +276,11 @@ func (s *Server) query(c *echo.Context, req stmtQuery) error {
 	}
 
 	var buf bytes.Buffer
+	size := 256 // the envelope and the more link
+	for _, rec := range page.Records {
+		size += len(rec.JSON) + 1
+	}
+	buf.Grow(size) // exact: the size of the answer; another format: near it
 	buf.WriteString(`{"statements":[`)
 	var last time.Time
 	var hashes [][]string
