@@ -114,6 +114,11 @@ func (s *Server) alternateSyntax(next echo.HandlerFunc) echo.HandlerFunc {
 				"a request in the alternate request syntax must have Content-Type application/x-www-form-urlencoded, got %q", ct)
 		}
 		header := r.Header.Get("Authorization")
+		if header != "" && crossSite(r) {
+			return errs.E(errs.Forbidden, "a request in the alternate request syntax from a page of another site must carry "+
+				"its credentials in the form's Authorization field, not in an Authorization header: a browser adds "+
+				"credentials it remembers to any site's form posts")
+		}
 		if header != "" {
 			cred, err := s.login(c, attemptedKey(c), func() (*auth.Credential, error) { return s.principal(c) })
 			if err != nil {
@@ -175,6 +180,28 @@ func (s *Server) alternateSyntax(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// crossSite reports whether the browser says a request comes from a page of
+// another site: Sec-Fetch-Site (all current browsers), else an Origin
+// naming another host. A form of another site's page can be posted to the
+// LRS with no script at all (application/x-www-form-urlencoded needs no
+// CORS preflight), and the browser then adds Basic credentials it
+// remembers for the LRS; only the alternate request syntax turns such a
+// form into an xAPI request.
+func crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return true
+	case "same-origin", "none":
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err != nil || u.Host != r.Host
 }
 
 var anonymousFormTooLarge = fmt.Sprintf("a request in the alternate request syntax without an Authorization header "+

@@ -407,3 +407,55 @@ func TestAlternateSyntaxAnonymousBody(t *testing.T) {
 	expect(t, s.alt(statePath, "GET", url.Values{"activityId": {course}, "agent": {annAgent}, "stateId": {"big"}},
 		req{header: basic("admin", "admin-secret")}), http.StatusOK)
 }
+
+// TestAlternateSyntaxCrossSite: a form posted by a page of another site
+// carries the Basic credentials a browser remembers for the LRS; in the
+// alternate request syntax it would store a statement (no CORS preflight
+// stops a form). Such a request is refused unless its credentials are in
+// the form, as a legitimate cross-site client of the syntax sends them.
+func TestAlternateSyntaxCrossSite(t *testing.T) {
+	s := newServer(t)
+	put := func(header map[string]string, authInForm bool) (*response, string) {
+		t.Helper()
+		id := newID()
+		form := url.Values{"statementId": {id}, "content": {string(mustJSON(t, stmt("ann", "attended")))},
+			"X-Experience-API-Version": {"1.0.3"}}
+		r := req{method: "POST", path: "/xapi/statements?method=PUT", body: form.Encode(), header: header,
+			ctype: "application/x-www-form-urlencoded", version: "-"}
+		if authInForm {
+			form.Set("Authorization", "Basic "+b64("admin:admin-secret"))
+			r.body, r.noAuth = form.Encode(), true
+		}
+		return s.do(r), id
+	}
+	stored := func(id string) bool {
+		return s.do(req{method: "GET", path: "/xapi/statements?statementId=" + id}).status == http.StatusOK
+	}
+	for _, h := range []map[string]string{
+		{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"},
+		{"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "cors"},
+		{"Origin": "https://evil.example"},
+	} {
+		r, id := put(h, false)
+		expect(t, r, http.StatusForbidden)
+		if !strings.Contains(string(r.body), "Authorization field") {
+			t.Errorf("%v: the refusal does not say what to do: %s", h, r.body)
+		}
+		if stored(id) {
+			t.Errorf("%v: a cross-site form with remembered credentials stored a statement", h)
+		}
+		r, id = put(h, true)
+		expect(t, r, http.StatusNoContent)
+		if !stored(id) {
+			t.Errorf("%v: credentials in the form: not stored", h)
+		}
+	}
+	for _, h := range []map[string]string{nil, {"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"},
+		{"Origin": s.URL}} {
+		r, id := put(h, false)
+		expect(t, r, http.StatusNoContent)
+		if !stored(id) {
+			t.Errorf("%v: not stored", h)
+		}
+	}
+}
