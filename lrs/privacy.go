@@ -20,6 +20,8 @@ import (
 //
 //	GET  /api/v1/access-log?person=ID   who read the person's data (privacy/read)
 //	GET  /api/v1/people/ID/export       everything held about the person, a zip (privacy/read)
+//	POST /api/v1/people/ID/erasure      erase the person: pseudonymise or delete (privacy/write)
+//	GET  /api/v1/erasures               the erasure records of the tenant (privacy/read)
 //
 // Every read of people's data through the API is recorded in the access
 // log (logAccess): the reports naming people (status in JSON, CSV and
@@ -43,7 +45,63 @@ func (s *Server) privacyRoutes(e *echo.Echo) {
 	g := e.Group("/api/v1")
 	g.GET("/access-log", s.getAccessLog, guard(privacyReadScopes)...)
 	g.GET("/people/:id/export", s.getPersonExport, guard(privacyReadScopes)...)
-	_ = privacyWriteScopes
+	g.POST("/people/:id/erasure", s.postErasure, guard(privacyWriteScopes)...)
+	g.GET("/erasures", s.getErasures, guard(privacyReadScopes)...)
+}
+
+// erasureBody is the body of POST /api/v1/people/ID/erasure.
+type erasureBody struct {
+	Mode   string `json:"mode"`   // privacy.Pseudonymise or privacy.Delete
+	DryRun bool   `json:"dryRun"` // only count what would change
+}
+
+// postErasure serves POST /api/v1/people/{id}/erasure with a body
+// {"mode": "pseudonymise" | "delete", "dryRun": true | false}: the
+// erasure record (privacy.Erase), 200; with dryRun what it would change,
+// nothing changed or recorded. A person erased already answers the counts
+// of what was left (none); one the roster never held is a 404.
+func (s *Server) postErasure(c *echo.Context) error {
+	if err := noParams(c); err != nil {
+		return err
+	}
+	id, err := personParam(c)
+	if err != nil {
+		return err
+	}
+	var body erasureBody
+	if err := readJSON(c, &body); err != nil {
+		return err
+	}
+	if body.Mode == "" {
+		return errs.Invalidf("mode", "param-required", "give mode: %q or %q", privacy.Pseudonymise, privacy.Delete)
+	}
+	cred := state(c).cred
+	tenant := tenantOf(cred)
+	e, err := privacy.Erase(c.Request().Context(), s.privacySources(), s.cfg.Privacy,
+		privacy.ErasureRequest{Tenant: tenant, Person: id, Mode: body.Mode, Actor: cred.Key, DryRun: body.DryRun}, s.now())
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, e)
+}
+
+// getErasures serves GET /api/v1/erasures: the tenant's erasure records,
+// oldest first.
+func (s *Server) getErasures(c *echo.Context) error {
+	if err := noParams(c); err != nil {
+		return err
+	}
+	es, err := s.cfg.Privacy.Erasures(c.Request().Context(), tenantOf(state(c).cred))
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, map[string]any{"erasures": es})
+}
+
+// privacySources are the stores holding people's data.
+func (s *Server) privacySources() privacy.Sources {
+	return privacy.Sources{Reporting: s.rp.store, Statements: s.cfg.Store, Documents: s.cfg.Documents,
+		Privacy: s.cfg.Privacy, Reminders: s.cfg.Reminders}
 }
 
 // logAccess records one read of people's data by the request's credential
@@ -175,8 +233,7 @@ func (s *Server) getPersonExport(c *echo.Context) error {
 	h.Set("Content-Disposition", `attachment; filename="export-`+tenant+`-`+id+`.zip"`)
 	c.Response().WriteHeader(http.StatusOK)
 	w := &errWriter{w: c.Response()}
-	n, err := privacy.Export(ctx, privacy.Sources{Reporting: s.rp.store, Statements: s.cfg.Store, Documents: s.cfg.Documents,
-		Privacy: s.cfg.Privacy, Reminders: s.cfg.Reminders}, tenant, p, s.now(), w)
+	n, err := privacy.Export(ctx, s.privacySources(), tenant, p, s.now(), w)
 	var read privacy.Subjects
 	read.Person(id)
 	s.logAccess(c, privacy.ReadExport, &read, n.Statements+n.Documents+n.Facts+n.StatusRows)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/lrs"
+	"github.com/xapi-lrs/lrs/reporting/evidence"
 	"github.com/xapi-lrs/lrs/tokens"
 )
 
@@ -308,4 +309,141 @@ func TestPersonExport(t *testing.T) {
 	for _, key := range []string{"hr", "auditor", "admin", "dpo-write"} {
 		expect(t, ts.do(req{method: "GET", path: "/api/v1/people/e211/export", key: key}), http.StatusForbidden)
 	}
+}
+
+// TestPersonErasure erases Ola through the API: a dry run counts what
+// the erasure then changes; afterwards no statement, report, transcript
+// or pack names him (his statements name his pseudonym), the summary
+// of a past date is the same, the evidence pack issued before still
+// verifies with the published keys while a new one shows the
+// pseudonym, Kari's export is unchanged but for her access log, and a
+// second erasure changes nothing. Bad requests are 400s, an unknown
+// person a 404, other scopes 403.
+func TestPersonErasure(t *testing.T) {
+	ts, kinsIDs := newPrivacyServer(t)
+	addPersonalData(t, ts)
+	packPath := "/api/v1/reports/evidence?unit=sykehjem&from=2025-01-01&to=2025-01-31"
+	r := ts.do(req{method: "GET", path: packPath, key: "auditor"})
+	expect(t, r, http.StatusOK)
+	packBefore := r.body
+	summaryPath := "/api/v1/reports/summary?asOf=2025-01-31"
+	r = ts.do(req{method: "GET", path: summaryPath, key: "hr"})
+	expect(t, r, http.StatusOK)
+	summaryBefore := r.body
+	r = ts.do(req{method: "GET", path: "/api/v1/people/e212/export", key: "dpo"})
+	expect(t, r, http.StatusOK)
+	kariBefore := unzip(t, r.body)
+
+	erase := func(key, body string, want int) map[string]any {
+		t.Helper()
+		r := ts.do(req{method: "POST", path: "/api/v1/people/e211/erasure", key: key, body: body, ctype: "application/json"})
+		expect(t, r, want)
+		var out map[string]any
+		if want == http.StatusOK {
+			r.json(t, &out)
+		}
+		return out
+	}
+	for _, key := range []string{"hr", "admin", "dpo-read"} {
+		erase(key, `{"mode":"delete"}`, http.StatusForbidden)
+	}
+	erase("dpo", `{"mode":"shred"}`, http.StatusBadRequest)
+	erase("dpo", `{}`, http.StatusBadRequest)
+	erase("dpo", `{"mode":"delete","extra":1}`, http.StatusBadRequest)
+	expect(t, ts.do(req{method: "POST", path: "/api/v1/people/nobody/erasure", key: "dpo", body: `{"mode":"delete"}`,
+		ctype: "application/json"}), http.StatusNotFound)
+
+	dry := erase("dpo", `{"mode":"pseudonymise","dryRun":true}`, http.StatusOK)
+	r = ts.do(req{method: "GET", path: "/xapi/statements?statementId=" + kinsIDs[0]})
+	if !bytes.Contains(r.body, []byte("ola.nordmann")) {
+		t.Fatalf("the dry run changed Ola's statement: %s", r.body)
+	}
+	done := erase("dpo-write", `{"mode":"pseudonymise"}`, http.StatusOK)
+	dc, wc := dry["counts"].(map[string]any), done["counts"].(map[string]any)
+	for _, k := range []string{"statements", "documents", "facts", "rosterRows", "rosterChanges", "accessLog"} {
+		if dc[k] != wc[k] || wc[k].(float64) == 0 {
+			t.Errorf("%s: the dry run said %v, the erasure did %v", k, dc[k], wc[k])
+		}
+	}
+	pseudonym := done["pseudonym"].(string)
+	if !strings.HasPrefix(pseudonym, "erased-") || done["actor"] != "dpo-write" || done["mode"] != "pseudonymise" {
+		t.Errorf("the erasure record: %v", done)
+	}
+	ola := []string{"e211", "Ola Nordmann", "ola.nordmann", "Nordmann"}
+	noOla := func(what string, b []byte) {
+		t.Helper()
+		for _, s := range ola {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s still names %q: %.300s", what, s, b)
+			}
+		}
+	}
+	r = ts.do(req{method: "GET", path: "/xapi/statements?statementId=" + kinsIDs[0]})
+	expect(t, r, http.StatusOK)
+	noOla("his statement", r.body)
+	if !bytes.Contains(r.body, []byte(`"homePage":"https://pseudonym.invalid"`)) {
+		t.Errorf("his statement does not name the pseudonym: %s", r.body)
+	}
+	r = ts.do(req{method: "GET", path: summaryPath, key: "hr"})
+	expect(t, r, http.StatusOK)
+	if !bytes.Equal(r.body, summaryBefore) {
+		t.Errorf("the summary of January changed:\n%s\nwas\n%s", r.body, summaryBefore)
+	}
+	jwks := ts.do(req{method: "GET", path: "/api/v1/jwks.json", noAuth: true, version: "-"})
+	keys, err := evidence.ParseJWKS(jwks.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := evidence.Verify(packBefore, keys)
+	if err != nil {
+		t.Fatalf("the pack issued before the erasure no longer verifies: %v", err)
+	}
+	if b, _ := json.Marshal(old); !bytes.Contains(b, []byte("e211")) {
+		t.Errorf("the pack issued before does not name Ola: %.300s", b)
+	}
+	r = ts.do(req{method: "GET", path: packPath, key: "auditor"})
+	expect(t, r, http.StatusOK)
+	pack, err := evidence.Verify(r.body, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(pack)
+	noOla("a pack issued after", b)
+	if !bytes.Contains(b, []byte(pseudonym)) || jsonString(pack.Summary) != jsonString(old.Summary) {
+		t.Errorf("a pack issued after: %d completed, was %d; the pseudonym in it: %v", pack.Summary.Total.Compliant,
+			old.Summary.Total.Compliant, bytes.Contains(b, []byte(pseudonym)))
+	}
+	r = ts.do(req{method: "GET", path: "/api/v1/people/" + pseudonym + "/transcript", key: "hr"})
+	expect(t, r, http.StatusOK)
+	noOla("the pseudonym's transcript", r.body)
+	expect(t, ts.do(req{method: "GET", path: "/api/v1/people/e211/transcript", key: "hr"}), http.StatusNotFound)
+
+	r = ts.do(req{method: "GET", path: "/api/v1/people/e212/export", key: "dpo"})
+	expect(t, r, http.StatusOK)
+	for name, b := range unzip(t, r.body) {
+		if name != "access-log.json" && name != "README.md" && name != "person.json" && !bytes.Equal(b, kariBefore[name]) {
+			t.Errorf("Kari's %s changed:\n%s\nwas\n%s", name, b, kariBefore[name])
+		}
+	}
+
+	again := erase("dpo", `{"mode":"pseudonymise"}`, http.StatusOK)
+	for k, v := range again["counts"].(map[string]any) {
+		if v.(float64) != 0 {
+			t.Errorf("a second erasure changed %v %s", v, k)
+		}
+	}
+	r = ts.do(req{method: "GET", path: "/api/v1/erasures", key: "dpo"})
+	expect(t, r, http.StatusOK)
+	var list struct{ Erasures []map[string]any }
+	r.json(t, &list)
+	if len(list.Erasures) != 2 || list.Erasures[0]["pseudonym"] != pseudonym {
+		t.Errorf("erasure records: %s", r.body)
+	}
+	noOla("the erasure records", r.body)
+	expect(t, ts.do(req{method: "GET", path: "/api/v1/erasures", key: "dpo-write"}), http.StatusForbidden)
+}
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }

@@ -180,7 +180,7 @@ func (db *DB) PruneAccess(ctx context.Context, tenant string, before time.Time, 
 // changed set is stored under its new id, its entries moved to it, and
 // then it is deleted, so that a run cut short is finished by running it
 // again.
-func (db *DB) RewriteAccess(ctx context.Context, tenant string, subjects, actors map[string]string) (int, error) {
+func (db *DB) RewriteAccess(ctx context.Context, tenant string, subjects, actors map[string]string, dryRun bool) (int, error) {
 	type change struct{ old, oldID string }
 	var changes []struct {
 		change
@@ -204,6 +204,23 @@ func (db *DB) RewriteAccess(ctx context.Context, tenant string, subjects, actors
 	}
 	log := db.db.Collection(collAccessLog)
 	n := 0
+	if dryRun {
+		for _, ch := range changes {
+			k, err := log.CountDocuments(ctx, bson.D{{Key: "t", Value: tenant}, {Key: "s", Value: ch.old}})
+			if err != nil {
+				return 0, wrap(err, "mongo: counting access log entries")
+			}
+			n += int(k)
+		}
+		for from := range actors {
+			k, err := log.CountDocuments(ctx, bson.D{{Key: "t", Value: tenant}, {Key: "a", Value: from}})
+			if err != nil {
+				return 0, wrap(err, "mongo: counting access log entries")
+			}
+			n += int(k)
+		}
+		return n, nil
+	}
 	for _, ch := range changes {
 		id, err := db.putAccessSet(ctx, tenant, ch.members)
 		if err != nil {

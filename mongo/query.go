@@ -222,7 +222,9 @@ func (db *DB) Query(ctx context.Context, q statements.Query) (statements.Page, e
 	if q.Authority != "" {
 		filter = append(filter, bson.E{Key: "au", Value: q.Authority})
 	}
-	filter = append(filter, bson.E{Key: "x", Value: false})
+	if !q.IncludeVoided {
+		filter = append(filter, bson.E{Key: "x", Value: false})
+	}
 
 	var r keyRange
 	epoch := time.Unix(0, 0)

@@ -92,8 +92,10 @@ type AccessLog interface {
 	PruneAccess(ctx context.Context, tenant string, before time.Time, dryRun bool) (int, error)
 	// RewriteAccess replaces, in every entry of a tenant, the subjects
 	// and actors that are keys of subjects and actors by their values
-	// (erasure), and returns how many entries changed.
-	RewriteAccess(ctx context.Context, tenant string, subjects, actors map[string]string) (int, error)
+	// (erasure), and returns how many entries changed (an entry whose
+	// subjects and actor both change counts twice); with dryRun it only
+	// counts them.
+	RewriteAccess(ctx context.Context, tenant string, subjects, actors map[string]string, dryRun bool) (int, error)
 }
 
 // Subject sets are stored once per tenant and distinct set: a report of
@@ -232,4 +234,5 @@ type Store interface {
 	// PurgeDocuments deletes the documents with the keys and every trace
 	// of them (earlier revisions, tombstones).
 	PurgeDocuments(ctx context.Context, keys []documents.Key) error
+	ErasureStore
 }

@@ -44,6 +44,9 @@ type Person struct {
 	// addresses as the roster gives them (the local part of an address
 	// keeps its case in a statement), with their mbox_sha1sum.
 	AgentKeys []string
+	// Emails and Names are the person's e-mail addresses and names as HR
+	// gave them, now and before.
+	Emails, Names []string
 }
 
 // Subjects returns the access log subjects of the person.
@@ -67,31 +70,56 @@ func FindPerson(ctx context.Context, st reporting.RosterStore, tenant, id string
 	}
 	p := &Person{ID: id, Rows: rows, MatchKeys: reporting.IdentMatchKeys(rows)}
 	p.AgentKeys = slices.Clone(p.MatchKeys)
+	addMail := func(email string) {
+		if email = strings.TrimSpace(email); email == "" {
+			return
+		}
+		p.Emails = append(p.Emails, email)
+		k := statements.AgentKey(map[string]any{"mbox": "mailto:" + email})
+		if !slices.Contains(p.AgentKeys, k) {
+			p.AgentKeys = append(p.AgentKeys, k, statements.AgentKey(map[string]any{"mbox_sha1sum": mboxSHA1(k)}))
+		}
+	}
 	for _, r := range rows {
-		if r.Kind == reporting.RowPerson && r.Email != "" {
-			agent := map[string]any{"mbox": "mailto:" + strings.TrimSpace(r.Email)}
-			k := statements.AgentKey(agent)
-			if !slices.Contains(p.AgentKeys, k) {
-				p.AgentKeys = append(p.AgentKeys, k, statements.AgentKey(map[string]any{"mbox_sha1sum": mboxSHA1(k)}))
+		if r.Kind == reporting.RowPerson {
+			addMail(r.Email)
+			p.Names = append(p.Names, r.Name)
+		}
+	}
+	// The addresses and names the person had before, as HR gave them
+	// (statements keep the case of an address's local part).
+	changes, err := rosterChanges(ctx, st, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range changes {
+		if c.Kind == reporting.RowPerson {
+			for _, r := range append(slices.Clone(c.Before), c.After...) {
+				addMail(r.Email)
+				p.Names = append(p.Names, r.Name)
 			}
 		}
 	}
 	slices.Sort(p.AgentKeys)
 	p.AgentKeys = slices.Compact(p.AgentKeys)
+	slices.Sort(p.Emails)
+	p.Emails = slices.Compact(p.Emails)
+	slices.Sort(p.Names)
+	p.Names = slices.Compact(p.Names)
 	return p, nil
 }
 
 // statementPage is how many statements an export or erasure reads at once.
 const statementPage = 200
 
-// PersonStatements calls fn for each statement (voided ones excluded)
-// that names one of the person's agent keys as actor, object, authority,
+// PersonStatements calls fn for each statement (voided ones included,
+// Record.Voided set) that names one of the person's agent keys as actor, object, authority,
 // context instructor, team or agent, group member, or in a SubStatement
 // (statements.Query with RelatedAgents), each once, a page at a time.
 func PersonStatements(ctx context.Context, st statements.Store, tenant string, p *Person, fn func(*statements.Record) error) error {
 	seen := map[string]bool{}
 	for _, k := range p.AgentKeys {
-		q := statements.Query{Tenant: tenant, Agent: k, RelatedAgents: true, Limit: statementPage, Ascending: true}
+		q := statements.Query{Tenant: tenant, Agent: k, RelatedAgents: true, Limit: statementPage, Ascending: true, IncludeVoided: true}
 		for {
 			page, err := st.Query(ctx, q)
 			if err != nil {
@@ -120,6 +148,7 @@ type ExportCounts struct {
 	RosterRows    int `json:"rosterRows"`
 	RosterChanges int `json:"rosterChanges"`
 	Statements    int `json:"statements"`
+	Voided        int `json:"voided"` // of the statements
 	Attachments   int `json:"attachments"`
 	Documents     int `json:"documents"`
 	Facts         int `json:"facts"`
@@ -136,7 +165,8 @@ type ExportCounts struct {
 //	person.json          the employee id, identifiers, the time of the export
 //	roster.json          the person's roster rows (employment, units, roles, identifiers over time)
 //	roster-changes.json  what each roster import changed about the person
-//	statements.json      the statements naming the person, as stored
+//	statements.json      the statements naming the person, as stored, voided ones too
+//	voided.json          the ids of those that were voided (retracted) by a voiding statement
 //	attachments.json     their attachments (statement, sha2, content type, bytes); the files under attachments/
 //	documents.json       State and Agent Profile documents of the person's agents; the contents under documents/
 //	facts.json           the completion facts projected from the statements
@@ -199,11 +229,15 @@ func Export(ctx context.Context, src Sources, tenant string, p *Person, now time
 		File        string `json:"file,omitempty"`
 	}
 	var atts []attachment
+	voided := []string{}
 	err = PersonStatements(ctx, src.Statements, tenant, p, func(r *statements.Record) error {
 		if n.Statements > 0 {
 			io.WriteString(f, ",\n")
 		}
 		n.Statements++
+		if r.Voided {
+			voided = append(voided, r.ID)
+		}
 		if _, err := f.Write(r.JSON); err != nil {
 			return err
 		}
@@ -216,6 +250,10 @@ func Export(ctx context.Context, src Sources, tenant string, p *Person, now time
 		return n, err
 	}
 	io.WriteString(f, "]\n")
+	n.Voided = len(voided)
+	if err := put("voided.json", voided); err != nil {
+		return n, err
+	}
 	written := map[string]int{}
 	for i := range atts {
 		a := &atts[i]
@@ -426,6 +464,7 @@ func exportReadme(tenant string, p *Person, now time.Time, n ExportCounts) strin
 		{"roster.json", "ansettelse, enheter, roller og identifikatorer over tid", "employment, units, roles and identifiers over time", n.RosterRows},
 		{"roster-changes.json", "endringer fra HR-importer", "changes made by HR imports", n.RosterChanges},
 		{"statements.json", "xAPI-utsagn (statements) om deg", "xAPI statements about you", n.Statements},
+		{"voided.json", "utsagn som senere er trukket tilbake (voided); de er med i statements.json", "statements later voided (retracted); they are in statements.json", n.Voided},
 		{"attachments.json", "vedlegg til utsagnene (filene i attachments/)", "their attachments (the files under attachments/)", n.Attachments},
 		{"documents.json", "xAPI-dokumenter (State, Agent Profile; innhold i documents/)", "xAPI documents (State, Agent Profile; contents under documents/)", n.Documents},
 		{"facts.json", "fullføringer utledet av utsagnene", "completions derived from the statements", n.Facts},

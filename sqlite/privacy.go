@@ -144,10 +144,9 @@ func (db *DB) PruneAccess(ctx context.Context, tenant string, before time.Time, 
 // RewriteAccess replaces subjects and actors of a tenant's entries (see
 // privacy.AccessLog): a changed set is stored under its new id and its
 // entries moved to it.
-func (db *DB) RewriteAccess(ctx context.Context, tenant string, subjects, actors map[string]string) (int, error) {
+func (db *DB) RewriteAccess(ctx context.Context, tenant string, subjects, actors map[string]string, dryRun bool) (int, error) {
 	var changed int64
-	err := db.w.do(ctx, 1, nil, func(tx *wtx) error {
-		ctx := context.Background()
+	err := db.change(ctx, dryRun, func(tx *wtx, ctx context.Context) error {
 		changed = 0
 		type set struct {
 			id   string

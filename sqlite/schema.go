@@ -300,6 +300,23 @@ CREATE TABLE reminders_sent (
 CREATE INDEX reminders_sent_time ON reminders_sent (tenant, time);
 CREATE INDEX reminders_sent_person ON reminders_sent (tenant, person, time);
 `,
+	// 10: the erasure of people (package privacy; see erasure.go): each
+	// tenant's secret pseudonym key, and the record of each erasure
+	// (privacy.Erasure as JSON, naming the person by pseudonym only).
+	`
+CREATE TABLE privacy_keys (
+	tenant TEXT PRIMARY KEY,
+	key    BLOB NOT NULL
+);
+
+CREATE TABLE erasures (
+	seq    INTEGER PRIMARY KEY,
+	tenant TEXT NOT NULL,
+	time   INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	record BLOB NOT NULL
+);
+CREATE INDEX erasures_tenant ON erasures (tenant, time);
+`,
 }
 
 // migrate brings the schema to the newest version, each step in its own

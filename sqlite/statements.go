@@ -244,7 +244,9 @@ func buildQuery(q statements.Query, conds []cond, drive int64, cur cursor, limit
 		b.WriteString(` FROM statements s WHERE s.tenant = ? AND +s.seq <= ?`)
 		args = append(args, q.Tenant, cur.maxSeq)
 	}
-	b.WriteString(` AND s.voided = 0`)
+	if !q.IncludeVoided {
+		b.WriteString(` AND s.voided = 0`)
+	}
 	if !q.Since.IsZero() {
 		b.WriteString(" AND " + o + ".stored > ?")
 		args = append(args, q.Since.UnixNano())

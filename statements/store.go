@@ -88,12 +88,17 @@ type Query struct {
 	Limit             int       // > 0; the caller caps it
 	Ascending         bool
 	Authority         string // only statements with this Authority (statements/read/mine)
+	// IncludeVoided returns voided statements too (Record.Voided set):
+	// the access export and erasure of a person need them; the
+	// Statements resource never sets it.
+	IncludeVoided bool
 	// Cursor continues an earlier query: the opaque value of Page.Cursor. The
 	// caller passes the same filters again with it.
 	Cursor string
 }
 
-// Page is one page of query results, voided statements excluded.
+// Page is one page of query results, voided statements excluded unless
+// Query.IncludeVoided.
 type Page struct {
 	Records []*Record
 	// Cursor is "" when there is nothing more, else an opaque value for
@@ -123,7 +128,7 @@ type Store interface {
 	Get(ctx context.Context, tenant, id string) (*Record, error)
 
 	// Query returns one page of statements matching q, newest stored first
-	// unless q.Ascending, voided statements excluded.
+	// unless q.Ascending, voided statements excluded unless q.IncludeVoided.
 	Query(ctx context.Context, q Query) (Page, error)
 
 	// Attachments returns the stored attachments with the given hashes

@@ -81,6 +81,8 @@ func commands() []command {
 			summary: "recompute the compliance projection from the stored statements", run: reportingCmd},
 		{name: "roster import", synopsis: "roster import --tenant T [flags] FILE.csv|FILE.json",
 			summary: "import a roster: people or units CSV (--kind), or JSON", run: rosterCmd},
+		{name: "privacy erase", synopsis: "privacy erase --tenant T --person ID --mode pseudonymise|delete [--dry-run]",
+			summary: "erase a person: pseudonymise or delete everything naming them", help: privacyEraseHelp, run: privacyEraseCmd},
 		{name: "evidence verify", synopsis: "evidence verify FILE --jwks URL|FILE",
 			summary: "check that an evidence pack is the one the LRS signed", help: evidenceHelp, run: evidenceCmd},
 		{name: "tokens keygen", synopsis: "tokens keygen [--alg EdDSA|ES256|HS256] [--out FILE [--append|--if-missing]]",

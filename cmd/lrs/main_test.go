@@ -88,6 +88,8 @@ func TestHelp(t *testing.T) {
 		{"reporting rebuild", []string{"Usage: lrs reporting rebuild", "-tenant"}},
 		{"roster", []string{"lrs roster import"}},
 		{"roster import", []string{"Usage: lrs roster import", "-kind", "-partial"}},
+		{"privacy", []string{"lrs privacy erase"}},
+		{"privacy erase", []string{"Usage: lrs privacy erase", "-person", "-mode", "-dry-run", "pseudonym"}},
 		{"evidence", []string{"lrs evidence verify"}},
 		{"evidence verify", []string{"Usage: lrs evidence verify FILE", "-jwks"}},
 		{"tokens", []string{"lrs tokens keygen"}},

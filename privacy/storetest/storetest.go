@@ -158,7 +158,14 @@ func testAccessRewrite(t *testing.T, log privacy.AccessLog) {
 	}))
 	pk, pm := privacy.PersonSubject("x-1"), privacy.AgentSubject("account:https://p.example x-2")
 	n, err := log.RewriteAccess(ctx, "oslo", map[string]string{kari: pk, mail: pm},
-		map[string]string{"kari@oslo.kommune.no": "pseudonym:x-1"})
+		map[string]string{"kari@oslo.kommune.no": "pseudonym:x-1"}, true)
+	must(t, err)
+	if n != 4 {
+		t.Errorf("RewriteAccess, dry run: %d entries, want 4", n)
+	}
+	check(t, log, "oslo", []string{mail}, time.Time{}, 10, "08:02 credential/lms xapi/statements [a:mbox:mailto:kari@oslo.kommune.no] of 1, 1")
+	n, err = log.RewriteAccess(ctx, "oslo", map[string]string{kari: pk, mail: pm},
+		map[string]string{"kari@oslo.kommune.no": "pseudonym:x-1"}, false)
 	must(t, err)
 	if n != 4 {
 		t.Errorf("RewriteAccess changed %d entries, want 4", n)
@@ -173,7 +180,7 @@ func testAccessRewrite(t *testing.T, log privacy.AccessLog) {
 		"08:03 account/pseudonym:x-1 page/unit [p:1002] of 1, 1")
 	check(t, log, "bergen", []string{kari}, time.Time{}, 10, "08:04 credential/hr people/transcript [p:1001] of 1, 1")
 	// Once more: nothing left to change.
-	if n, err := log.RewriteAccess(ctx, "oslo", map[string]string{kari: pk}, nil); err != nil || n != 0 {
+	if n, err := log.RewriteAccess(ctx, "oslo", map[string]string{kari: pk}, nil, false); err != nil || n != 0 {
 		t.Errorf("second rewrite: %d, %v; want 0", n, err)
 	}
 }
