@@ -26,6 +26,7 @@ import (
 	_ "github.com/xapi-lrs/lrs/lrs"
 	_ "github.com/xapi-lrs/lrs/mongo"
 	_ "github.com/xapi-lrs/lrs/packages"
+	_ "github.com/xapi-lrs/lrs/privacy"
 	_ "github.com/xapi-lrs/lrs/reminders"
 	_ "github.com/xapi-lrs/lrs/reporting"
 	_ "github.com/xapi-lrs/lrs/reporting/evidence"
