@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/privacy"
 	"github.com/xapi-lrs/lrs/reporting"
 )
 
@@ -566,6 +567,11 @@ func (p *Pages) renderExemptions(r *request, status int, f exemptionFields, mess
 		}
 		names = reporting.NewView(rows, today)
 	}
+	var read privacy.Subjects
+	for _, id := range people {
+		read.Person(id)
+	}
+	defer p.logAccess(r, privacy.ReadPageExemptions, &read, len(cat.Exemptions))
 	rows := make([]exemptionRow, len(cat.Exemptions))
 	for i, x := range cat.Exemptions {
 		rows[i] = exemptionRow{Exemption: x, Name: names.Name(x.Person), Module: r.moduleTitle(cat, x.Module),

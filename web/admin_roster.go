@@ -20,6 +20,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/lmsimport"
+	"github.com/xapi-lrs/lrs/privacy"
 	"github.com/xapi-lrs/lrs/reporting"
 )
 
@@ -251,6 +252,13 @@ func (p *Pages) preview(r *request, data []byte, o rosterOptions, message string
 	if err != nil {
 		return err
 	}
+	var read privacy.Subjects
+	for _, list := range [][]*reporting.EntityDiff{pv.PeopleAdded, pv.PeopleChanged, pv.PeopleEnded} {
+		for _, d := range list {
+			read.Person(d.ID)
+		}
+	}
+	defer p.logAccess(r, privacy.ReadPageRosterPreview, &read, read.Len())
 	sum := sha256.Sum256(data)
 	d := previewData{ImportPreview: pv, Options: o, Fields: o.values(), SHA256: hex.EncodeToString(sum[:]), Size: len(data), Limit: maxPreviewRows}
 	d.Fields.Set("data", base64.RawURLEncoding.EncodeToString(data))

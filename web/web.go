@@ -21,6 +21,7 @@
 //	GET  /people/{id}              a person's requirements and transcript with evidence
 //	GET  /lang/{nb|en}             switch the language (cookie), back to ?next
 //	GET  /static/{file}            the style sheet
+//	GET, POST /admin/...           administration for hr: roster upload, catalog, rules, campaigns, exemptions (admin.go)
 //
 // # Sessions and forgery
 //
@@ -402,11 +403,7 @@ func (p *Pages) logAccess(r *request, what string, subjects *privacy.Subjects, c
 	if p.cfg.Access == nil || subjects.Len() == 0 {
 		return
 	}
-	actor := r.acc.Account
-	if actor == "" {
-		actor = "person:" + r.acc.Person
-	}
-	e := &privacy.Access{Tenant: r.acc.Tenant, Time: p.now().UTC(), Actor: actor, ActorKind: privacy.ActorAccount,
+	e := &privacy.Access{Tenant: r.acc.Tenant, Time: p.now().UTC(), Actor: r.actor(), ActorKind: privacy.ActorAccount,
 		What: what, Subjects: subjects.List(), Count: count}
 	if err := p.cfg.Access.AppendAccess(context.WithoutCancel(r.c.Request().Context()), []*privacy.Access{e}); err != nil {
 		p.log.Error("recording an access log entry", "what", what, "err", err)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/privacy"
 )
 
 // postFile posts a multipart form with a file, as the roster upload form
@@ -321,6 +323,16 @@ func TestPagesAdminRoster(t *testing.T) {
 	if !found {
 		t.Errorf("no audit entry of the page's import: %+v", entries)
 	}
+	// Previews read people's data: they are in the access log.
+	for _, person := range []string{"203", "301"} {
+		reads, err := st.Privacy.AccessesAbout(context.Background(), auth.DefaultTenant, []string{privacy.PersonSubject(person)}, time.Time{}, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(reads) == 0 || reads[0].What != privacy.ReadPageRosterPreview || reads[0].Actor != acctHR {
+			t.Errorf("the access log of %s: %+v", person, reads)
+		}
+	}
 }
 
 // TestPagesAdminCatalog edits the catalog as hr over HTTP: a module is
@@ -443,4 +455,17 @@ func TestPagesAdminCatalog(t *testing.T) {
 	}
 	post("/admin/exemptions/"+id+"/delete", url.Values{}, http.StatusSeeOther)
 	e.api(t, "GET", "/api/v1/exemptions/"+id, nil, http.StatusNotFound)
+	// The list of exemptions named Ola: it is in his access log.
+	st, err := openStores(context.Background(), e.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	reads, err := st.Privacy.AccessesAbout(context.Background(), auth.DefaultTenant, []string{privacy.PersonSubject("202")}, time.Time{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(reads, func(a *privacy.Access) bool { return a.What == privacy.ReadPageExemptions && a.Actor == acctHR }) {
+		t.Errorf("Ola's access log lacks the exemptions page: %+v", reads)
+	}
 }
