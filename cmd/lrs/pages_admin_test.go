@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"mime/multipart"
 	"net/http"
@@ -304,6 +305,26 @@ func TestPagesAdminRoster(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(page, "Nina Ny") || !strings.Contains(page, "Startdato: 15.03.2026") ||
 		strings.Contains(page, "Endrede personer") {
 		t.Errorf("the workbook's preview: %d\n%s", res.StatusCode, page)
+	}
+
+	// A large partial file: the preview lists the first people of each
+	// group and counts the rest; the form carries the whole file back.
+	var big strings.Builder
+	big.WriteString("ansattnr;navn;enhet;rolle\n")
+	for i := range 10000 {
+		fmt.Fprintf(&big, "%d;Person %d;helse;ansatt\n", 10000+i, i)
+	}
+	start := time.Now()
+	res, page = b.postFile("/admin/roster/preview", url.Values{"kind": {"people"}, "partial": {"on"}}, "stor.csv", []byte(big.String()))
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, "Nye personer (500+9500)") || !strings.Contains(page, "… og 9500 til.") {
+		t.Fatalf("a large preview: %d", res.StatusCode)
+	}
+	if res, _ := b.post("/admin/roster/apply", hiddenFields(page, "/admin/roster/apply")); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("applying a large file: %d", res.StatusCode)
+	}
+	t.Logf("10,000 people: preview and apply in %v (the preview page %d bytes)", time.Since(start).Round(time.Millisecond), len(page))
+	if _, body := b.get("/units/helse"); !strings.Contains(body, "Person 9999") {
+		t.Error("the large file was not applied")
 	}
 
 	// The import is in the audit log, by the account.
