@@ -278,6 +278,11 @@ func TestPagesAdminRoster(t *testing.T) {
 	if res, _ := b.postFile("/admin/roster/preview", url.Values{"kind": {"pets"}}, "r.csv", []byte(rosterCSV)); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("kind pets: %d", res.StatusCode)
 	}
+	huge := bytes.Repeat([]byte("1;A\n"), 21<<20/4)
+	if res, body := b.postFile("/admin/roster/preview", url.Values{"kind": {"people"}}, "stor.csv", huge); res.StatusCode != http.StatusRequestEntityTooLarge ||
+		!strings.Contains(body, "Fila eller skjemaet er for stort") {
+		t.Errorf("a file over 20 MB: %d", res.StatusCode)
+	}
 
 	// A workbook: its dates are Excel serial numbers.
 	f := excelize.NewFile()
