@@ -47,6 +47,12 @@ const (
 	ReadPageUnitCSV  = "page/unit.csv"
 )
 
+// What the administration pages read (package web's admin pages).
+const (
+	ReadPageRosterPreview = "page/roster-preview" // the people a roster upload would change
+	ReadPageExemptions    = "page/exemptions"     // the people exempted from modules
+)
+
 // Access is one read of people's data: one record per request. It holds
 // who read (Actor), what (What: a route or page, with its format), when,
 // and the subjects read, by their identifiers only: never a name, an

@@ -113,9 +113,24 @@ var unitColumns = map[string]string{
 //	1001,Kari Ødegård,kari.odegard@kommune.no|kari.nordmann@kommune.no,helse,adm,2019-03-01,,https://kslaring.no,kari|kari.nordmann
 //	1001,Kari Ødegård,kari@kommune.no,it,sensitiv,2019-03-01,,https://lms.kommune.no,kodegard
 func ParsePeopleCSV(r io.Reader) ([]PersonIn, error) {
-	header, rows, err := readCSV(r, peopleColumns, "id")
+	records, _, err := ReadCSV(r)
 	if err != nil {
 		return nil, err
+	}
+	return ParsePeopleTable(records, nil)
+}
+
+// ParsePeopleTable parses a people file already split into cells, its
+// first record the header (a CSV file, or a sheet of a workbook), as
+// ParsePeopleCSV does. date parses the cells of the date columns (nil:
+// ParseDate); a workbook's dates may be serial day numbers.
+func ParsePeopleTable(records [][]string, date func(string) (Date, error)) ([]PersonIn, error) {
+	header, rows, err := table(records, peopleColumns, "id")
+	if err != nil {
+		return nil, err
+	}
+	if date == nil {
+		date = ParseDate
 	}
 	var out []PersonIn
 	index := map[string]int{}
@@ -126,11 +141,11 @@ func ParsePeopleCSV(r io.Reader) ([]PersonIn, error) {
 		if id == "" {
 			return nil, errs.Invalidf(fmt.Sprintf("line %d", line), "required", "the employee id is empty")
 		}
-		start, err := ParseDate(get("start"))
+		start, err := date(get("start"))
 		if err != nil {
 			return nil, atLine(line, "start", err)
 		}
-		end, err := ParseDate(get("end"))
+		end, err := date(get("end"))
 		if err != nil {
 			return nil, atLine(line, "end", err)
 		}
@@ -227,9 +242,22 @@ func mergeAssignments(a, b []Assignment) []Assignment {
 // managers (employee ids, "|"-separated), from and to (dates: the unit's
 // first and last day, both inclusive, as in UnitIn).
 func ParseUnitsCSV(r io.Reader) ([]UnitIn, error) {
-	header, rows, err := readCSV(r, unitColumns, "id")
+	records, _, err := ReadCSV(r)
 	if err != nil {
 		return nil, err
+	}
+	return ParseUnitsTable(records, nil)
+}
+
+// ParseUnitsTable parses a units file already split into cells, as
+// ParseUnitsCSV does; date parses the from and to cells (nil: ParseDate).
+func ParseUnitsTable(records [][]string, date func(string) (Date, error)) ([]UnitIn, error) {
+	header, rows, err := table(records, unitColumns, "id")
+	if err != nil {
+		return nil, err
+	}
+	if date == nil {
+		date = ParseDate
 	}
 	out := make([]UnitIn, 0, len(rows))
 	for n, row := range rows {
@@ -239,10 +267,10 @@ func ParseUnitsCSV(r io.Reader) ([]UnitIn, error) {
 		if u.ID == "" {
 			return nil, errs.Invalidf(fmt.Sprintf("line %d", line), "required", "the unit id is empty")
 		}
-		if u.From, err = ParseDate(get("from")); err != nil {
+		if u.From, err = date(get("from")); err != nil {
 			return nil, atLine(line, "from", err)
 		}
-		if u.To, err = ParseDate(get("to")); err != nil {
+		if u.To, err = date(get("to")); err != nil {
 			return nil, atLine(line, "to", err)
 		}
 		out = append(out, u)
@@ -278,15 +306,11 @@ func cell(header map[string]int, row []string, col string) string {
 	return strings.TrimSpace(row[i])
 }
 
-// readCSV reads a whole CSV file: the header mapped through columns to
-// column indexes, and the data rows (blank lines skipped).
-func readCSV(r io.Reader, columns map[string]string, required string) (map[string]int, [][]string, error) {
-	records, _, err := ReadCSV(r)
-	if err != nil {
-		return nil, nil, err
-	}
+// table reads the records of a whole file: the header mapped through
+// columns to column indexes, and the data rows (blank lines skipped).
+func table(records [][]string, columns map[string]string, required string) (map[string]int, [][]string, error) {
 	if len(records) == 0 {
-		return nil, nil, errs.Invalidf("", "csv", "the CSV file is empty; its first line must name the columns")
+		return nil, nil, errs.Invalidf("", "csv", "the file is empty; its first line must name the columns")
 	}
 	header := map[string]int{}
 	for i, name := range records[0] {

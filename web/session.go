@@ -5,6 +5,8 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"mime"
 	"net/http"
 	"net/url"
 	"sync"
@@ -102,9 +104,10 @@ func (p *Pages) startSignin(c *echo.Context) *signin {
 // another site.
 var errCSRF = errs.E(errs.Forbidden, "the form's token is missing or wrong")
 
-// checkForm reads the form of a POST (at most maxFormBytes) and checks
-// that it comes from this site and carries want in its csrf field.
-func (p *Pages) checkForm(c *echo.Context, want string) error {
+// checkForm reads the form of a POST (at most limit bytes; a multipart
+// form's files too) and checks that it comes from this site and carries
+// want in its csrf field.
+func (p *Pages) checkForm(c *echo.Context, want string, limit int64) error {
 	r := c.Request()
 	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
 		return errCSRF
@@ -115,8 +118,17 @@ func (p *Pages) checkForm(c *echo.Context, want string) error {
 			return errCSRF
 		}
 	}
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+	var err error
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		err = r.ParseMultipartForm(limit)
+	} else {
+		err = r.ParseForm()
+	}
+	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+		return errs.E(errs.TooLarge, "the form is larger than %d bytes", limit)
+	}
+	if err != nil {
 		return errs.Invalidf("", "form", "the form could not be read")
 	}
 	got := r.PostForm.Get("csrf")

@@ -48,7 +48,7 @@ func (p *Pages) login(r *request) error {
 		s = p.startSignin(c)
 		return p.showLogin(r, http.StatusForbidden, s, "", r.T("login.expired"))
 	}
-	if err := p.checkForm(c, s.CSRF); err != nil {
+	if err := p.checkForm(c, s.CSRF, maxFormBytes); err != nil {
 		return err
 	}
 	form := c.Request().PostForm

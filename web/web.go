@@ -21,6 +21,7 @@
 //	GET  /people/{id}              a person's requirements and transcript with evidence
 //	GET  /lang/{nb|en}             switch the language (cookie), back to ?next
 //	GET  /static/{file}            the style sheet
+//	GET, POST /admin/...           administration for hr: roster upload, catalog, rules, campaigns, exemptions (admin.go)
 //
 // # Sessions and forgery
 //
@@ -67,6 +68,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/xapi-lrs/lrs/accounts"
+	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/privacy"
@@ -93,6 +95,9 @@ type Config struct {
 	// (person, me, unit and its CSV) in the access log, with the
 	// signed-in account as the actor.
 	Access privacy.AccessLog
+	// Audit, when set, records every change made on the administration
+	// pages (roster imports, catalog entries), as the API does.
+	Audit auth.AuditLog
 	// OIDC, when set, offers sign-in with an OpenID Connect provider.
 	OIDC   *OIDCConfig
 	Logger *slog.Logger     // nil: slog.Default()
@@ -142,6 +147,9 @@ func New(cfg Config) (*Pages, error) {
 		}
 		p.pages[name] = t
 	}
+	if err := p.parseAdmin(); err != nil {
+		return nil, err
+	}
 	css, err := files.ReadFile("static/style.css")
 	if err != nil {
 		return nil, err
@@ -171,6 +179,7 @@ func (p *Pages) Register(e *echo.Echo) {
 	e.GET("/people/:id", p.private(p.person))
 	e.GET("/lang/:lang", p.public(p.setLang))
 	e.GET("/static/:file", p.static)
+	p.registerAdmin(e)
 }
 
 // request is what a page handler knows of its request.
@@ -220,7 +229,11 @@ func (p *Pages) public(h handler) echo.HandlerFunc {
 // private serves a page for signed-in people: without a live session, a
 // GET is sent to the sign-in page (and back after it), anything else is
 // refused. A POST must carry the session's CSRF token.
-func (p *Pages) private(h handler) echo.HandlerFunc {
+func (p *Pages) private(h handler) echo.HandlerFunc { return p.privateForm(maxFormBytes, h) }
+
+// privateForm is private for a page whose POST may be up to limit bytes
+// (a file upload).
+func (p *Pages) privateForm(limit int64, h handler) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		r := p.newRequest(c)
 		ctx := c.Request().Context()
@@ -243,7 +256,7 @@ func (p *Pages) private(h handler) echo.HandlerFunc {
 		}
 		r.sess = sess
 		if c.Request().Method == http.MethodPost {
-			if err := p.checkForm(c, sess.CSRF); err != nil {
+			if err := p.checkForm(c, sess.CSRF, limit); err != nil {
 				return p.answer(r, err)
 			}
 		}
@@ -319,7 +332,7 @@ func (p *Pages) answer(r *request, err error) error {
 		var e *errs.Error
 		errors.As(err, &e)
 		msg = r.T("error.400", e.Message)
-	case slices.Contains([]int{403, 404, 429, 503}, status):
+	case slices.Contains([]int{403, 404, 413, 429, 503}, status):
 		msg = r.T("error." + itoa(status))
 	default:
 		msg = err.Error()
@@ -390,11 +403,7 @@ func (p *Pages) logAccess(r *request, what string, subjects *privacy.Subjects, c
 	if p.cfg.Access == nil || subjects.Len() == 0 {
 		return
 	}
-	actor := r.acc.Account
-	if actor == "" {
-		actor = "person:" + r.acc.Person
-	}
-	e := &privacy.Access{Tenant: r.acc.Tenant, Time: p.now().UTC(), Actor: actor, ActorKind: privacy.ActorAccount,
+	e := &privacy.Access{Tenant: r.acc.Tenant, Time: p.now().UTC(), Actor: r.actor(), ActorKind: privacy.ActorAccount,
 		What: what, Subjects: subjects.List(), Count: count}
 	if err := p.cfg.Access.AppendAccess(context.WithoutCancel(r.c.Request().Context()), []*privacy.Access{e}); err != nil {
 		p.log.Error("recording an access log entry", "what", what, "err", err)
