@@ -36,11 +36,12 @@ import (
 //	POST /admin/campaigns, /admin/campaigns/{id}/end, /admin/campaigns/{id}/delete
 //	GET  /admin/exemptions                       exemptions, and a form for a new one
 //	POST /admin/exemptions, /admin/exemptions/{id}/end, /admin/exemptions/{id}/delete
+//	GET  /admin/erasure, POST /admin/erasure/preview, /admin/erasure    erasing a person (admin_erasure.go)
 
 // adminPages are the templates of the administration pages; each is
 // parsed with the layout and admin_common.html.
 var adminPages = []string{"admin", "admin_roster", "admin_preview", "admin_modules", "admin_module", "admin_rules", "admin_rule",
-	"admin_campaigns", "admin_exemptions"}
+	"admin_campaigns", "admin_exemptions", "admin_erasure", "admin_erasure_preview"}
 
 // parseAdmin parses the templates of the administration pages.
 func (p *Pages) parseAdmin() error {
@@ -61,6 +62,11 @@ func (p *Pages) registerAdmin(e *echo.Echo) {
 	e.GET("/admin/roster", hr(p.rosterPage))
 	e.POST("/admin/roster/preview", p.privateForm(maxRosterUpload+64<<10, p.hrOnly(p.rosterPreview)))
 	e.POST("/admin/roster/apply", p.privateForm(maxRosterApply, p.hrOnly(p.rosterApply)))
+	if p.cfg.Erasure != nil {
+		e.GET("/admin/erasure", hr(p.erasurePage))
+		e.POST("/admin/erasure/preview", hr(p.erasurePreview))
+		e.POST("/admin/erasure", hr(p.erasurePost))
+	}
 	for _, k := range catalogKinds(p) {
 		e.GET("/admin/"+k.plural, hr(k.list))
 		if k.form != nil {
@@ -87,7 +93,7 @@ func (p *Pages) hrOnly(h handler) handler {
 
 // adminIndex serves GET /admin: the sections.
 func (p *Pages) adminIndex(r *request) error {
-	return p.render(r, http.StatusOK, "admin", r.T("admin.title"), nil)
+	return p.render(r, http.StatusOK, "admin", r.T("admin.title"), struct{ Erasure bool }{p.cfg.Erasure != nil})
 }
 
 // actor names the signed-in person in the audit and access logs: the

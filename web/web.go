@@ -98,6 +98,9 @@ type Config struct {
 	// Audit, when set, records every change made on the administration
 	// pages (roster imports, catalog entries), as the API does.
 	Audit auth.AuditLog
+	// Erasure, when set, lets hr erase a person on the administration
+	// pages (privacy.Erase over these stores).
+	Erasure *privacy.Sources
 	// OIDC, when set, offers sign-in with an OpenID Connect provider.
 	OIDC   *OIDCConfig
 	Logger *slog.Logger     // nil: slog.Default()

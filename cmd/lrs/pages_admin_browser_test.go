@@ -149,6 +149,22 @@ func TestPagesAdminInBrowser(t *testing.T) {
 	}
 	tab.CheckAccessibility()
 
+	// Erasing a person: the dry run, the confirmation, the record.
+	tab.Open(e.base + "/admin/erasure")
+	tab.CheckAccessibility()
+	tab.SetValue("#person", "301") // Sykepleier Berg, who left in the import
+	tick("label[for='mode-d']")
+	if status := tab.Click("#erase button[type=submit]"); status != 200 || !strings.Contains(tab.Text("#counts"), "Rader og endringer i personallisten") {
+		t.Fatalf("the erasure's dry run: %d %s", status, tab.Text("main"))
+	}
+	tab.CheckAccessibility()
+	tick("label[for='confirm-box']")
+	if tab.Click("#confirm button[type=submit]"); !strings.Contains(tab.Text("main"), "Personen er slettet") ||
+		!strings.Contains(tab.Text("#records"), "Slettet") {
+		t.Errorf("after the erasure: %s", tab.Text("main"))
+	}
+	tab.CheckAccessibility()
+
 	// In English.
 	tab.Open(e.base + "/admin/roster")
 	tab.Click(".lang a")

@@ -91,7 +91,7 @@ const rosterCSV = "ansattnr;navn;epost;enhet;rolle;startdato\n" +
 func TestPagesAdminRoles(t *testing.T) {
 	e := startPages(t)
 	pages := []string{"/admin", "/admin/roster", "/admin/modules", "/admin/modules/new", "/admin/modules/infosikkerhet-1",
-		"/admin/rules", "/admin/rules/new", "/admin/rules/alle", "/admin/campaigns", "/admin/exemptions"}
+		"/admin/rules", "/admin/rules/new", "/admin/rules/alle", "/admin/campaigns", "/admin/exemptions", "/admin/erasure"}
 	// Campaign and exemption to end and delete.
 	e.api(t, "PUT", "/api/v1/campaigns/var-1", map[string]any{"modules": []string{"personvern-5"}, "start": e.day(-5), "end": e.day(20)}, http.StatusCreated)
 	e.api(t, "PUT", "/api/v1/exemptions/x1", map[string]any{"person": "202", "module": "personvern-5"}, http.StatusCreated)
@@ -110,6 +110,8 @@ func TestPagesAdminRoles(t *testing.T) {
 		{"/admin/exemptions", url.Values{"person": {"201"}, "module": {"personvern-5"}}},
 		{"/admin/exemptions/x1/end", url.Values{}},
 		{"/admin/exemptions/x1/delete", url.Values{}},
+		{"/admin/erasure/preview", url.Values{"person": {"202"}, "mode": {"pseudonymise"}}},
+		{"/admin/erasure", url.Values{"person": {"202"}, "mode": {"delete"}, "confirm": {"yes"}}},
 	}
 	before := e.catalogJSON(t)
 	for _, role := range []string{"anonymous", acctAuditor, acctManager, acctLearner, acctNobody, acctHR} {
@@ -493,5 +495,107 @@ func TestPagesAdminCatalog(t *testing.T) {
 	}
 	if !slices.ContainsFunc(reads, func(a *privacy.Access) bool { return a.What == privacy.ReadPageExemptions && a.Actor == acctHR }) {
 		t.Errorf("Ola's access log lacks the exemptions page: %+v", reads)
+	}
+}
+
+// TestPagesAdminErasure erases a person as hr: the form, a dry run that
+// shows what would change and changes nothing, a refusal without the
+// confirmation, the erasure, its record (by pseudonym, with the account
+// that did it), and the person gone from the pages; bad forms are
+// answered with the form and a message.
+func TestPagesAdminErasure(t *testing.T) {
+	e := startPages(t)
+	b := e.browser(t)
+	b.signIn(acctHR)
+	erasures := func() []privacy.Erasure {
+		var out struct{ Erasures []privacy.Erasure }
+		if err := json.Unmarshal(e.api(t, "GET", "/api/v1/erasures", nil, http.StatusOK), &out); err != nil {
+			t.Fatal(err)
+		}
+		return out.Erasures
+	}
+	if res, page := b.get("/admin/erasure"); res.StatusCode != http.StatusOK || !strings.Contains(page, `action="/admin/erasure/preview"`) {
+		t.Fatalf("GET /admin/erasure: %d\n%s", res.StatusCode, page)
+	}
+	for _, c := range []struct {
+		form url.Values
+		want int
+		says string
+	}{
+		{url.Values{"person": {""}, "mode": {"pseudonymise"}}, http.StatusBadRequest, "Skriv ansattnummeret"},
+		{url.Values{"person": {"201"}, "mode": {"shred"}}, http.StatusBadRequest, "Velg en måte"},
+		{url.Values{"person": {"999"}, "mode": {"pseudonymise"}}, http.StatusNotFound, "Ingen i personallisten har ansattnummer 999"},
+	} {
+		res, page := b.post("/admin/erasure/preview", c.form)
+		if res.StatusCode != c.want || !strings.Contains(html.UnescapeString(page), c.says) {
+			t.Errorf("preview %v: %d, want %d saying %q", c.form, res.StatusCode, c.want, c.says)
+		}
+	}
+
+	// The dry run: Kari's statement, her completion and her roster rows.
+	res, page := b.post("/admin/erasure/preview", url.Values{"person": {"201"}, "mode": {"pseudonymise"}})
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("preview: %d\n%s", res.StatusCode, page)
+	}
+	for _, want := range []string{`<th scope="row">Utsagn</th><td class="num">1</td>`, `name="confirm" value="yes" required`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the preview lacks %s:\n%s", want, page)
+		}
+	}
+	confirm := hiddenFields(page, "/admin/erasure")
+	if confirm.Get("person") != "201" || confirm.Get("mode") != "pseudonymise" {
+		t.Fatalf("the confirmation form carries %v", confirm)
+	}
+	if res, page := b.get("/people/201"); res.StatusCode != http.StatusOK || !strings.Contains(page, "Kari Nordmann") {
+		t.Fatalf("the dry run changed Kari's page: %d", res.StatusCode)
+	}
+	for _, x := range erasures() {
+		if !x.DryRun {
+			t.Fatalf("a dry run recorded an erasure: %+v", x)
+		}
+	}
+
+	// Without the box ticked: refused, nothing changed.
+	form := url.Values{"person": {"201"}, "mode": {"pseudonymise"}}
+	if res, page := b.post("/admin/erasure", form); res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "Kryss av") {
+		t.Errorf("an unconfirmed erasure: %d", res.StatusCode)
+	}
+	if res, _ := b.get("/people/201"); res.StatusCode != http.StatusOK {
+		t.Fatalf("an unconfirmed erasure changed Kari's page: %d", res.StatusCode)
+	}
+
+	confirm.Set("confirm", "yes")
+	res, _ = b.post("/admin/erasure", confirm)
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/admin/erasure?erased=erased-") {
+		t.Fatalf("the erasure: %d to %q", res.StatusCode, loc)
+	}
+	pseudonym := strings.TrimPrefix(loc, "/admin/erasure?erased=")
+	res, page = b.get(loc)
+	page = html.UnescapeString(page)
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, "Personen er slettet. Pseudonymet er "+pseudonym) ||
+		!strings.Contains(page, "<code>"+pseudonym+"</code>") || !strings.Contains(page, "Pseudonymisert") {
+		t.Errorf("after the erasure: %d\n%s", res.StatusCode, page)
+	}
+	if strings.Contains(page, "Kari") || strings.Contains(page, "kari.nordmann") {
+		t.Errorf("the erasure page names the erased person:\n%s", page)
+	}
+	var done []privacy.Erasure
+	for _, x := range erasures() {
+		if !x.DryRun {
+			done = append(done, x)
+		}
+	}
+	if len(done) != 1 || done[0].Pseudonym != pseudonym || done[0].Actor != acctHR || done[0].Counts.Statements != 1 {
+		t.Errorf("the erasure records: %+v", done)
+	}
+	if res, page := b.get("/people/201"); res.StatusCode == http.StatusOK && strings.Contains(page, "Kari") {
+		t.Errorf("Kari's page after the erasure: %d", res.StatusCode)
+	}
+	// Erasing again finds nothing left (the erasure is idempotent).
+	if res, page := b.post("/admin/erasure/preview", url.Values{"person": {"201"}, "mode": {"pseudonymise"}}); res.StatusCode != http.StatusOK ||
+		!strings.Contains(page, `<th scope="row">Utsagn</th><td class="num">0</td>`) ||
+		!strings.Contains(page, `<th scope="row">Fullføringer og resultater</th><td class="num">0</td>`) {
+		t.Errorf("a second erasure of 201: %d\n%s", res.StatusCode, page)
 	}
 }

@@ -156,7 +156,8 @@ func NewServerWithPages(st *Stores, cfg lrs.Config, pages *Pages) (*lrs.Server, 
 		svc := accounts.New(accounts.Config{Store: st.Accounts, Audit: st.Audit, Tenants: st.Tenants,
 			IdleTimeout: pages.Idle, MaxAge: pages.MaxAge, Logger: cfg.Logger, Now: cfg.Now})
 		p, err := web.New(web.Config{Accounts: svc, Reporting: cfg.Reporting, Statements: cfg.Store, BaseURL: cfg.BaseURL,
-			Location: pages.Location, OIDC: pages.OIDC, Access: st.Privacy, Audit: st.Audit, Logger: cfg.Logger, Now: cfg.Now})
+			Location: pages.Location, OIDC: pages.OIDC, Access: st.Privacy, Audit: st.Audit, Logger: cfg.Logger, Now: cfg.Now,
+			Erasure: erasureSources(st)})
 		if err != nil {
 			return nil, err
 		}
@@ -227,4 +228,14 @@ func NewRegistry(version string) *prometheus.Registry {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
+}
+
+// erasureSources are the stores an erasure on the pages changes; nil
+// without the privacy store.
+func erasureSources(st *Stores) *privacy.Sources {
+	if st.Privacy == nil {
+		return nil
+	}
+	return &privacy.Sources{Reporting: st.Reporting, Statements: st.Statements, Documents: st.Documents,
+		Privacy: st.Privacy, Reminders: st.Reminders}
 }
