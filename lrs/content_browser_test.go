@@ -171,3 +171,72 @@ func TestCMI5InBrowser(t *testing.T) {
 		t.Errorf("Kari after both AUs: %s", got)
 	}
 }
+
+// TestTinCanInBrowser: Kari opens her link to the Tin Can package; its
+// page reads the launch parameters and sends its statements and bookmark
+// with the launch's credentials, which write as Kari only; a new link
+// continues the attempt (the same registration, the bookmark read back);
+// she finishes, and the status report shows the module completed. Every
+// page passes axe-core.
+func TestTinCanInBrowser(t *testing.T) {
+	s, p := browserServer(t, packagetest.TinCan(), "varsling", kariByEmail)
+	b := browsertest.Start(t)
+	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID))
+
+	tab := b.NewTab(t)
+	if status := tab.Open(l.URL); status != http.StatusOK {
+		t.Fatalf("the launch link: %d", status)
+	}
+	waitReady(t, tab, "tc")
+	if got := launchParam(t, tab, "activity_id"); got != p.ActivityID || launchParam(t, tab, "registration") != l.Registration {
+		t.Errorf("launched with activity_id %q", got)
+	}
+	if got := eval[string](t, tab, "JSON.stringify(tc.bookmark)"); got != "null" {
+		t.Errorf("a bookmark before the first session: %s", got)
+	}
+	do(t, tab, "tc", "experience()")
+	do(t, tab, "tc", `save({"side": 2})`)
+	tab.CheckAccessibility()
+	for _, p := range tab.Problems() { // the browser reports the 404 of the bookmark not yet saved
+		if !strings.Contains(p, "404") || !strings.Contains(p, "stateId=bookmark") {
+			t.Errorf("a problem on the page: %s", p)
+		}
+	}
+	if got := awaitJS[string](t, tab, "tc.sendAs('mailto:ola@example.com')"); got != "403" {
+		t.Errorf("a statement of someone else: %s", got)
+	}
+	if got := s.personStatus("1001"); got != "in-progress" {
+		t.Errorf("Kari after the first session: %s", got)
+	}
+
+	l2 := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID))
+	if l2.Registration != l.Registration || !l2.Resumed {
+		t.Fatalf("the second launch is another attempt: %+v", l2)
+	}
+	tab = b.NewTab(t)
+	tab.Open(l2.URL)
+	waitReady(t, tab, "tc")
+	if got := eval[string](t, tab, "JSON.stringify(tc.bookmark)"); got != `{"side":2}` {
+		t.Errorf("the bookmark the second session read: %s", got)
+	}
+	do(t, tab, "tc", "finish(0.9)")
+	checkPage(t, tab)
+
+	verbs, stmts := s.verbsOf(l.Registration)
+	if want := []string{"attempted", "experienced", "attempted", "completed", "passed"}; !slices.Equal(verbs, want) {
+		t.Errorf("statements of the attempt: %v, want %v", verbs, want)
+	}
+	for _, st := range stmts {
+		auth := st["authority"].(map[string]any)["account"].(map[string]any)
+		if st["actor"].(map[string]any)["mbox"] != "mailto:kari@example.com" || auth["name"] != "launch:"+l.Registration {
+			t.Errorf("a statement not by Kari's launch: %v", st)
+		}
+	}
+	if got := s.personStatus("1001"); got != "completed" {
+		t.Errorf("Kari after finishing: %s", got)
+	}
+	// The course is done: the next link starts a new attempt.
+	if l3 := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID)); l3.Registration == l.Registration {
+		t.Errorf("the launch after the course was completed kept its registration")
+	}
+}
