@@ -133,8 +133,8 @@ func (s *testServer) byVerb(registration, verb string) []map[string]any {
 	return stmts
 }
 
-func cmi5Server(t *testing.T) (*testServer, importedJSON) {
-	s := newPackageServer(t)
+func cmi5Server(t *testing.T, open opener) (*testServer, importedJSON) {
+	s := newPackageServerOn(t, open)
 	p := s.importPackage("content-hr", "?module=beredskap", packagetest.CMI5())
 	expect(t, s.hr("PUT", "/api/v1/rules/alle", "application/json", `{"role":"ansatt","modules":["beredskap"]}`), http.StatusCreated)
 	expect(t, s.hr("POST", "/api/v1/roster/imports", "application/json", `{"people":[
@@ -151,8 +151,10 @@ func cmi5Server(t *testing.T) (*testServer, importedJSON) {
 // course (publisher ids in the grouping), which completes the module; a
 // terminated session writes no more; the next launch is a new
 // registration.
-func TestLaunchCMI5(t *testing.T) {
-	s, p := cmi5Server(t)
+func TestLaunchCMI5(t *testing.T) { onBackends(t, testLaunchCMI5) }
+
+func testLaunchCMI5(t *testing.T, open opener) {
+	s, p := cmi5Server(t, open)
 	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001","returnUrl":"https://portal.example/kurs"}`, p.ID))
 	if l.Launchable != au1 {
 		t.Fatalf("launch %+v", l)
@@ -308,8 +310,10 @@ func TestLaunchCMI5(t *testing.T) {
 // the AU is launched again in the registration, and, when its token
 // expires, by the sweep; once each, with its session id and duration; an
 // abandoned session's auth-token writes nothing more.
-func TestCMI5Abandoned(t *testing.T) {
-	s, p := cmi5Server(t)
+func TestCMI5Abandoned(t *testing.T) { onBackends(t, testCMI5Abandoned) }
+
+func testCMI5Abandoned(t *testing.T, open opener) {
+	s, p := cmi5Server(t, open)
 	start := time.Now().UTC().Truncate(time.Second)
 	s.clock.Set(start)
 	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID))
@@ -366,8 +370,10 @@ func TestCMI5Abandoned(t *testing.T) {
 // TestCMI5Waiver: an AU waived through the API counts as meeting its
 // moveOn: with the other AU done, the block and the course are
 // satisfied; a second waiver of the AU is a conflict; bad waivers are 4xx.
-func TestCMI5Waiver(t *testing.T) {
-	s, p := cmi5Server(t)
+func TestCMI5Waiver(t *testing.T) { onBackends(t, testCMI5Waiver) }
+
+func testCMI5Waiver(t *testing.T, open opener) {
+	s, p := cmi5Server(t, open)
 	r := s.do(req{method: "POST", path: "/api/v1/waivers", key: "launcher",
 		body: fmt.Sprintf(`{"package":%q,"launchable":%q,"person":"1001","reason":"Tested Out"}`, p.ID, au2)})
 	expect(t, r, http.StatusCreated)
@@ -445,8 +451,10 @@ func (a *au) refused(name, rule string, stmts ...map[string]any) {
 // section 9.2): a launch or waiver for an Agent without one is a 400, and
 // a roster person is launched by their account, though they have an
 // e-mail address too.
-func TestCMI5Learner(t *testing.T) {
-	s, p := cmi5Server(t)
+func TestCMI5Learner(t *testing.T) { onBackends(t, testCMI5Learner) }
+
+func testCMI5Learner(t *testing.T, open opener) {
+	s, p := cmi5Server(t, open)
 	expect(t, s.hr("POST", "/api/v1/roster/imports", "application/json", `{"people":[
 		{"id":"1002","name":"Ola Nordmann","email":"ola@example.com","roles":[{"id":"ansatt"}]},
 		{"id":"1003","name":"Nils Nordmann","email":"nils@example.com","identifiers":[{"account":{"homePage":"https://portal.example","name":"nils"}}],"roles":[{"id":"ansatt"}]}]}`),
@@ -482,8 +490,10 @@ func TestCMI5Learner(t *testing.T) {
 // that launchMode in LMS.LaunchData and the launched statement, and may
 // send initialized and terminated only: no completion or pass counts
 // towards moveOn. launchMode is for cmi5 packages, and one of three.
-func TestCMI5LaunchMode(t *testing.T) {
-	s, p := cmi5Server(t)
+func TestCMI5LaunchMode(t *testing.T) { onBackends(t, testCMI5LaunchMode) }
+
+func testCMI5LaunchMode(t *testing.T, open opener) {
+	s, p := cmi5Server(t, open)
 	scormPkg := s.importPackage("content", "", packagetest.SCORM12())
 	for _, body := range []string{
 		fmt.Sprintf(`{"package":%q,"person":"1001","launchMode":"Sideways"}`, p.ID),
@@ -540,8 +550,10 @@ func TestCMI5LaunchMode(t *testing.T) {
 // below the masteryScore, a failure at or above it, a verb twice in a
 // session, and completed or passed twice in a registration, or failed
 // after passed; cmi5 allowed statements pass.
-func TestCMI5StatementRules(t *testing.T) {
-	s, p := cmi5Server(t)
+func TestCMI5StatementRules(t *testing.T) { onBackends(t, testCMI5StatementRules) }
+
+func testCMI5StatementRules(t *testing.T, open opener) {
+	s, p := cmi5Server(t, open)
 	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID))
 	a := s.launchAU(l)
 	a.initialize()

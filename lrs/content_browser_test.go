@@ -85,8 +85,10 @@ func sessionOf(st map[string]any) any {
 // it abandons that session; she passes and terminates: the block and then
 // the course are satisfied, and the status report shows the module
 // completed. Every page passes axe-core.
-func TestCMI5InBrowser(t *testing.T) {
-	s, p := browserServer(t, packagetest.CMI5(), "beredskap", kariByAccount)
+func TestCMI5InBrowser(t *testing.T) { onBackends(t, testCMI5InBrowser) }
+
+func testCMI5InBrowser(t *testing.T, open opener) {
+	s, p := browserServer(t, open, packagetest.CMI5(), "beredskap", kariByAccount)
 	b := browsertest.Start(t)
 	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID))
 
@@ -179,7 +181,7 @@ func TestCMI5InBrowser(t *testing.T) {
 // she finishes, and the status report shows the module completed. Every
 // page passes axe-core.
 func TestTinCanInBrowser(t *testing.T) {
-	s, p := browserServer(t, packagetest.TinCan(), "varsling", kariByEmail)
+	s, p := browserServer(t, openSQLite, packagetest.TinCan(), "varsling", kariByEmail)
 	b := browsertest.Start(t)
 	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID))
 

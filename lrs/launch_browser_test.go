@@ -32,12 +32,12 @@ const (
 	kariByAccount = `{"id":"1001","name":"Kari Nordmann","identifiers":[{"account":{"homePage":"https://portal.example","name":"kari"}}],"roles":[{"id":"ansatt"}]}`
 )
 
-// browserServer is a package server whose URLs are its own address (no
-// BaseURL), with kari (kariByEmail or kariByAccount) in the roster,
-// required to complete module.
-func browserServer(t *testing.T, zip []byte, module, kari string) (*testServer, importedJSON) {
+// browserServer is a package server over the database open opens, whose
+// URLs are its own address (no BaseURL), with kari (kariByEmail or
+// kariByAccount) in the roster, required to complete module.
+func browserServer(t *testing.T, open opener, zip []byte, module, kari string) (*testServer, importedJSON) {
 	t.Helper()
-	s := newPackageServer(t, func(cfg *lrs.Config) { cfg.BaseURL = "" })
+	s := newPackageServerOn(t, open, func(cfg *lrs.Config) { cfg.BaseURL = "" })
 	p := s.importPackage("content-hr", "?module="+module, zip)
 	expect(t, s.hr("PUT", "/api/v1/rules/alle", "application/json", `{"role":"ansatt","modules":["`+module+`"]}`), http.StatusCreated)
 	expect(t, s.hr("POST", "/api/v1/roster/imports", "application/json", `{"people":[`+kari+`]}`), http.StatusCreated)
@@ -122,7 +122,7 @@ func (s *testServer) verbsOf(registration string) ([]string, []map[string]any) {
 // location; she passes. The statements, the attempt's state and the
 // compliance report say so; every page passes axe-core.
 func TestPlayerSCORM12InBrowser(t *testing.T) {
-	s, p := browserServer(t, packagetest.SCORM12(), "infosikkerhet", kariByEmail)
+	s, p := browserServer(t, openSQLite, packagetest.SCORM12(), "infosikkerhet", kariByEmail)
 	b := browsertest.Start(t)
 	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID))
 
@@ -202,7 +202,7 @@ func TestPlayerSCORM12InBrowser(t *testing.T) {
 // and suspends; a new link to the test resumes it; she passes, which rolls
 // the course up and completes the module. Every page passes axe-core.
 func TestPlayerSCORM2004InBrowser(t *testing.T) {
-	s, p := browserServer(t, packagetest.SCORM2004(), "personvern", kariByEmail)
+	s, p := browserServer(t, openSQLite, packagetest.SCORM2004(), "personvern", kariByEmail)
 	b := browsertest.Start(t)
 	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID))
 
