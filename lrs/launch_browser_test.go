@@ -271,3 +271,43 @@ func TestPlayerSCORM2004InBrowser(t *testing.T) {
 		t.Errorf("%d SCOs shown done", n)
 	}
 }
+
+// TestPlayerCommitOnUnloadInBrowser: a SCO that suspends only as its page
+// goes away (LMSFinish in its pagehide handler, when Chromium refuses the
+// runtime's synchronous request) still has its data stored: the runtime
+// sends that last commit with a keepalive request that outlives the page.
+// The next launch resumes from it.
+func TestPlayerCommitOnUnloadInBrowser(t *testing.T) {
+	s, p := browserServer(t, openSQLite, packagetest.SCORM12(), "infosikkerhet", kariByEmail)
+	b := browsertest.Start(t)
+	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID))
+
+	tab := b.NewTab(t)
+	tab.Open(l.URL)
+	waitForSCO(t, tab)
+	sco(t, tab, "answer('q1', 'b', true)")
+	sco(t, tab, "suspendOnUnload('side=9', 'kapittel-3')")
+	tab.Open(s.URL + "/xapi/about") // the learner leaves the course
+
+	q := url.Values{"activityId": {p.Launchables[0].ActivityID}, "agent": {`{"mbox":"mailto:kari@example.com"}`},
+		"registration": {l.Registration}, "stateId": {scormrt.StateID}}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := s.do(req{method: "GET", path: "/xapi/activities/state?" + q.Encode()})
+		if r.status == http.StatusOK && strings.Contains(string(r.body), `"suspendData":"side=9"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the commit made as the page went away was not stored: %d %s", r.status, r.body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if verbs, _ := s.verbsOf(l.Registration); !slices.Equal(verbs, []string{"initialized", "responded", "suspended"}) {
+		t.Errorf("statements of the attempt: %v", verbs)
+	}
+	tab = b.NewTab(t)
+	tab.Open(s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID)).URL)
+	if entry, data, loc := waitForSCO(t, tab); entry != "resume" || data != "side=9" || loc != "kapittel-3" {
+		t.Errorf("resumed with entry %q, suspend data %q, location %q", entry, data, loc)
+	}
+}

@@ -115,6 +115,7 @@ func scriptPage(title, css, src, status string) string {
 //	sco.ready, sco.version, sco.entry, sco.suspendData, sco.location
 //	sco.answer(id, response, correct)   an interaction, then a commit
 //	sco.suspend(data, location)         exit suspend with suspend data; finish
+//	sco.suspendOnUnload(data, location) suspend so as the page goes away (pagehide)
 //	sco.finish(scaled)                  score, status, exit normal; finish
 //	sco.finished                        what LMSFinish/Terminate returned
 //	sco.errors                          calls that returned "false", with their error codes
@@ -180,6 +181,10 @@ const SCOScript = `(function () {
     set('cmi.core.exit', 'cmi.exit', 'suspend');
     set('cmi.core.session_time', 'cmi.session_time', v12 ? '0000:01:30' : 'PT1M30S');
     return finish();
+  };
+  sco.suspendOnUnload = function (data, location) {
+    window.addEventListener('pagehide', () => sco.suspend(data, location));
+    return 'true';
   };
   sco.finish = function (scaled) {
     if (v12) {
