@@ -457,6 +457,11 @@ func contextOf(st map[string]any) (reg string, grouping []string, session string
 func (s *Service) registrationStatements(ctx context.Context, tenant string, learner map[string]any, reg, verb string,
 	fn func(rec *statements.Record, st map[string]any)) error {
 	q := statements.Query{Tenant: tenant, Agent: statements.AgentKey(learner), Registration: strings.ToLower(reg), Verb: verb, Limit: 500}
+	return s.eachStatement(ctx, q, fn)
+}
+
+// eachStatement calls fn with each statement q finds, decoded.
+func (s *Service) eachStatement(ctx context.Context, q statements.Query, fn func(rec *statements.Record, st map[string]any)) error {
 	for {
 		page, err := s.Statements.Query(ctx, q)
 		if err != nil {
@@ -502,15 +507,18 @@ func moveOnMet(moveOn string, done map[string]bool) bool {
 // each block, then the course, whose AUs have all met them and that has
 // none yet in the registration, with the session id session. It returns
 // the ids stored. An AU's completions, passes and waivers are the
-// learner's cmi5 statements of the registration whose grouping holds the
-// AU's publisher id (the context template); a satisfied statement's id is
-// a UUID v5 of the learner, the registration and its object, so each is
-// stored once.
+// learner's cmi5 defined statements (the cmi5 category) of the
+// registration whose grouping holds the AU's publisher id (the context
+// template); a satisfied statement's id is a UUID v5 of the learner, the
+// registration and its object, so each is stored once.
 func (s *Service) Satisfy(ctx context.Context, tenant string, p *packages.Package, base string, learner map[string]any,
 	reg, session string, w ingest.Writer) ([]string, error) {
 	done := map[string]map[string]bool{} // AU publisher id -> verbs
 	for _, v := range []string{verbCompleted, verbPassed, verbWaived} {
 		err := s.registrationStatements(ctx, tenant, learner, reg, v, func(_ *statements.Record, st map[string]any) {
+			if !hasCategory(st, categoryCMI5) {
+				return // cmi5 allowed statements do not count (section 7.1.3)
+			}
 			_, grouping, _ := contextOf(st)
 			for _, g := range grouping {
 				if done[g] == nil {

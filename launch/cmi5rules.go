@@ -118,7 +118,8 @@ func (s *Service) CheckCMI5Statements(ctx context.Context, tok *Token, stmts []m
 // of tok (the AU as their object and the cmi5 category).
 func (s *Service) cmi5History(ctx context.Context, tok *Token) (*cmi5History, error) {
 	h := &cmi5History{session: map[string]bool{}, registration: map[string]bool{}}
-	err := s.registrationStatements(ctx, tok.Tenant, tok.Learner, tok.Registration, "", func(_ *statements.Record, st map[string]any) {
+	q := statements.Query{Tenant: tok.Tenant, Agent: tok.LearnerKey(), Registration: strings.ToLower(tok.Registration), Activity: tok.AU, Limit: 500}
+	err := s.eachStatement(ctx, q, func(_ *statements.Record, st map[string]any) {
 		obj, _ := st["object"].(map[string]any)
 		verb := verbOf(st)
 		if obj["id"] != tok.AU || !hasCategory(st, categoryCMI5) || !slices.Contains(auVerbs, verb) {

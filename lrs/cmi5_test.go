@@ -489,7 +489,8 @@ func testCMI5Learner(t *testing.T, open opener) {
 // TestCMI5LaunchMode: a cmi5 AU launched in Review (or Browse) mode gets
 // that launchMode in LMS.LaunchData and the launched statement, and may
 // send initialized and terminated only: no completion or pass counts
-// towards moveOn. launchMode is for cmi5 packages, and one of three.
+// towards moveOn, nor do cmi5 allowed ones (without the cmi5 category).
+// launchMode is for cmi5 packages, and one of three.
 func TestCMI5LaunchMode(t *testing.T) { onBackends(t, testCMI5LaunchMode) }
 
 func testCMI5LaunchMode(t *testing.T, open opener) {
@@ -524,12 +525,19 @@ func testCMI5LaunchMode(t *testing.T, open opener) {
 		t.Errorf("completed in Review mode: %v", got)
 	}
 
-	// Browse mode, then Normal: the same registration; only Normal completes.
+	// Browse mode, then Normal: the same registration; only Normal
+	// completes. Completions without the cmi5 category (cmi5 allowed
+	// statements) are stored, and count for nothing.
 	b := s.launchAU(s.launch(fmt.Sprintf(`{"package":%q,"person":"1001","launchMode":"Browse","launchable":%q}`, p.ID, au2)))
 	b.initialize()
 	b.send(b.statement("initialized", nil))
 	b.refused("completed in Browse mode", "cmi5-launch-mode", b.statement("completed", map[string]any{"completion": true, "duration": "PT1M"}))
-	for _, id := range []string{au1, au2} {
+	for _, verb := range []string{"completed", "passed"} {
+		st := b.statement(verb, nil)
+		st["context"].(map[string]any)["contextActivities"].(map[string]any)["category"] = []any{}
+		b.send(st)
+	}
+	for i, id := range []string{au1, au2} {
 		n := s.launchAU(s.launch(fmt.Sprintf(`{"package":%q,"person":"1001","launchMode":"Normal","launchable":%q}`, p.ID, id)))
 		n.initialize()
 		if n.registration != l.Registration {
@@ -537,9 +545,9 @@ func testCMI5LaunchMode(t *testing.T, open opener) {
 		}
 		n.send(n.statement("initialized", nil), n.statement("completed", map[string]any{"completion": true, "duration": "PT1M"}),
 			n.statement("passed", map[string]any{"success": true, "duration": "PT1M", "score": map[string]any{"scaled": 0.9}}))
-	}
-	if sat := s.byVerb(l.Registration, "satisfied"); len(sat) != 2 {
-		t.Errorf("%d satisfied statements after the Normal sessions", len(sat))
+		if sat := s.byVerb(l.Registration, "satisfied"); len(sat) != 2*i {
+			t.Errorf("%d satisfied statements after %d Normal sessions", len(sat), i+1)
+		}
 	}
 }
 
