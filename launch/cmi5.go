@@ -64,6 +64,41 @@ const (
 	SessionStateID = "https://github.com/xapi-lrs/lrs/launch/cmi5-session"
 )
 
+// The cmi5 launch modes (section 10.2.2): only in Normal mode does an AU
+// record completions, passes and failures, and the LMS satisfy blocks and
+// the course; in Browse and Review it sends initialized and terminated
+// and nothing else that cmi5 defines.
+const (
+	ModeNormal = "Normal"
+	ModeBrowse = "Browse"
+	ModeReview = "Review"
+)
+
+// launchMode returns the launchMode a launch of p asks for ("": Normal)
+// as a Token holds it ("" for Normal), refusing a mode for a package that
+// is not cmi5 and a mode cmi5 does not define.
+func launchMode(p *packages.Package, mode string) (string, error) {
+	switch {
+	case mode == "" || (mode == ModeNormal && p.Kind == packages.CMI5):
+		return "", nil
+	case p.Kind != packages.CMI5:
+		return "", errs.Invalidf("launchMode", "launch-mode", "launchMode is for cmi5 packages; this package is %s", p.Kind)
+	case mode == ModeBrowse || mode == ModeReview:
+		return mode, nil
+	}
+	return "", errs.Invalidf("launchMode", "launch-mode", "launchMode is Normal, Browse or Review (cmi5 section 10.2.2), not %q", trunc(mode))
+}
+
+// checkCMI5Learner refuses a cmi5 learner without an account: the actor
+// of cmi5 statements is an Agent with an account (section 9.2).
+func checkCMI5Learner(a map[string]any) error {
+	if _, ok := a["account"].(map[string]any); !ok {
+		return errs.Invalidf("agent", "cmi5-actor", "a cmi5 learner is an Agent with an account (cmi5 section 9.2), such as "+
+			`{"account": {"homePage": "https://portal.example", "name": "kari"}}; give the person an account identifier in the roster, or the agent an account`)
+	}
+	return nil
+}
+
 // TerminatedGrace is how long a cmi5 session may still write after its
 // AU sent terminated (section 9.3.8: the LMS rejects statements of the
 // session after a period of its choice).
@@ -169,13 +204,13 @@ type CMI5Launch struct {
 //     abandoned (section 9.3.6);
 //   - the session is recorded (SessionStateID), and LMS.LaunchData
 //     written: the context template (the AU's publisher id in the
-//     grouping, the session id), launchMode Normal, launchMethod, moveOn,
+//     grouping, the session id), the token's launchMode, launchMethod, moveOn,
 //     masteryScore, launchParameters, returnURL and entitlementKey from
 //     the course structure and the launch;
 //   - the learner's cmi5LearnerPreferences, unless they have some;
 //   - the launched statement;
-//   - the moveOn criteria are evaluated (AUs that need nothing of the
-//     learner satisfy their blocks at once; section 9.6.1).
+//   - in Normal mode, the moveOn criteria are evaluated (AUs that need
+//     nothing of the learner satisfy their blocks at once; section 9.6.1).
 func (s *Service) StartCMI5(ctx context.Context, tok *Token, p *packages.Package, l CMI5Launch) (string, error) {
 	au, err := launchable(p, tok.Launchable)
 	if err != nil {
@@ -210,7 +245,8 @@ func (s *Service) StartCMI5(ctx context.Context, tok *Token, p *packages.Package
 		"contextActivities": map[string]any{"grouping": []any{map[string]any{"objectType": "Activity", "id": au.ID}}},
 		"extensions":        map[string]any{extSession: tok.Session},
 	}
-	data := map[string]any{"contextTemplate": template, "launchMode": "Normal", "launchMethod": au.LaunchMethod, "moveOn": au.MoveOn}
+	mode := tok.LaunchMode()
+	data := map[string]any{"contextTemplate": template, "launchMode": mode, "launchMethod": au.LaunchMethod, "moveOn": au.MoveOn}
 	if au.MasteryScore != nil {
 		data["masteryScore"] = *au.MasteryScore
 	}
@@ -238,7 +274,7 @@ func (s *Service) StartCMI5(ctx context.Context, tok *Token, p *packages.Package
 	if !strings.HasPrefix(launchURL, "http") {
 		launchURL = strings.TrimRight(l.Base, "/") + launchURL
 	}
-	ext := map[string]any{extSession: tok.Session, extLaunchMode: "Normal", extLaunchURL: launchURL, extMoveOn: au.MoveOn}
+	ext := map[string]any{extSession: tok.Session, extLaunchMode: mode, extLaunchURL: launchURL, extMoveOn: au.MoveOn}
 	if au.MasteryScore != nil {
 		ext[extMasteryScore] = *au.MasteryScore
 	}
@@ -250,8 +286,10 @@ func (s *Service) StartCMI5(ctx context.Context, tok *Token, p *packages.Package
 	if _, err := s.post(ctx, l.Writer, launched); err != nil {
 		return "", err
 	}
-	if _, err := s.Satisfy(ctx, tok.Tenant, p, l.Base, tok.Learner, tok.Registration, tok.Session, l.Writer); err != nil {
-		return "", err
+	if mode == ModeNormal {
+		if _, err := s.Satisfy(ctx, tok.Tenant, p, l.Base, tok.Learner, tok.Registration, tok.Session, l.Writer); err != nil {
+			return "", err
+		}
 	}
 	actor, _ := json.Marshal(tok.Learner)
 	q := url.Values{"endpoint": {strings.TrimRight(l.Base, "/") + "/xapi/"}, "fetch": {l.Fetch}, "actor": {string(actor)},
@@ -270,7 +308,7 @@ func cmi5Statement(learner map[string]any, verb string, object map[string]any, r
 	}
 	return map[string]any{
 		"actor":  learner,
-		"verb":   map[string]any{"id": verb, "display": map[string]any{"en-US": verb[strings.LastIndexByte(verb, '/')+1:]}},
+		"verb":   map[string]any{"id": verb, "display": map[string]any{"en-US": verbName(verb)}},
 		"object": object,
 		"context": map[string]any{"registration": strings.ToLower(reg),
 			"contextActivities": map[string]any{"category": cats, "grouping": grouping}, "extensions": ext},
@@ -371,7 +409,7 @@ func (s *Service) CMI5Written(ctx context.Context, tok *Token, base string, w in
 			judged = true
 		}
 	}
-	if !judged {
+	if !judged || tok.LaunchMode() != ModeNormal {
 		return nil
 	}
 	p, err := s.Packages.Version(ctx, tok.Tenant, tok.Package, tok.Version)
@@ -419,6 +457,11 @@ func contextOf(st map[string]any) (reg string, grouping []string, session string
 func (s *Service) registrationStatements(ctx context.Context, tenant string, learner map[string]any, reg, verb string,
 	fn func(rec *statements.Record, st map[string]any)) error {
 	q := statements.Query{Tenant: tenant, Agent: statements.AgentKey(learner), Registration: strings.ToLower(reg), Verb: verb, Limit: 500}
+	return s.eachStatement(ctx, q, fn)
+}
+
+// eachStatement calls fn with each statement q finds, decoded.
+func (s *Service) eachStatement(ctx context.Context, q statements.Query, fn func(rec *statements.Record, st map[string]any)) error {
 	for {
 		page, err := s.Statements.Query(ctx, q)
 		if err != nil {
@@ -464,15 +507,18 @@ func moveOnMet(moveOn string, done map[string]bool) bool {
 // each block, then the course, whose AUs have all met them and that has
 // none yet in the registration, with the session id session. It returns
 // the ids stored. An AU's completions, passes and waivers are the
-// learner's cmi5 statements of the registration whose grouping holds the
-// AU's publisher id (the context template); a satisfied statement's id is
-// a UUID v5 of the learner, the registration and its object, so each is
-// stored once.
+// learner's cmi5 defined statements (the cmi5 category) of the
+// registration whose grouping holds the AU's publisher id (the context
+// template); a satisfied statement's id is a UUID v5 of the learner, the
+// registration and its object, so each is stored once.
 func (s *Service) Satisfy(ctx context.Context, tenant string, p *packages.Package, base string, learner map[string]any,
 	reg, session string, w ingest.Writer) ([]string, error) {
 	done := map[string]map[string]bool{} // AU publisher id -> verbs
 	for _, v := range []string{verbCompleted, verbPassed, verbWaived} {
 		err := s.registrationStatements(ctx, tenant, learner, reg, v, func(_ *statements.Record, st map[string]any) {
+			if !hasCategory(st, categoryCMI5) {
+				return // cmi5 allowed statements do not count (section 7.1.3)
+			}
 			_, grouping, _ := contextOf(st)
 			for _, g := range grouping {
 				if done[g] == nil {
@@ -699,6 +745,9 @@ type Waived struct {
 // errs.Conflict error.
 func (s *Service) Waive(ctx context.Context, req WaiveRequest) (*Waived, error) {
 	if err := checkLearner(req.Learner); err != nil {
+		return nil, err
+	}
+	if err := checkCMI5Learner(req.Learner); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(req.Reason) == "" || len(req.Reason) > 1000 {

@@ -6,8 +6,9 @@
 // scorm.Service), the SCORM rollup (one statement about the course when
 // every SCO is done), the Tin Can launch parameters, and the LMS side of
 // cmi5 (cmi5.go): the launch parameters, the one-time fetch URL,
-// LMS.LaunchData and the learner preferences, launched, satisfied,
-// abandoned (at a relaunch and by a sweep) and waived.
+// LMS.LaunchData and the learner preferences, launch modes, launched,
+// satisfied, abandoned (at a relaunch and by a sweep) and waived, and the
+// rules of cmi5 on an AU's statements (cmi5rules.go).
 //
 // It imports neither the HTTP framework, nor net/http, nor a database
 // driver; package lrs serves it (lrs/launch.go).

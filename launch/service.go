@@ -70,6 +70,10 @@ type Request struct {
 	Learner   map[string]any
 	ReturnURL string        // where the player's "back" link leads; "": none
 	TTL       time.Duration // 0: DefaultLinkTTL
+	// LaunchMode is, for a cmi5 package, Normal (""), Browse or Review
+	// (cmi5 section 10.2.2): only a Normal session records completions
+	// and passes and can satisfy the course.
+	LaunchMode string
 }
 
 // Launched is a launch link.
@@ -116,8 +120,17 @@ func (s *Service) Launch(ctx context.Context, req Request) (*Launched, error) {
 	if err != nil {
 		return nil, err
 	}
+	mode, err := launchMode(p, req.LaunchMode)
+	if err != nil {
+		return nil, err
+	}
+	if p.Kind == packages.CMI5 {
+		if err := checkCMI5Learner(req.Learner); err != nil {
+			return nil, err
+		}
+	}
 	tok := Token{Purpose: Link, Tenant: req.Tenant, Issuer: req.Issuer, Package: p.ID, Version: p.Version, Launchable: l.ID,
-		Learner: req.Learner, Registration: uuid.Nil.String(), ReturnURL: req.ReturnURL, Expires: s.now().Add(ttl).UTC().Truncate(time.Second)}
+		Learner: req.Learner, Registration: uuid.Nil.String(), ReturnURL: req.ReturnURL, Mode: mode, Expires: s.now().Add(ttl).UTC().Truncate(time.Second)}
 	if n := len(tok.Seal(s.Keys[0])); n > maxLinkLength { // a registration is as long as any other
 		return nil, errs.Invalidf("agent", "launch-too-long", "the learner's Agent, the launchable and the returnUrl make a launch link of %d characters; they may make at most %d", n, maxLinkLength)
 	}

@@ -74,7 +74,10 @@ type Token struct {
 	Session string `json:"s,omitempty"`
 	// AU is, for a cmi5 session, the activity IRI the LRS gave the AU
 	// (its activityId launch parameter, CMI5AU); "" for SCORM and Tin Can.
-	AU      string    `json:"au,omitempty"`
+	AU string `json:"au,omitempty"`
+	// Mode is a cmi5 launch's launchMode when it is not Normal: Browse or
+	// Review (LaunchMode).
+	Mode    string    `json:"m,omitempty"`
 	Expires time.Time `json:"e"`
 }
 
@@ -175,6 +178,15 @@ func Open(s string, now time.Time, keys [][]byte, want ...Purpose) (*Token, erro
 		return nil, errs.E(errs.Forbidden, "the session expired at %s: open the launch link again", t.Expires.Format(time.RFC3339))
 	}
 	return &t, nil
+}
+
+// LaunchMode is the cmi5 launchMode of the token: Normal, Browse or
+// Review.
+func (t *Token) LaunchMode() string {
+	if t.Mode == "" {
+		return ModeNormal
+	}
+	return t.Mode
 }
 
 // LearnerKey is the statements.AgentKey of the token's learner.

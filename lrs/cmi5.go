@@ -137,7 +137,7 @@ func (s *Server) postWaiver(c *echo.Context) error {
 	if err := readJSON(c, &req); err != nil {
 		return err
 	}
-	if req.ReturnURL != "" || req.ExpiresIn != "" {
+	if req.ReturnURL != "" || req.ExpiresIn != "" || req.LaunchMode != "" {
 		return errs.Invalidf("", "waive-fields", "a waiver takes package, launchable, person or agent, and reason")
 	}
 	if !packages.ValidID(req.Package) {
@@ -145,7 +145,7 @@ func (s *Server) postWaiver(c *echo.Context) error {
 	}
 	cred := state(c).cred
 	tenant := tenantOf(cred)
-	learner, err := s.launchLearner(c, tenant, req.launchRequest)
+	learner, err := s.launchLearner(c, tenant, req.launchRequest, true)
 	if err != nil {
 		return err
 	}

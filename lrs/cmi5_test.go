@@ -96,12 +96,13 @@ func (a *au) stateURL(id string) string {
 }
 
 // statement is a cmi5 defined statement of the AU with its context
-// template.
+// template (and the moveon category for a result with success or
+// completion).
 func (a *au) statement(verb string, result map[string]any) map[string]any {
 	ctx := map[string]any{"registration": a.registration, "contextActivities": map[string]any{
 		"grouping": a.template["contextActivities"].(map[string]any)["grouping"],
 		"category": []any{map[string]any{"id": cmi5Cat}}}, "extensions": a.template["extensions"]}
-	if result != nil {
+	if result["success"] != nil || result["completion"] != nil {
 		ctx["contextActivities"].(map[string]any)["category"] = []any{map[string]any{"id": cmi5Cat}, map[string]any{"id": moveOnCat}}
 	}
 	st := map[string]any{"actor": a.actor, "verb": map[string]any{"id": "http://adlnet.gov/expapi/verbs/" + verb},
@@ -132,8 +133,8 @@ func (s *testServer) byVerb(registration, verb string) []map[string]any {
 	return stmts
 }
 
-func cmi5Server(t *testing.T) (*testServer, importedJSON) {
-	s := newPackageServer(t)
+func cmi5Server(t *testing.T, open opener) (*testServer, importedJSON) {
+	s := newPackageServerOn(t, open)
 	p := s.importPackage("content-hr", "?module=beredskap", packagetest.CMI5())
 	expect(t, s.hr("PUT", "/api/v1/rules/alle", "application/json", `{"role":"ansatt","modules":["beredskap"]}`), http.StatusCreated)
 	expect(t, s.hr("POST", "/api/v1/roster/imports", "application/json", `{"people":[
@@ -150,8 +151,10 @@ func cmi5Server(t *testing.T) (*testServer, importedJSON) {
 // course (publisher ids in the grouping), which completes the module; a
 // terminated session writes no more; the next launch is a new
 // registration.
-func TestLaunchCMI5(t *testing.T) {
-	s, p := cmi5Server(t)
+func TestLaunchCMI5(t *testing.T) { onBackends(t, testLaunchCMI5) }
+
+func testLaunchCMI5(t *testing.T, open opener) {
+	s, p := cmi5Server(t, open)
 	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001","returnUrl":"https://portal.example/kurs"}`, p.ID))
 	if l.Launchable != au1 {
 		t.Fatalf("launch %+v", l)
@@ -307,8 +310,10 @@ func TestLaunchCMI5(t *testing.T) {
 // the AU is launched again in the registration, and, when its token
 // expires, by the sweep; once each, with its session id and duration; an
 // abandoned session's auth-token writes nothing more.
-func TestCMI5Abandoned(t *testing.T) {
-	s, p := cmi5Server(t)
+func TestCMI5Abandoned(t *testing.T) { onBackends(t, testCMI5Abandoned) }
+
+func testCMI5Abandoned(t *testing.T, open opener) {
+	s, p := cmi5Server(t, open)
 	start := time.Now().UTC().Truncate(time.Second)
 	s.clock.Set(start)
 	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID))
@@ -365,8 +370,10 @@ func TestCMI5Abandoned(t *testing.T) {
 // TestCMI5Waiver: an AU waived through the API counts as meeting its
 // moveOn: with the other AU done, the block and the course are
 // satisfied; a second waiver of the AU is a conflict; bad waivers are 4xx.
-func TestCMI5Waiver(t *testing.T) {
-	s, p := cmi5Server(t)
+func TestCMI5Waiver(t *testing.T) { onBackends(t, testCMI5Waiver) }
+
+func testCMI5Waiver(t *testing.T, open opener) {
+	s, p := cmi5Server(t, open)
 	r := s.do(req{method: "POST", path: "/api/v1/waivers", key: "launcher",
 		body: fmt.Sprintf(`{"package":%q,"launchable":%q,"person":"1001","reason":"Tested Out"}`, p.ID, au2)})
 	expect(t, r, http.StatusCreated)
@@ -428,4 +435,203 @@ func TestCMI5Waiver(t *testing.T) {
 func asJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// refused posts the AU's statements and checks that the LRS refuses them
+// with a 400 naming the rule.
+func (a *au) refused(name, rule string, stmts ...map[string]any) {
+	a.s.t.Helper()
+	r := a.xapi("POST", "/xapi/statements", stmts)
+	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), `"rule":"`+rule+`"`) {
+		a.s.t.Errorf("%s: %d %s, want 400 %s", name, r.status, r.body, rule)
+	}
+}
+
+// TestCMI5Learner: a cmi5 learner is an Agent with an account (cmi5
+// section 9.2): a launch or waiver for an Agent without one is a 400, and
+// a roster person is launched by their account, though they have an
+// e-mail address too.
+func TestCMI5Learner(t *testing.T) { onBackends(t, testCMI5Learner) }
+
+func testCMI5Learner(t *testing.T, open opener) {
+	s, p := cmi5Server(t, open)
+	expect(t, s.hr("POST", "/api/v1/roster/imports", "application/json", `{"people":[
+		{"id":"1002","name":"Ola Nordmann","email":"ola@example.com","roles":[{"id":"ansatt"}]},
+		{"id":"1003","name":"Nils Nordmann","email":"nils@example.com","identifiers":[{"account":{"homePage":"https://portal.example","name":"nils"}}],"roles":[{"id":"ansatt"}]}]}`),
+		http.StatusCreated)
+	for _, body := range []string{
+		fmt.Sprintf(`{"package":%q,"agent":{"mbox":"mailto:kari@example.com"}}`, p.ID),
+		fmt.Sprintf(`{"package":%q,"person":"1002"}`, p.ID),
+	} {
+		for _, path := range []string{"/api/v1/launches", "/api/v1/waivers"} {
+			if path == "/api/v1/waivers" {
+				body = strings.Replace(body, "{", fmt.Sprintf(`{"launchable":%q,"reason":"Administrative",`, au1), 1)
+			}
+			r := s.do(req{method: "POST", path: path, key: "launcher", body: body})
+			if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), `"rule":"cmi5-actor"`) || !strings.Contains(string(r.body), "account") {
+				t.Errorf("%s %s: %d %s", path, body, r.status, r.body)
+			}
+		}
+	}
+	a := s.launchAU(s.launch(fmt.Sprintf(`{"package":%q,"person":"1003"}`, p.ID)))
+	if acc, _ := a.actor["account"].(map[string]any); acc["name"] != "nils" || a.actor["mbox"] != nil {
+		t.Errorf("Nils launched as %v", a.actor)
+	}
+	// A SCORM launch of the same person is by e-mail address, as before.
+	scormPkg := s.importPackage("content", "", packagetest.SCORM12())
+	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1003"}`, scormPkg.ID))
+	in, _ := playerInit(t, s.page(l.URL, ""))
+	if in.LearnerID != "nils@example.com" {
+		t.Errorf("Nils in SCORM: %q", in.LearnerID)
+	}
+}
+
+// TestCMI5LaunchMode: a cmi5 AU launched in Review (or Browse) mode gets
+// that launchMode in LMS.LaunchData and the launched statement, and may
+// send initialized and terminated only: no completion or pass counts
+// towards moveOn, nor do cmi5 allowed ones (without the cmi5 category).
+// launchMode is for cmi5 packages, and one of three.
+func TestCMI5LaunchMode(t *testing.T) { onBackends(t, testCMI5LaunchMode) }
+
+func testCMI5LaunchMode(t *testing.T, open opener) {
+	s, p := cmi5Server(t, open)
+	scormPkg := s.importPackage("content", "", packagetest.SCORM12())
+	for _, body := range []string{
+		fmt.Sprintf(`{"package":%q,"person":"1001","launchMode":"Sideways"}`, p.ID),
+		fmt.Sprintf(`{"package":%q,"person":"1001","launchMode":"review"}`, p.ID),
+		fmt.Sprintf(`{"package":%q,"person":"1001","launchMode":"Review"}`, scormPkg.ID),
+	} {
+		r := s.do(req{method: "POST", path: "/api/v1/launches", key: "launcher", body: body})
+		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), `"path":"launchMode"`) {
+			t.Errorf("%s: %d %s", body, r.status, r.body)
+		}
+	}
+	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001","launchMode":"Review"}`, p.ID))
+	a := s.launchAU(l)
+	launched := s.byVerb(l.Registration, "launched")
+	if len(launched) != 1 || launched[0]["context"].(map[string]any)["extensions"].(map[string]any)["https://w3id.org/xapi/cmi5/context/extensions/launchmode"] != "Review" {
+		t.Errorf("launched in Review mode: %v", launched)
+	}
+	a.initialize()
+	r := a.xapi("GET", a.stateURL(launch.LaunchDataID), nil)
+	if !strings.Contains(string(r.body), `"launchMode":"Review"`) {
+		t.Errorf("LMS.LaunchData in Review mode: %s", r.body)
+	}
+	a.send(a.statement("initialized", nil))
+	a.refused("completed in Review mode", "cmi5-launch-mode", a.statement("completed", map[string]any{"completion": true, "duration": "PT1M"}))
+	a.refused("passed in Review mode", "cmi5-launch-mode", a.statement("passed", map[string]any{"success": true, "duration": "PT1M"}))
+	a.send(a.statement("terminated", map[string]any{"duration": "PT2M"}))
+	if got := s.byVerb(l.Registration, "completed"); len(got) != 0 {
+		t.Errorf("completed in Review mode: %v", got)
+	}
+
+	// Browse mode, then Normal: the same registration; only Normal
+	// completes. Completions without the cmi5 category (cmi5 allowed
+	// statements) are stored, and count for nothing.
+	b := s.launchAU(s.launch(fmt.Sprintf(`{"package":%q,"person":"1001","launchMode":"Browse","launchable":%q}`, p.ID, au2)))
+	b.initialize()
+	b.send(b.statement("initialized", nil))
+	b.refused("completed in Browse mode", "cmi5-launch-mode", b.statement("completed", map[string]any{"completion": true, "duration": "PT1M"}))
+	for _, verb := range []string{"completed", "passed"} {
+		st := b.statement(verb, nil)
+		st["context"].(map[string]any)["contextActivities"].(map[string]any)["category"] = []any{}
+		b.send(st)
+	}
+	for i, id := range []string{au1, au2} {
+		n := s.launchAU(s.launch(fmt.Sprintf(`{"package":%q,"person":"1001","launchMode":"Normal","launchable":%q}`, p.ID, id)))
+		n.initialize()
+		if n.registration != l.Registration {
+			t.Errorf("the Normal launch is another registration")
+		}
+		n.send(n.statement("initialized", nil), n.statement("completed", map[string]any{"completion": true, "duration": "PT1M"}),
+			n.statement("passed", map[string]any{"success": true, "duration": "PT1M", "score": map[string]any{"scaled": 0.9}}))
+		if sat := s.byVerb(l.Registration, "satisfied"); len(sat) != 2*i {
+			t.Errorf("%d satisfied statements after %d Normal sessions", len(sat), i+1)
+		}
+	}
+}
+
+// TestCMI5StatementRules: the LRS refuses, with a 400 naming the rule, the
+// statements of an AU that break cmi5's rules (sections 9.3 to 9.6): the
+// LMS's verbs, no session id, anything before initialized, verbs cmi5
+// does not define with its category, results against section 9.5, a pass
+// below the masteryScore, a failure at or above it, a verb twice in a
+// session, and completed or passed twice in a registration, or failed
+// after passed; cmi5 allowed statements pass.
+func TestCMI5StatementRules(t *testing.T) { onBackends(t, testCMI5StatementRules) }
+
+func testCMI5StatementRules(t *testing.T, open opener) {
+	s, p := cmi5Server(t, open)
+	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID))
+	a := s.launchAU(l)
+	a.initialize()
+	allowed := func(a *au, verb string) map[string]any {
+		st := a.statement(verb, nil)
+		st["verb"] = map[string]any{"id": "http://adlnet.gov/expapi/verbs/" + verb}
+		delete(st["context"].(map[string]any)["contextActivities"].(map[string]any), "category")
+		return st
+	}
+	with := func(st map[string]any, edit func(st map[string]any)) map[string]any {
+		edit(st)
+		return st
+	}
+	a.refused("before initialized", "cmi5-initialized-first", allowed(a, "experienced"))
+	a.refused("satisfied by the AU", "cmi5-lms-verb", with(a.statement("initialized", nil), func(st map[string]any) {
+		st["verb"] = map[string]any{"id": "https://w3id.org/xapi/adl/verbs/satisfied"}
+	}))
+	a.refused("no session id", "cmi5-session", with(a.statement("initialized", nil), func(st map[string]any) {
+		delete(st["context"].(map[string]any), "extensions")
+	}))
+	a.send(a.statement("initialized", nil), allowed(a, "experienced"))
+	a.refused("initialized twice", "cmi5-verb-order", a.statement("initialized", nil))
+	a.refused("a verb cmi5 does not define", "cmi5-verb", a.statement("experienced", nil))
+	a.refused("another object", "cmi5-object", with(a.statement("completed", map[string]any{"completion": true, "duration": "PT1M"}), func(st map[string]any) {
+		st["object"] = map[string]any{"id": au1}
+	}))
+	for _, tt := range []struct {
+		name, verb string
+		result     map[string]any
+	}{
+		{"completed without duration", "completed", map[string]any{"completion": true}},
+		{"completed with a score", "completed", map[string]any{"completion": true, "duration": "PT1M", "score": map[string]any{"scaled": 1}}},
+		{"completed not complete", "completed", map[string]any{"completion": false, "duration": "PT1M"}},
+		{"passed without success", "passed", map[string]any{"duration": "PT1M"}},
+		{"passed below the masteryScore", "passed", map[string]any{"success": true, "duration": "PT1M", "score": map[string]any{"scaled": 0.5}}},
+		{"failed at the masteryScore", "failed", map[string]any{"success": false, "duration": "PT1M", "score": map[string]any{"scaled": 0.75}}},
+		{"terminated with success", "terminated", map[string]any{"success": true, "duration": "PT1M"}},
+	} {
+		a.refused(tt.name, "cmi5-result", a.statement(tt.verb, tt.result))
+	}
+	a.refused("terminated with the moveon category", "cmi5-result", with(a.statement("terminated", map[string]any{"duration": "PT1M"}), func(st map[string]any) {
+		ca := st["context"].(map[string]any)["contextActivities"].(map[string]any)
+		ca["category"] = []any{map[string]any{"id": cmi5Cat}, map[string]any{"id": moveOnCat}}
+	}))
+	completed := func(a *au) map[string]any {
+		return a.statement("completed", map[string]any{"completion": true, "duration": "PT1M"})
+	}
+	a.refused("completed twice in one request", "cmi5-verb-order", completed(a), completed(a))
+	a.send(completed(a))
+	a.refused("completed twice in a session", "cmi5-verb-order", completed(a))
+	a.send(a.statement("failed", map[string]any{"success": false, "duration": "PT1M", "score": map[string]any{"scaled": 0.5}}))
+	a.refused("passed after failed in a session", "cmi5-verb-order", a.statement("passed", map[string]any{"success": true, "duration": "PT1M", "score": map[string]any{"scaled": 0.8}}))
+	a.send(a.statement("terminated", map[string]any{"duration": "PT2M"}))
+
+	// The next session of the AU in the registration.
+	b := s.launchAU(s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID)))
+	b.initialize()
+	b.send(b.statement("initialized", nil))
+	b.refused("completed twice in a registration", "cmi5-verb-order", completed(b))
+	b.send(b.statement("passed", map[string]any{"success": true, "duration": "PT1M", "score": map[string]any{"scaled": 0.75}}))
+	b.send(b.statement("terminated", map[string]any{"duration": "PT2M"}))
+	c := s.launchAU(s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID)))
+	c.initialize()
+	c.send(c.statement("initialized", nil))
+	c.refused("passed twice in a registration", "cmi5-verb-order", c.statement("passed", map[string]any{"success": true, "duration": "PT1M"}))
+	c.refused("failed after passed", "cmi5-verb-order", c.statement("failed", map[string]any{"success": false, "duration": "PT1M"}))
+	if got := s.byVerb(l.Registration, "completed"); len(got) != 1 {
+		t.Errorf("%d completed statements", len(got))
+	}
+	if got := s.byVerb(l.Registration, "passed"); len(got) != 1 {
+		t.Errorf("%d passed statements", len(got))
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -53,12 +52,14 @@ func (c *clock) Set(t time.Time) {
 	c.mu.Unlock()
 }
 
-// testServer is the real service over a real SQLite database in a temporary
-// directory, served by httptest.
+// testServer is the real service over a real database (SQLite in a
+// temporary directory unless the test says otherwise, newServerOn), served
+// by httptest.
 type testServer struct {
 	*httptest.Server
 	svc   *lrs.Server
-	db    *sqlite.DB
+	db    *sqlite.DB   // the SQLite database; nil on MongoDB
+	st    *wire.Stores // the stores of either backend
 	clock *clock
 	t     testing.TB
 }
@@ -69,58 +70,78 @@ type testServer struct {
 // Packages to nil turns them off; the stores are the database's).
 func newServer(t testing.TB, edit ...func(*lrs.Config)) *testServer {
 	t.Helper()
-	svc, db, clk := newService(t, edit...)
+	return newServerOn(t, openSQLite, edit...)
+}
+
+// newServerOn is newServer over the database open opens.
+func newServerOn(t testing.TB, open opener, edit ...func(*lrs.Config)) *testServer {
+	t.Helper()
+	st := open(t)
+	svc, clk := newServiceOn(t, st, edit...)
 	srv := httptest.NewServer(svc.Handler())
 	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, svc: svc, db: db, clock: clk, t: t}
+	db, _ := st.Statements.(*sqlite.DB)
+	return &testServer{Server: srv, svc: svc, db: db, st: st, clock: clk, t: t}
 }
 
 // newService returns the service newServer serves, its database and its
 // clock.
 func newService(t testing.TB, edit ...func(*lrs.Config)) (*lrs.Server, *sqlite.DB, *clock) {
 	t.Helper()
-	cfg, db, clk := newConfig(t, edit...)
-	st := wire.SQLite(db)
+	st := openSQLite(t)
+	svc, clk := newServiceOn(t, st, edit...)
+	return svc, st.Statements.(*sqlite.DB), clk
+}
+
+// newServiceOn is the service over the stores st, holding testCreds, after
+// edit.
+func newServiceOn(t testing.TB, st *wire.Stores, edit ...func(*lrs.Config)) (*lrs.Server, *clock) {
+	t.Helper()
+	cfg, clk := newConfigOn(t, st, edit...)
 	if cfg.Reporting == nil {
 		st.Reporting = nil
 	}
 	if cfg.Packages == nil {
 		st.Packages = nil
 	}
-	return wire.NewServer(st, cfg), db, clk
+	return wire.NewServer(st, cfg), clk
 }
 
 // newConfig returns the Config of a test server over a new SQLite database
 // holding testCreds, after edit.
 func newConfig(t testing.TB, edit ...func(*lrs.Config)) (lrs.Config, *sqlite.DB, *clock) {
 	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "lrs.db"))
-	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
+	st := openSQLite(t)
+	cfg, clk := newConfigOn(t, st, edit...)
+	return cfg, st.Statements.(*sqlite.DB), clk
+}
+
+// newConfigOn returns the Config of a test server over the stores st,
+// which it gives testCreds, after edit.
+func newConfigOn(t testing.TB, st *wire.Stores, edit ...func(*lrs.Config)) (lrs.Config, *clock) {
+	t.Helper()
 	ctx := context.Background()
 	for key, scopes := range testCreds {
 		c := &auth.Credential{Key: key, SecretHash: auth.HashSecret(key + "-secret"), Name: key + " app",
 			Tenant: auth.DefaultTenant, Scopes: scopes, Created: time.Now().UTC()}
-		if err := db.CreateCredential(ctx, c); err != nil {
+		if err := st.Credentials.CreateCredential(ctx, c); err != nil {
 			t.Fatalf("CreateCredential: %v", err)
 		}
 	}
-	if err := db.CreateCredential(ctx, &auth.Credential{Key: "revoked", SecretHash: auth.HashSecret("revoked-secret"),
+	if err := st.Credentials.CreateCredential(ctx, &auth.Credential{Key: "revoked", SecretHash: auth.HashSecret("revoked-secret"),
 		Tenant: auth.DefaultTenant, Scopes: []string{auth.ScopeAll}, Created: time.Now().UTC(), Revoked: true}); err != nil {
 		t.Fatalf("CreateCredential: %v", err)
 	}
 	clk := &clock{}
 	cfg := lrs.Config{
-		Store:       db,
-		Documents:   db,
-		Activities:  db,
-		Credentials: db,
-		Tenants:     db,
-		Audit:       db,
-		Reporting:   db,
-		Packages:    db,
+		Store:       st.Statements,
+		Documents:   st.Documents,
+		Activities:  st.Activities,
+		Credentials: st.Credentials,
+		Tenants:     st.Tenants,
+		Audit:       st.Audit,
+		Reporting:   st.Reporting,
+		Packages:    st.Packages,
 		ContentKey:  testContentKey,
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BaseURL:     "https://lrs.test",
@@ -129,7 +150,7 @@ func newConfig(t testing.TB, edit ...func(*lrs.Config)) (lrs.Config, *sqlite.DB,
 	for _, e := range edit {
 		e(&cfg)
 	}
-	return cfg, db, clk
+	return cfg, clk
 }
 
 // response is what a test request got back.

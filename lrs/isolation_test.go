@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,8 +19,6 @@ import (
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/lrs"
-	"github.com/xapi-lrs/lrs/mongo"
-	"github.com/xapi-lrs/lrs/mongo/ferrettest"
 	"github.com/xapi-lrs/lrs/packages"
 	"github.com/xapi-lrs/lrs/packages/packagetest"
 	"github.com/xapi-lrs/lrs/reporting"
@@ -42,12 +39,6 @@ type backend interface {
 	packages.Store
 }
 
-var (
-	ferretOnce sync.Once
-	ferretURI  string
-	ferretErr  error
-)
-
 // TestMain stops the FerretDB that the MongoDB-backed tests start.
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -56,8 +47,6 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
-
-var ferretStop func()
 
 // storesOf returns the stores of a backend's database, as the binary wires
 // them.
@@ -79,24 +68,7 @@ func backends(t *testing.T) map[string]func(t *testing.T) backend {
 			t.Cleanup(func() { db.Close() })
 			return db
 		},
-		"MongoDB": func(t *testing.T) backend {
-			ferretOnce.Do(func() { ferretURI, ferretStop, ferretErr = ferrettest.Start() })
-			if ferretErr != nil {
-				t.Fatal(ferretErr)
-			}
-			uri, err := ferrettest.Database(ferretURI)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			db, err := mongo.Open(ctx, uri)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			return db
-		},
+		"MongoDB": func(t *testing.T) backend { return openMongoDB(t) },
 	}
 }
 

@@ -70,6 +70,7 @@ type launchRequest struct {
 	Agent      json.RawMessage `json:"agent"`
 	ReturnURL  string          `json:"returnUrl"`
 	ExpiresIn  string          `json:"expiresIn"`
+	LaunchMode string          `json:"launchMode"` // cmi5: Normal, Browse or Review
 }
 
 // launchAnswer is the answer of POST /api/v1/launches.
@@ -122,12 +123,16 @@ func (s *Server) postLaunch(c *echo.Context) error {
 	}
 	cred := state(c).cred
 	tenant := tenantOf(cred)
-	learner, err := s.launchLearner(c, tenant, req)
+	p, err := s.pk.store.Package(c.Request().Context(), tenant, req.Package)
+	if err != nil {
+		return err
+	}
+	learner, err := s.launchLearner(c, tenant, req, p.Kind == packages.CMI5)
 	if err != nil {
 		return err
 	}
 	l, err := s.launch.Launch(c.Request().Context(), launch.Request{Tenant: tenant, Issuer: cred.Key, Package: req.Package,
-		Launchable: req.Launchable, Learner: learner, ReturnURL: req.ReturnURL, TTL: ttl})
+		Launchable: req.Launchable, Learner: learner, ReturnURL: req.ReturnURL, TTL: ttl, LaunchMode: req.LaunchMode})
 	if err != nil {
 		return err
 	}
@@ -136,8 +141,9 @@ func (s *Server) postLaunch(c *echo.Context) error {
 }
 
 // launchLearner returns the Agent of the learner a launch request names:
-// exactly one of a roster person (their identifier today) or an Agent.
-func (s *Server) launchLearner(c *echo.Context, tenant string, req launchRequest) (map[string]any, error) {
+// exactly one of a roster person (their identifier today; with account,
+// their account, as cmi5 needs) or an Agent.
+func (s *Server) launchLearner(c *echo.Context, tenant string, req launchRequest, account bool) (map[string]any, error) {
 	hasAgent := len(req.Agent) > 0 && string(req.Agent) != "null"
 	switch {
 	case req.Person != "" && hasAgent:
@@ -159,6 +165,9 @@ func (s *Server) launchLearner(c *echo.Context, tenant string, req launchRequest
 		rows, err := s.rp.store.RosterRows(c.Request().Context(), tenant, reporting.RosterFilter{People: []string{req.Person}})
 		if err != nil {
 			return nil, err
+		}
+		if account {
+			return reporting.PersonAccount(rows, req.Person, reporting.DateOf(s.now(), time.UTC))
 		}
 		return reporting.PersonAgent(rows, req.Person, reporting.DateOf(s.now(), time.UTC))
 	}

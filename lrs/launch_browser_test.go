@@ -25,15 +25,22 @@ import (
 // own script (packagetest.SCOScript), called through the frame as a
 // learner's clicks would.
 
-// browserServer is a package server whose URLs are its own address (no
-// BaseURL), with Kari (1001) in the roster, required to complete module.
-func browserServer(t *testing.T, zip []byte, module string) (*testServer, importedJSON) {
+// Kari (1001) in the roster of the browser tests: by her e-mail address,
+// or (for cmi5, whose learner is an account) by her account.
+const (
+	kariByEmail   = `{"id":"1001","name":"Kari Nordmann","email":"kari@example.com","roles":[{"id":"ansatt"}]}`
+	kariByAccount = `{"id":"1001","name":"Kari Nordmann","identifiers":[{"account":{"homePage":"https://portal.example","name":"kari"}}],"roles":[{"id":"ansatt"}]}`
+)
+
+// browserServer is a package server over the database open opens, whose
+// URLs are its own address (no BaseURL), with kari (kariByEmail or
+// kariByAccount) in the roster, required to complete module.
+func browserServer(t *testing.T, open opener, zip []byte, module, kari string) (*testServer, importedJSON) {
 	t.Helper()
-	s := newPackageServer(t, func(cfg *lrs.Config) { cfg.BaseURL = "" })
+	s := newPackageServerOn(t, open, func(cfg *lrs.Config) { cfg.BaseURL = "" })
 	p := s.importPackage("content-hr", "?module="+module, zip)
 	expect(t, s.hr("PUT", "/api/v1/rules/alle", "application/json", `{"role":"ansatt","modules":["`+module+`"]}`), http.StatusCreated)
-	expect(t, s.hr("POST", "/api/v1/roster/imports", "application/json", `{"people":[
-		{"id":"1001","name":"Kari Nordmann","email":"kari@example.com","roles":[{"id":"ansatt"}]}]}`), http.StatusCreated)
+	expect(t, s.hr("POST", "/api/v1/roster/imports", "application/json", `{"people":[`+kari+`]}`), http.StatusCreated)
 	return s, p
 }
 
@@ -115,7 +122,7 @@ func (s *testServer) verbsOf(registration string) ([]string, []map[string]any) {
 // location; she passes. The statements, the attempt's state and the
 // compliance report say so; every page passes axe-core.
 func TestPlayerSCORM12InBrowser(t *testing.T) {
-	s, p := browserServer(t, packagetest.SCORM12(), "infosikkerhet")
+	s, p := browserServer(t, openSQLite, packagetest.SCORM12(), "infosikkerhet", kariByEmail)
 	b := browsertest.Start(t)
 	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID))
 
@@ -195,7 +202,7 @@ func TestPlayerSCORM12InBrowser(t *testing.T) {
 // and suspends; a new link to the test resumes it; she passes, which rolls
 // the course up and completes the module. Every page passes axe-core.
 func TestPlayerSCORM2004InBrowser(t *testing.T) {
-	s, p := browserServer(t, packagetest.SCORM2004(), "personvern")
+	s, p := browserServer(t, openSQLite, packagetest.SCORM2004(), "personvern", kariByEmail)
 	b := browsertest.Start(t)
 	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID))
 
@@ -262,5 +269,45 @@ func TestPlayerSCORM2004InBrowser(t *testing.T) {
 	tab.Open(s.URL + "/launch/" + strings.TrimPrefix(l2.URL, s.URL+"/launch/"))
 	if n := tab.Count(`nav .status-completed, nav .status-passed`); n != 2 {
 		t.Errorf("%d SCOs shown done", n)
+	}
+}
+
+// TestPlayerCommitOnUnloadInBrowser: a SCO that suspends only as its page
+// goes away (LMSFinish in its pagehide handler, when Chromium refuses the
+// runtime's synchronous request) still has its data stored: the runtime
+// sends that last commit with a keepalive request that outlives the page.
+// The next launch resumes from it.
+func TestPlayerCommitOnUnloadInBrowser(t *testing.T) {
+	s, p := browserServer(t, openSQLite, packagetest.SCORM12(), "infosikkerhet", kariByEmail)
+	b := browsertest.Start(t)
+	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID))
+
+	tab := b.NewTab(t)
+	tab.Open(l.URL)
+	waitForSCO(t, tab)
+	sco(t, tab, "answer('q1', 'b', true)")
+	sco(t, tab, "suspendOnUnload('side=9', 'kapittel-3')")
+	tab.Open(s.URL + "/xapi/about") // the learner leaves the course
+
+	q := url.Values{"activityId": {p.Launchables[0].ActivityID}, "agent": {`{"mbox":"mailto:kari@example.com"}`},
+		"registration": {l.Registration}, "stateId": {scormrt.StateID}}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := s.do(req{method: "GET", path: "/xapi/activities/state?" + q.Encode()})
+		if r.status == http.StatusOK && strings.Contains(string(r.body), `"suspendData":"side=9"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the commit made as the page went away was not stored: %d %s", r.status, r.body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if verbs, _ := s.verbsOf(l.Registration); !slices.Equal(verbs, []string{"initialized", "responded", "suspended"}) {
+		t.Errorf("statements of the attempt: %v", verbs)
+	}
+	tab = b.NewTab(t)
+	tab.Open(s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID)).URL)
+	if entry, data, loc := waitForSCO(t, tab); entry != "resume" || data != "side=9" || loc != "kapittel-3" {
+		t.Errorf("resumed with entry %q, suspend data %q, location %q", entry, data, loc)
 	}
 }

@@ -77,8 +77,8 @@ func (s *testServer) commit(commitURL, body string) *response {
 // launchServer is a package server with a SCORM 1.2 package linked to the
 // module infosikkerhet, required of the role ansatt, and Kari (1001) and
 // Ola (1002) in the roster.
-func launchServer(t *testing.T) (*testServer, importedJSON) {
-	s := newPackageServer(t)
+func launchServer(t *testing.T, open opener) (*testServer, importedJSON) {
+	s := newPackageServerOn(t, open)
 	p := s.importPackage("content-hr", "?module=infosikkerhet", packagetest.SCORM12())
 	expect(t, s.hr("PUT", "/api/v1/rules/alle", "application/json", `{"role":"ansatt","modules":["infosikkerhet"]}`), http.StatusCreated)
 	expect(t, s.hr("POST", "/api/v1/roster/imports", "application/json", `{"people":[
@@ -109,8 +109,10 @@ func (s *testServer) personStatus(person string) string {
 // in the next launch (same registration, entry resume, suspend data); the
 // passed SCO rolls the course up, which completes the module; the next
 // launch starts a new attempt.
-func TestLaunchSCORM12(t *testing.T) {
-	s, p := launchServer(t)
+func TestLaunchSCORM12(t *testing.T) { onBackends(t, testLaunchSCORM12) }
+
+func testLaunchSCORM12(t *testing.T, open opener) {
+	s, p := launchServer(t, open)
 	l := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001","returnUrl":"https://portal.example/kurs"}`, p.ID))
 	if !strings.HasPrefix(l.URL, "https://lrs.test/launch/l1.") || l.Resumed || l.Package != p.ID || l.Version != 1 || l.Launchable != "sco-1" ||
 		l.Expires.Sub(time.Now()) < 23*time.Hour || l.Expires.Sub(time.Now()) > 25*time.Hour {
@@ -232,8 +234,10 @@ func TestLaunchSCORM12(t *testing.T) {
 // with their status; each SCO has its own state; the course is rolled up
 // once both are done (the second passed against its minNormalizedMeasure),
 // and not before.
-func TestLaunchSCORM2004(t *testing.T) {
-	s := newPackageServer(t)
+func TestLaunchSCORM2004(t *testing.T) { onBackends(t, testLaunchSCORM2004) }
+
+func testLaunchSCORM2004(t *testing.T, open opener) {
+	s := newPackageServerOn(t, open)
 	p := s.importPackage("content-hr", "?module=personvern", packagetest.SCORM2004())
 	expect(t, s.hr("PUT", "/api/v1/rules/alle", "application/json", `{"role":"ansatt","modules":["personvern"]}`), http.StatusCreated)
 	expect(t, s.hr("POST", "/api/v1/roster/imports", "application/json", `{"people":[
@@ -300,9 +304,11 @@ func TestLaunchSCORM2004(t *testing.T) {
 // the auth is a bearer token that writes and reads the learner's
 // statements and State documents, and nobody else's. The request log
 // shows neither token.
-func TestLaunchTinCan(t *testing.T) {
+func TestLaunchTinCan(t *testing.T) { onBackends(t, testLaunchTinCan) }
+
+func testLaunchTinCan(t *testing.T, open opener) {
 	var logs bytes.Buffer
-	s := newPackageServer(t, func(cfg *lrs.Config) { cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	s := newPackageServerOn(t, open, func(cfg *lrs.Config) { cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
 	p := s.importPackage("content", "", packagetest.TinCan())
 	agent := map[string]any{"objectType": "Agent", "mbox": "mailto:kari@example.com", "name": "Kari"}
 	l := s.launch(fmt.Sprintf(`{"package":%q,"agent":{"objectType":"Agent","mbox":"mailto:kari@example.com","name":"Kari"}}`, p.ID))
@@ -396,8 +402,10 @@ func TestLaunchTinCan(t *testing.T) {
 
 // TestLaunchBadRequests: every bad launch request is a 4xx naming what is
 // wrong, as are forged, expired and revoked links.
-func TestLaunchBadRequests(t *testing.T) {
-	s, p := launchServer(t)
+func TestLaunchBadRequests(t *testing.T) { onBackends(t, testLaunchBadRequests) }
+
+func testLaunchBadRequests(t *testing.T, open opener) {
+	s, p := launchServer(t, open)
 	for _, tt := range []struct {
 		body   string
 		status int
@@ -499,13 +507,15 @@ func TestLaunchBadRequests(t *testing.T) {
 
 // TestLaunchOtherTenant: a launcher of another tenant cannot launch this
 // tenant's package, nor name its people.
-func TestLaunchOtherTenant(t *testing.T) {
-	s, p := launchServer(t)
+func TestLaunchOtherTenant(t *testing.T) { onBackends(t, testLaunchOtherTenant) }
+
+func testLaunchOtherTenant(t *testing.T, open opener) {
+	s, p := launchServer(t, open)
 	ctx := context.Background()
-	if err := s.db.CreateTenant(ctx, &auth.Tenant{Name: "bergen", Created: time.Now()}); err != nil {
+	if err := s.st.Tenants.CreateTenant(ctx, &auth.Tenant{Name: "bergen", Created: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.CreateCredential(ctx, &auth.Credential{Key: "bergen-launcher", SecretHash: auth.HashSecret("bergen-launcher-secret"),
+	if err := s.st.Credentials.CreateCredential(ctx, &auth.Credential{Key: "bergen-launcher", SecretHash: auth.HashSecret("bergen-launcher-secret"),
 		Tenant: "bergen", Scopes: []string{auth.ScopeLaunchWrite}, Created: time.Now()}); err != nil {
 		t.Fatal(err)
 	}

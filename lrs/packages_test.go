@@ -36,7 +36,13 @@ var packageCreds = map[string][]string{
 // adjust the Config.
 func newPackageServer(t *testing.T, edit ...func(*lrs.Config)) *testServer {
 	t.Helper()
-	ts := newReportingServerWith(t, func(cfg *lrs.Config) {
+	return newPackageServerOn(t, openSQLite, edit...)
+}
+
+// newPackageServerOn is newPackageServer over the database open opens.
+func newPackageServerOn(t *testing.T, open opener, edit ...func(*lrs.Config)) *testServer {
+	t.Helper()
+	ts := newReportingServerOn(t, open, func(cfg *lrs.Config) {
 		for _, e := range edit {
 			e(cfg)
 		}
@@ -44,7 +50,7 @@ func newPackageServer(t *testing.T, edit ...func(*lrs.Config)) *testServer {
 	for key, scopes := range packageCreds {
 		c := &auth.Credential{Key: key, SecretHash: auth.HashSecret(key + "-secret"), Name: key + " app",
 			Tenant: auth.DefaultTenant, Scopes: scopes, Created: time.Now().UTC()}
-		if err := ts.db.CreateCredential(context.Background(), c); err != nil {
+		if err := ts.st.Credentials.CreateCredential(context.Background(), c); err != nil {
 			t.Fatal(err)
 		}
 	}

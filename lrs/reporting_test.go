@@ -40,11 +40,18 @@ func newReportingServer(t *testing.T) *testServer {
 // Config.
 func newReportingServerWith(t testing.TB, edit func(*lrs.Config)) *testServer {
 	t.Helper()
-	ts := newServer(t, edit) // reporting is on by default
+	return newReportingServerOn(t, openSQLite, edit)
+}
+
+// newReportingServerOn is newReportingServerWith over the database open
+// opens.
+func newReportingServerOn(t testing.TB, open opener, edit func(*lrs.Config)) *testServer {
+	t.Helper()
+	ts := newServerOn(t, open, edit) // reporting is on by default
 	for key, scopes := range reportingCreds {
 		c := &auth.Credential{Key: key, SecretHash: auth.HashSecret(key + "-secret"), Name: key + " app",
 			Tenant: auth.DefaultTenant, Scopes: scopes, Created: time.Now().UTC()}
-		if err := ts.db.CreateCredential(context.Background(), c); err != nil {
+		if err := ts.st.Credentials.CreateCredential(context.Background(), c); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -204,6 +204,11 @@ func (s *Server) ingestRequest(c *echo.Context) (ingest.Request, error) {
 			if err := st.launch.CheckStatements(stmts); err != nil {
 				return err
 			}
+			if st.launch.AU != "" {
+				if err := s.launch.CheckCMI5Statements(c.Request().Context(), st.launch, stmts); err != nil {
+					return err
+				}
+			}
 			st.written = stmts
 			return nil
 		}

@@ -16,6 +16,17 @@ import (
 // person the roster does not know is an errs.NotFound error; one without
 // an identifier on d an errs.Invalid error.
 func PersonAgent(rows []RosterRow, person string, d Date) (map[string]any, error) {
+	return personAgent(rows, person, d, false)
+}
+
+// PersonAccount is PersonAgent limited to the person's accounts: the Agent
+// of a cmi5 launch, whose actor has an account (cmi5 section 9.2). A
+// person without an account on d is an errs.Invalid error.
+func PersonAccount(rows []RosterRow, person string, d Date) (map[string]any, error) {
+	return personAgent(rows, person, d, true)
+}
+
+func personAgent(rows []RosterRow, person string, d Date, account bool) (map[string]any, error) {
 	var name, email string
 	var keys []string
 	var from Date
@@ -31,7 +42,7 @@ func PersonAgent(rows []RosterRow, person string, d Date) (map[string]any, error
 			}
 			known = true
 		case RowIdent:
-			if r.Contains(d) {
+			if r.Contains(d) && (!account || strings.HasPrefix(r.Value, "account:")) {
 				keys = append(keys, r.Value)
 			}
 		}
@@ -59,6 +70,9 @@ func PersonAgent(rows []RosterRow, person string, d Date) (map[string]any, error
 			a["objectType"] = "Agent"
 			return a, nil
 		}
+	}
+	if account {
+		return nil, errs.Invalidf("person", "cmi5-actor", "person %q has no account identifier in the roster today, and a cmi5 learner is an Agent with an account (cmi5 section 9.2)", person)
 	}
 	return nil, errs.Invalidf("person", "person-identifier", "person %q has no e-mail address or xAPI identifier in the roster today", person)
 }

@@ -9,7 +9,7 @@ import (
 
 // TestPersonAgent: a person is launched by their e-mail address while they
 // hold it, else by another identifier they hold that day (an account
-// first), with their name.
+// first), with their name; a cmi5 launch by their account (PersonAccount).
 func TestPersonAgent(t *testing.T) {
 	day := MustDate("2026-03-01")
 	rows := []RosterRow{
@@ -40,5 +40,14 @@ func TestPersonAgent(t *testing.T) {
 	}
 	if _, err := PersonAgent(rows, "9", day); !errs.Is(err, errs.NotFound) {
 		t.Errorf("an unknown person: %v", err)
+	}
+
+	// For cmi5, the account, though the e-mail address comes first.
+	a, err := PersonAccount(rows, "1", day)
+	if b, _ := json.Marshal(a); err != nil || string(b) != `{"account":{"homePage":"https://lms.example","name":"kari"},"name":"Kari","objectType":"Agent"}` {
+		t.Errorf("Kari's account: %s %v", b, err)
+	}
+	if _, err := PersonAccount(rows, "3", day); !errs.Is(err, errs.Invalid) {
+		t.Errorf("the account of a person without one: %v", err)
 	}
 }

@@ -5,7 +5,9 @@
  * then loads the SCO into the frame, where it finds window.parent.API or
  * window.parent.API_1484_11. The frame's address is set only now, so
  * that the SCO never looks for the API before it is there. When the SCO
- * finishes, the status line says whether its data was stored.
+ * finishes, the status line says whether its data was stored. The
+ * frame's window is watched so that a SCO finishing as its page goes away
+ * still has its data sent (LRSScorm.watch).
  */
 (function () {
   'use strict';
@@ -20,5 +22,7 @@
     return ok;
   };
   const frame = document.getElementById('lrs-sco');
+  // A SCO that finishes as its page goes away commits with keepalive.
+  frame.addEventListener('load', () => LRSScorm.watch(frame.contentWindow));
   frame.src = frame.dataset.src;
 })();

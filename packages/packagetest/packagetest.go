@@ -3,7 +3,9 @@
 // 4th edition package with two SCOs, a cmi5 course with two AUs (moveOn
 // CompletedAndPassed) and a Tin Can package; and zips with hand-made
 // entries for the refusals (symlinks, traversal, bombs). The content is
-// the project's own and tiny.
+// the project's own and tiny; its pages drive the LRS as real content
+// does, with scripts of their own (SCOScript, AUScript, TinCanScript) that
+// browser tests call.
 package packagetest
 
 import (
@@ -90,19 +92,18 @@ func With(files map[string]string, changes map[string]string) map[string]string 
 	return out
 }
 
-// page is a small course page.
-func page(title string) string {
-	return "<!doctype html>\n<html lang=\"nb\"><head><meta charset=\"utf-8\"><title>" + title +
-		"</title><link rel=\"stylesheet\" href=\"style.css\"></head>\n<body><h1>" + title +
-		"</h1><p>Testinnhold for lrs.</p></body></html>\n"
-}
-
 // scoPage is a SCO's page: a small course page whose script (SCOScript,
 // at src) drives the SCORM run-time API.
 func scoPage(title, src string) string {
+	return scriptPage(title, strings.TrimSuffix(src, "sco.js")+"style.css", src, "sco-state")
+}
+
+// scriptPage is a small course page with the style sheet css, a status
+// line whose id is status, and the script at src.
+func scriptPage(title, css, src, status string) string {
 	return "<!doctype html>\n<html lang=\"nb\"><head><meta charset=\"utf-8\"><title>" + title +
-		"</title><link rel=\"stylesheet\" href=\"" + strings.TrimSuffix(src, "sco.js") + "style.css\"></head>\n<body><h1>" + title +
-		"</h1><p>Testinnhold for lrs.</p><p id=\"sco-state\" role=\"status\"></p>\n<script src=\"" + src + "\"></script></body></html>\n"
+		"</title><link rel=\"stylesheet\" href=\"" + css + "\"></head>\n<body><h1>" + title +
+		"</h1><p>Testinnhold for lrs.</p><p id=\"" + status + "\" role=\"status\"></p>\n<script src=\"" + src + "\"></script></body></html>\n"
 }
 
 // SCOScript is the script of the test packages' SCOs: it finds the SCORM
@@ -114,6 +115,7 @@ func scoPage(title, src string) string {
 //	sco.ready, sco.version, sco.entry, sco.suspendData, sco.location
 //	sco.answer(id, response, correct)   an interaction, then a commit
 //	sco.suspend(data, location)         exit suspend with suspend data; finish
+//	sco.suspendOnUnload(data, location) suspend so as the page goes away (pagehide)
 //	sco.finish(scaled)                  score, status, exit normal; finish
 //	sco.finished                        what LMSFinish/Terminate returned
 //	sco.errors                          calls that returned "false", with their error codes
@@ -179,6 +181,10 @@ const SCOScript = `(function () {
     set('cmi.core.exit', 'cmi.exit', 'suspend');
     set('cmi.core.session_time', 'cmi.session_time', v12 ? '0000:01:30' : 'PT1M30S');
     return finish();
+  };
+  sco.suspendOnUnload = function (data, location) {
+    window.addEventListener('pagehide', () => sco.suspend(data, location));
+    return 'true';
   };
   sco.finish = function (scaled) {
     if (v12) {
@@ -345,9 +351,10 @@ const CMI5Manifest = `<?xml version="1.0" encoding="utf-8"?>
 func CMI5Files() map[string]string {
 	return map[string]string{
 		"cmi5.xml":        CMI5Manifest,
-		"au1/index.html":  page("Del 1"),
+		"au1/index.html":  scriptPage("Del 1", "style.css", "../au.js", "au-state"),
 		"au1/style.css":   "p { margin: 0; }\n",
-		"au2/index.html":  page("Del 2"),
+		"au2/index.html":  scriptPage("Del 2", "style.css", "../au.js", "au-state"),
+		"au.js":           AUScript,
 		"au2/style.css":   "p { margin: 1em; }\n",
 		"assets/film.mp4": "not really a film, but bytes to serve in ranges: 0123456789abcdefghijklmnopqrstuvwxyz\n",
 	}
@@ -377,7 +384,8 @@ const TinCanManifest = `<?xml version="1.0" encoding="utf-8" standalone="yes"?>
 func TinCanFiles() map[string]string {
 	return map[string]string{
 		"tincan.xml": TinCanManifest,
-		"story.html": page("Varsling"),
+		"story.html": scriptPage("Varsling", "style.css", "story.js", "story-state"),
+		"story.js":   TinCanScript,
 		"style.css":  "body { margin: 0; }\n",
 	}
 }

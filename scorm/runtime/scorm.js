@@ -29,6 +29,14 @@
  * return "false" with error 101 (SCORM 1.2: there is no commit error) or
  * 391 (SCORM 2004, General Commit Failure), never a silent "true". The
  * data stays in the runtime; the SCO may commit again.
+ *
+ * Except as the page goes away: Chromium refuses synchronous requests
+ * during page dismissal (pagehide, unload, beforeunload), which is when
+ * many SCOs finish. While this window or a window given to
+ * LRSScorm.watch (the SCO's frame) is being dismissed, a commit is sent
+ * with fetch and keepalive, which the browser completes after the page is
+ * gone, and the call returns "true" once the browser has taken the
+ * request: nothing can wait for its answer any more.
  */
 (function (global) {
   'use strict';
@@ -806,16 +814,47 @@
     }
   }
 
+  // dismissal is whether a watched window (this one, the SCO's frame) is
+  // going away; leaving watches a window (see the comment at the top).
+  let dismissal = false;
+  const keepaliveLimit = 64 * 1024; // what browsers let a keepalive request carry
+
+  function leaving(win) {
+    if (!win || typeof win.addEventListener !== 'function') return;
+    const mark = () => { dismissal = true; };
+    win.addEventListener('pagehide', mark, true);
+    // A page may stay after beforeunload (the learner cancels): then the
+    // timer runs, which it does not once the page is gone.
+    win.addEventListener('beforeunload', () => { dismissal = true; setTimeout(() => { dismissal = false; }, 0); }, true);
+    win.addEventListener('pageshow', () => { dismissal = false; }, true);
+  }
+
+  // keepalive POSTs a commit that must outlive the page; it reports
+  // whether the browser took the request.
+  function keepalive(url, headers, json) {
+    if (typeof fetch !== 'function' || new Blob([json]).size > keepaliveLimit) return false;
+    try {
+      fetch(url, { method: 'POST', keepalive: true, headers: Object.assign({ 'Content-Type': 'application/json' }, headers), body: json })
+        .catch(() => {});
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+
   // xhrTransport POSTs a commit with a synchronous XMLHttpRequest (see the
-  // comment at the top) and reports whether the LRS stored it.
+  // comment at the top) and reports whether the LRS stored it; as the page
+  // goes away, with keepalive.
   function xhrTransport(url, headers) {
     return (body) => {
       if (!url) return false;
+      const json = JSON.stringify(body);
+      if (dismissal && keepalive(url, headers || {}, json)) return true;
       const xhr = new XMLHttpRequest();
       xhr.open('POST', url, false);
       xhr.setRequestHeader('Content-Type', 'application/json');
       for (const k of Object.keys(headers || {})) xhr.setRequestHeader(k, headers[k]);
-      xhr.send(JSON.stringify(body));
+      xhr.send(json);
       if (xhr.status < 200 || xhr.status > 299) return false;
       try {
         const ans = JSON.parse(xhr.responseText);
@@ -864,15 +903,24 @@
   }
 
   // start creates the API and installs it where SCOs look for it:
-  // window.API (1.2) or window.API_1484_11 (2004).
+  // window.API (1.2) or window.API_1484_11 (2004); commits made as this
+  // window goes away are sent with keepalive.
   function start(init, transport) {
+    leaving(global);
     const api = create(init, transport);
     if (init && init.version === '1.2') global.API = api;
     else global.API_1484_11 = api;
     return api;
   }
 
-  const LRSScorm = { create, start };
+  // watch makes the commits of the SCO in the frame win keepalive ones as
+  // its page goes away, until the frame loads again.
+  function watch(win) {
+    dismissal = false;
+    leaving(win);
+  }
+
+  const LRSScorm = { create, start, watch };
   if (typeof module !== 'undefined' && module.exports) module.exports = LRSScorm;
   global.LRSScorm = LRSScorm;
 })(typeof window !== 'undefined' ? window : globalThis);
