@@ -14,13 +14,14 @@ import (
 	"github.com/xapi-lrs/lrs/reporting/export"
 )
 
-// home serves GET /: the learner's own page, else the units.
+// home serves GET /: the overview for managers, hr and auditors, else the
+// learner's own page.
 func (p *Pages) home(r *request) error {
 	switch a := r.acc; {
 	case a.Learner() && !a.Manager() && !a.Tenantwide():
 		return r.c.Redirect(http.StatusSeeOther, "/me")
 	case a.Manager() || a.Tenantwide():
-		return r.c.Redirect(http.StatusSeeOther, "/units")
+		return r.c.Redirect(http.StatusSeeOther, "/overview")
 	}
 	return p.render(r, http.StatusForbidden, "error", r.T("error.title"), errorPage{r.T("error.noaccount")})
 }

@@ -15,6 +15,7 @@
 //	GET  /auth/oidc/callback       where the identity provider sends the browser back
 //	POST /logout                   sign-out
 //	GET  /me                       "Min opplæring": what I must take, by when, what I have done
+//	GET  /overview                 completion per unit, module and campaign, and its trend (asOf, knownAt)
 //	GET  /units                    the units the person may see
 //	GET  /units/{id}               people × required modules of a unit's subtree (asOf, knownAt)
 //	GET  /units/{id}/status.csv    the same rows as the API's CSV status report
@@ -135,7 +136,7 @@ func New(cfg Config) (*Pages, error) {
 	p := &Pages{cfg: cfg, log: cfg.Logger, now: cfg.Now, secure: strings.HasPrefix(cfg.BaseURL, "https://"),
 		pages:        map[string]*template.Template{},
 		nameFailures: newThrottle(cfg.Now, 10, time.Minute), addrFailures: newThrottle(cfg.Now, 100, time.Second)}
-	for _, name := range []string{"login", "me", "units", "unit", "person", "error"} {
+	for _, name := range []string{"login", "me", "units", "unit", "person", "error", "overview"} {
 		t, err := template.New("layout.html").ParseFS(files, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -165,6 +166,7 @@ func (p *Pages) Register(e *echo.Echo) {
 	e.GET("/auth/oidc/start", p.public(p.oidcStart))
 	e.GET("/auth/oidc/callback", p.public(p.oidcCallback))
 	e.GET("/me", p.private(p.me))
+	e.GET("/overview", p.private(p.overview))
 	e.GET("/units", p.private(p.units))
 	e.GET("/units/:id", p.private(p.unit))
 	e.GET("/units/:id/status.csv", p.private(p.unitCSV))

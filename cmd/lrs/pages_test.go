@@ -242,7 +242,7 @@ func TestPagesRoles(t *testing.T) {
 		acctLearner: {303, 200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403},
 		acctNobody:  {403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403},
 	}
-	home := map[string]string{acctHR: "/units", acctAuditor: "/units", acctManager: "/units", acctHelse: "/units", acctLearner: "/me"}
+	home := map[string]string{acctHR: "/overview", acctAuditor: "/overview", acctManager: "/overview", acctHelse: "/overview", acctLearner: "/me"}
 	for role, statuses := range want {
 		t.Run(role, func(t *testing.T) {
 			b := e.browser(t)

@@ -252,6 +252,13 @@ func (p *Tab) Click(sel string) int {
 	return p.respond("clicking "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 }
 
+// Press clicks the first element sel (CSS) matches, for what changes the
+// page without loading another (a details element's summary).
+func (p *Tab) Press(sel string) {
+	p.t.Helper()
+	step(p, "pressing "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
 // SetValue sets the value of the form field sel (CSS) matches.
 func (p *Tab) SetValue(sel, value string) {
 	p.t.Helper()
