@@ -161,6 +161,8 @@ var messages = map[string]map[string]string{
 		"overview.period":        "Periode",
 		"overview.none":          "Ingen krav per denne datoen.",
 		"col.day":                "Dato",
+		"col.start":              "Start",
+		"me.start":               "Start",
 	},
 	langEN: {
 		"site":            "Training status",
@@ -269,6 +271,8 @@ var messages = map[string]map[string]string{
 		"overview.period":        "Period",
 		"overview.none":          "No requirements on this date.",
 		"col.day":                "Date",
+		"col.start":              "Start",
+		"me.start":               "Start",
 	},
 }
 

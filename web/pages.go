@@ -10,6 +10,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/privacy"
+	"github.com/xapi-lrs/lrs/reminders"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/reporting/export"
 )
@@ -106,6 +107,11 @@ type meRow struct {
 	Module string
 	Status reporting.Status
 	By     reporting.Date // the due date, or the expiry of a completion to renew
+	// How to start it: a module hosted here is started by a form posting
+	// its ID to /me/start; else its own web address from the catalog.
+	ID     string
+	Hosted bool
+	URL    string
 }
 
 // meDone is one completed module on the learner's page.
@@ -131,18 +137,27 @@ func (p *Pages) me(r *request) error {
 	if err != nil {
 		return err
 	}
+	hosted := map[string]string{}
+	if p.cfg.Launcher != nil {
+		if hosted, err = p.cfg.Launcher.HostedModules(ctx, r.acc.Tenant, cat); err != nil {
+			return err
+		}
+	}
 	opts := reporting.Options{AsOf: p.now(), Location: p.cfg.Location}
 	var d meData
 	_, err = reporting.Report(ctx, p.cfg.Reporting, r.acc.Tenant, reporting.Query{Options: opts, People: []string{r.acc.Person}},
 		func(row *reporting.Row) error {
+			m := meRow{Module: r.moduleTitle(cat, row.Module), Status: row.Status, By: row.Due, ID: row.Module, Hosted: hosted[row.Module] != ""}
 			switch row.Status {
 			case reporting.StatusCompleted, reporting.StatusExempt:
 				return nil
 			case reporting.StatusExpiringSoon, reporting.StatusExpired:
-				d.Must = append(d.Must, meRow{r.moduleTitle(cat, row.Module), row.Status, row.Expires})
-			default:
-				d.Must = append(d.Must, meRow{r.moduleTitle(cat, row.Module), row.Status, row.Due})
+				m.By = row.Expires
 			}
+			if mod := cat.Module(row.Module); mod != nil && !m.Hosted {
+				m.URL = reminders.ModuleLink(r.acc.Tenant, r.acc.Person, mod)
+			}
+			d.Must = append(d.Must, m)
 			return nil
 		})
 	if err != nil {
@@ -161,6 +176,39 @@ func (p *Pages) me(r *request) error {
 		}
 	}
 	return p.render(r, http.StatusOK, "me", r.T("me.title"), d)
+}
+
+// startTTL is how long the launch link of a Start button works: the
+// browser follows it at once (the session it opens lasts
+// launch.SessionTTL).
+const startTTL = 5 * time.Minute
+
+// start serves POST /me/start (module=ID): a personal launch of the
+// module for the signed-in learner, when a package here delivers it, and
+// on to the launch (the player). Any learner may take any module hosted
+// here; the /me page offers those they must take.
+func (p *Pages) start(r *request) error {
+	if !r.acc.Learner() || p.cfg.Launcher == nil {
+		return errs.E(errs.Forbidden, "nothing to start")
+	}
+	ctx := r.c.Request().Context()
+	cat, err := p.catalog(r)
+	if err != nil {
+		return err
+	}
+	id := r.c.Request().PostForm.Get("module")
+	m := cat.Module(id)
+	if m == nil {
+		return errs.E(errs.NotFound, "no module %q", id)
+	}
+	path, err := p.cfg.Launcher.LaunchModule(ctx, r.acc.Tenant, r.acc.Person, m, startTTL)
+	if err != nil {
+		return err
+	}
+	if path == "" {
+		return errs.E(errs.NotFound, "module %q is not hosted here", id)
+	}
+	return r.c.Redirect(http.StatusSeeOther, path)
 }
 
 // unitLink is a unit in a list.

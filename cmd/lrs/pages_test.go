@@ -69,7 +69,7 @@ func startPages(t *testing.T, args ...string) *pagesEnv {
 		today: time.Now().In(oslo), oslo: oslo}
 	ctx := context.Background()
 	if err := run(ctx, []string{"credentials", "create", "--db", e.db, "--name", "hr-system", "--key", e.key, "--secret", e.secret,
-		"--scopes", "all,reports/read,roster/write"}, io.Discard, io.Discard); err != nil {
+		"--scopes", "all,reports/read,roster/write,content/write"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range []struct {

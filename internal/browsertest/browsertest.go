@@ -278,6 +278,13 @@ func (p *Tab) Count(sel string) int {
 	return step(p, "counting "+sel, chromedp.Evaluate[int]("document.querySelectorAll("+string(b)+").length"))
 }
 
+// Eval returns the value of the JavaScript expression expr in the tab's
+// page.
+func Eval[T any](p *Tab, expr string) T {
+	p.t.Helper()
+	return step(p, "evaluating "+expr, chromedp.Evaluate[T](expr))
+}
+
 // Attr returns the value of attribute name of the first element sel (CSS)
 // matches ("" when it has none).
 func (p *Tab) Attr(sel, name string) string {

@@ -161,6 +161,9 @@ func NewServerWithPages(st *Stores, cfg lrs.Config, pages *Pages) (*lrs.Server, 
 			return nil, err
 		}
 		cfg.Routes = p.Register
+		srv := lrs.New(cfg)
+		p.UseLauncher(srv)
+		return srv, nil
 	}
 	return lrs.New(cfg), nil
 }
