@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/xapi-lrs/lrs/errs"
@@ -66,18 +67,27 @@ func Trend(ctx context.Context, st Store, tenant string, q Query, days []Date) (
 		people map[string]*Person
 	}
 	ds := make([]*day, len(days))
-	everyone := map[string]*Person{}
+	var wg sync.WaitGroup // the views of the days are built in parallel
 	for i, d := range days {
 		x := &day{eng: r.eng, view: r.view, units: r.units, asOf: q.AsOf.UnixNano()}
-		if i != last {
-			opts := r.q.Options
-			opts.AsOf = end(d)
-			x.eng, x.asOf = newEngine(r.eng.cat, opts), opts.AsOf.UnixNano()
+		ds[i] = x
+		if i == last {
+			continue
+		}
+		opts := r.q.Options
+		opts.AsOf = end(d)
+		x.eng, x.asOf = newEngine(r.eng.cat, opts), opts.AsOf.UnixNano()
+		wg.Go(func() {
 			x.view = NewView(r.roster, d)
 			if len(q.Units) > 0 {
 				x.units = x.view.Subtree(q.Units)
 			}
-		}
+		})
+	}
+	wg.Wait()
+	everyone := map[string]*Person{}
+	for _, x := range ds {
+		x.eng.noEvidence = true
 		x.people = map[string]*Person{}
 		for id, p := range x.view.People {
 			if r.selects(p, x.units) {
@@ -86,7 +96,6 @@ func Trend(ctx context.Context, st Store, tenant string, q Query, days []Date) (
 			}
 		}
 		x.sum = newSummer(r, x.eng, x.view, x.units)
-		ds[i] = x
 	}
 	people := make([]*Person, 0, len(everyone))
 	for _, p := range everyone {
