@@ -161,6 +161,15 @@ var messages = map[string]map[string]string{
 		"overview.period":        "Periode",
 		"overview.none":          "Ingen krav per denne datoen.",
 		"col.day":                "Dato",
+		"col.template":           "Mal",
+		"person.reminders":       "Påminnelser sendt",
+		"person.reminders.none":  "Ingen påminnelser er sendt.",
+		"reminder.digest":        "Oversikt til leder",
+		"reminder.sent":          "Sendt",
+		"reminder.failed":        "Feilet",
+		"reminder.no-address":    "Ingen e-postadresse (sendt til leder)",
+		"template.learner":       "Til deltakeren",
+		"template.manager":       "Ukesoversikt til leder",
 		"col.start":              "Start",
 		"me.start":               "Start",
 	},
@@ -271,6 +280,15 @@ var messages = map[string]map[string]string{
 		"overview.period":        "Period",
 		"overview.none":          "No requirements on this date.",
 		"col.day":                "Date",
+		"col.template":           "Template",
+		"person.reminders":       "Reminders sent",
+		"person.reminders.none":  "No reminders have been sent.",
+		"reminder.digest":        "Digest to a manager",
+		"reminder.sent":          "Sent",
+		"reminder.failed":        "Failed",
+		"reminder.no-address":    "No e-mail address (told to the manager)",
+		"template.learner":       "To the learner",
+		"template.manager":       "Weekly digest to a manager",
 		"col.start":              "Start",
 		"me.start":               "Start",
 	},
@@ -352,6 +370,17 @@ func (l locale) Number(f float64) string {
 	s := strconv.FormatFloat(f, 'f', -1, 64)
 	if l.lang == langNB {
 		return strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// Template names a reminder's template ("learner/nb": to the learner, in
+// bokmål).
+func (l locale) Template(t string) string {
+	name, lang, _ := strings.Cut(t, "/")
+	s := l.T("template." + name)
+	if lang != "" {
+		s += " (" + lang + ")"
 	}
 	return s
 }

@@ -426,11 +426,17 @@ type personData struct {
 	Rows       []*reporting.Row
 	Transcript *reporting.Transcript
 	Titles     map[string]string // module id -> title
+	Reminders  []*reminders.Sent // newest first; nil: no record kept
+	Record     bool              // reminders are recorded
 }
 
+// personReminders is how many of a person's reminders the page lists.
+const personReminders = 200
+
 // person serves GET /people/{id}?asOf=&knownAt=: a person's requirements
-// with status and evidence, and their transcript with the id, SHA-256
-// and authority of every statement (reporting.PersonTranscript).
+// with status and evidence, their transcript with the id, SHA-256 and
+// authority of every statement (reporting.PersonTranscript), and the
+// reminder e-mails sent to them (the latest 200, whatever the dates).
 func (p *Pages) person(r *request) error {
 	id := r.c.Param("id")
 	ctx := r.c.Request().Context()
@@ -484,8 +490,14 @@ func (p *Pages) person(r *request) error {
 	if data.Transcript, err = reporting.PersonTranscript(ctx, p.cfg.Reporting, p.cfg.Statements, r.acc.Tenant, id, opts); err != nil {
 		return err
 	}
+	if p.cfg.Reminders != nil {
+		data.Record = true
+		if data.Reminders, err = p.cfg.Reminders.RemindersTo(ctx, r.acc.Tenant, id, personReminders); err != nil {
+			return err
+		}
+	}
 	var read privacy.Subjects
 	read.Person(id)
-	defer p.logAccess(r, privacy.ReadPagePerson, &read, len(data.Rows)+len(data.Transcript.Entries))
+	defer p.logAccess(r, privacy.ReadPagePerson, &read, len(data.Rows)+len(data.Transcript.Entries)+len(data.Reminders))
 	return p.render(r, http.StatusOK, "person", r.T("person.title", data.Name), data)
 }

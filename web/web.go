@@ -72,6 +72,7 @@ import (
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/privacy"
+	"github.com/xapi-lrs/lrs/reminders"
 	"github.com/xapi-lrs/lrs/reporting"
 )
 
@@ -95,6 +96,9 @@ type Config struct {
 	// (person, me, unit and its CSV) in the access log, with the
 	// signed-in account as the actor.
 	Access privacy.AccessLog
+	// Reminders, when set, is the record of reminder e-mails the person
+	// page lists.
+	Reminders reminders.Store
 	// OIDC, when set, offers sign-in with an OpenID Connect provider.
 	OIDC *OIDCConfig
 	// Launcher, when set, starts the modules hosted here as packages

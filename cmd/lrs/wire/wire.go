@@ -156,7 +156,7 @@ func NewServerWithPages(st *Stores, cfg lrs.Config, pages *Pages) (*lrs.Server, 
 		svc := accounts.New(accounts.Config{Store: st.Accounts, Audit: st.Audit, Tenants: st.Tenants,
 			IdleTimeout: pages.Idle, MaxAge: pages.MaxAge, Logger: cfg.Logger, Now: cfg.Now})
 		p, err := web.New(web.Config{Accounts: svc, Reporting: cfg.Reporting, Statements: cfg.Store, BaseURL: cfg.BaseURL,
-			Location: pages.Location, OIDC: pages.OIDC, Access: st.Privacy, Logger: cfg.Logger, Now: cfg.Now})
+			Location: pages.Location, OIDC: pages.OIDC, Access: st.Privacy, Reminders: st.Reminders, Logger: cfg.Logger, Now: cfg.Now})
 		if err != nil {
 			return nil, err
 		}
