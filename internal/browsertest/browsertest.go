@@ -285,6 +285,14 @@ func Eval[T any](p *Tab, expr string) T {
 	return step(p, "evaluating "+expr, chromedp.Evaluate[T](expr))
 }
 
+// Screenshot returns a PNG of the whole page, laid out width CSS pixels
+// wide.
+func (p *Tab) Screenshot(width int64) []byte {
+	p.t.Helper()
+	step(p, "sizing the window", chromedp.EmulateViewport(width, 800))
+	return step(p, "taking a screenshot", chromedp.FullScreenshot(100))
+}
+
 // Attr returns the value of attribute name of the first element sel (CSS)
 // matches ("" when it has none).
 func (p *Tab) Attr(sel, name string) string {
