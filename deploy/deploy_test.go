@@ -720,10 +720,17 @@ func TestCompose(t *testing.T) {
 			}
 		}
 	}
-	for _, s := range []string{"prometheus", "grafana"} {
+	for _, s := range []string{"prometheus", "grafana", "mailpit"} {
 		if _, ok := c.Services[s]; !ok {
 			t.Errorf("no %s service", s)
 		}
+	}
+	// The reminder e-mails go to the mail catcher, which the LRS waits for.
+	if u := lrsSvc.Environment["LRS_SMTP_URL"]; u != "smtp://mailpit:1025" || lrsSvc.Environment["LRS_SMTP_FROM"] == "" {
+		t.Errorf("the lrs service sends mail to %q from %q, want the mail catcher", u, lrsSvc.Environment["LRS_SMTP_FROM"])
+	}
+	if _, ok := lrsSvc.DependsOn["mailpit"]; !ok || !strings.HasPrefix(c.Services["mailpit"].Image, "axllent/mailpit:") {
+		t.Error("the lrs service does not wait for the mailpit mail catcher")
 	}
 	if _, err := composeKeygen(c); err != nil {
 		t.Error(err)

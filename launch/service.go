@@ -3,6 +3,7 @@ package launch
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/packages"
+	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/scorm"
 	"github.com/xapi-lrs/lrs/statements"
 )
@@ -59,7 +61,7 @@ func (s *Service) now() time.Time {
 // Request asks for a launch link.
 type Request struct {
 	Tenant string
-	Issuer string // the key of the credential asking
+	Issuer string // the key of the credential asking, or a SelfIssuer
 	// Package is the package ID; the link launches its latest version.
 	Package string
 	// Launchable is the ID of the launchable to start with; "": the first
@@ -434,4 +436,36 @@ func trunc(s string) string {
 		return s
 	}
 	return s[:64] + "…"
+}
+
+// SelfIssuer is the Issuer of a launch a signed-in learner made for
+// themselves (the Start button of the pages for people, a reminder
+// e-mail's link): "person:" and their employee id. Such a launch needs no
+// credential: its links and sessions work while the tenant is enabled.
+func SelfIssuer(person string) string { return selfPrefix + person }
+
+const selfPrefix = "person:"
+
+// SelfIssued reports whether issuer is a SelfIssuer.
+func SelfIssued(issuer string) bool { return strings.HasPrefix(issuer, selfPrefix) }
+
+// Hosted returns, of the modules, those a package here delivers (a
+// package whose course activity is one of the module's activities, as
+// packages.LinkModule makes it), with that package's ID; of several
+// packages, the one imported last.
+func (s *Service) Hosted(ctx context.Context, tenant string, modules []*reporting.Module) (map[string]string, error) {
+	ps, err := s.Packages.Packages(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	latest := map[string]time.Time{}
+	for _, m := range modules {
+		for _, p := range ps {
+			if slices.Contains(m.Activities, p.ActivityID) && (out[m.ID] == "" || p.Imported.After(latest[m.ID])) {
+				out[m.ID], latest[m.ID] = p.ID, p.Imported
+			}
+		}
+	}
+	return out, nil
 }

@@ -60,7 +60,8 @@ type Token struct {
 	Purpose Purpose `json:"u"`
 	Tenant  string  `json:"t"`
 	// Issuer is the key of the credential that made the launch: a session
-	// ends when that credential is revoked.
+	// ends when that credential is revoked. A learner's own launch has a
+	// SelfIssuer instead.
 	Issuer     string `json:"i"`
 	Package    string `json:"p"`
 	Version    int    `json:"v"`

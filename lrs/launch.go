@@ -1,6 +1,7 @@
 package lrs
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -176,7 +177,8 @@ func (s *Server) launchLearner(c *echo.Context, tenant string, req launchRequest
 
 // launchToken opens the path's token, of one of the purposes, and checks
 // that its tenant is enabled and that the credential that made the launch
-// still holds launch/write: revoking it ends its links and sessions.
+// still holds launch/write: revoking it ends its links and sessions. A
+// learner's own launch (launch.SelfIssuer) needs no credential.
 func (s *Server) launchToken(c *echo.Context, raw string, purposes ...launch.Purpose) (*launch.Token, error) {
 	tok, err := launch.Open(raw, s.now(), s.pk.keys, purposes...)
 	if err != nil {
@@ -185,6 +187,9 @@ func (s *Server) launchToken(c *echo.Context, raw string, purposes ...launch.Pur
 	ctx := c.Request().Context()
 	if err := s.creds.tenantEnabled(ctx, tok.Tenant); err != nil {
 		return nil, errs.E(errs.Forbidden, "the launch link's tenant is disabled or unknown")
+	}
+	if launch.SelfIssued(tok.Issuer) {
+		return tok, nil
 	}
 	cred, err := s.creds.lookup(ctx, tok.Issuer)
 	if err != nil {
@@ -398,4 +403,44 @@ func (s *Server) postLaunchCommit(c *echo.Context) error {
 		s.metrics.countAccepted(len(res.Statements))
 	}
 	return writeJSON(c, http.StatusOK, scormCommitAnswer{Result: "true", Statements: res.Statements})
+}
+
+// HostedModules returns, of the catalog's modules, those a package here
+// delivers (launch.Service.Hosted), with the package's ID; none without
+// packages.
+func (s *Server) HostedModules(ctx context.Context, tenant string, cat *reporting.Catalog) (map[string]string, error) {
+	if s.launch == nil {
+		return map[string]string{}, nil
+	}
+	return s.launch.Hosted(ctx, tenant, cat.Modules)
+}
+
+// LaunchModule makes a personal launch link of the package delivering
+// module m (HostedModules) for roster person (their identifier today), as
+// their own launch (launch.SelfIssuer) lasting ttl (0:
+// launch.DefaultLinkTTL), and returns its path, /launch/{token}; "" when
+// no package here delivers the module. The pages for people's Start
+// button and reminder e-mails' links call it.
+func (s *Server) LaunchModule(ctx context.Context, tenant, person string, m *reporting.Module, ttl time.Duration) (string, error) {
+	if s.launch == nil || s.rp == nil {
+		return "", nil
+	}
+	hosted, err := s.launch.Hosted(ctx, tenant, []*reporting.Module{m})
+	if err != nil || hosted[m.ID] == "" {
+		return "", err
+	}
+	rows, err := s.rp.store.RosterRows(ctx, tenant, reporting.RosterFilter{People: []string{person}})
+	if err != nil {
+		return "", err
+	}
+	learner, err := reporting.PersonAgent(rows, person, reporting.DateOf(s.now(), time.UTC))
+	if err != nil {
+		return "", err
+	}
+	l, err := s.launch.Launch(ctx, launch.Request{Tenant: tenant, Issuer: launch.SelfIssuer(person), Package: hosted[m.ID],
+		Learner: learner, TTL: ttl})
+	if err != nil {
+		return "", err
+	}
+	return "/launch/" + l.Token, nil
 }

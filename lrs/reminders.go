@@ -37,7 +37,7 @@ func (s *Server) reminderRoutes(e *echo.Echo) {
 		return
 	}
 	svc := reminders.New(reminders.Config{Reporting: s.cfg.Reporting, Store: s.cfg.Reminders, Sender: s.cfg.Mail,
-		From: s.cfg.MailFrom, Link: s.cfg.ReminderLink, Backoff: s.cfg.MailBackoff, Now: s.now})
+		From: s.cfg.MailFrom, Link: s.cfg.ReminderLink, Backoff: s.cfg.MailBackoff, Rate: s.cfg.MailRate, Now: s.now})
 	guard := func(scopes []string) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{s.authenticate, authorize(scopes...)}
 	}

@@ -358,3 +358,74 @@ func TestReminderLinkHookAndOneRunAtATime(t *testing.T) {
 		}
 	}
 }
+
+// TestReminderSchedulesAndDigest: a rule's own schedule (5 days before the
+// deadline, then every 2 days overdue) and a campaign's (1 day before,
+// not while overdue) decide what each run sends through the SMTP server
+// instead of the service's (14 and 3 days, weekly); a manager's digest
+// goes at most weekly and lists every requirement a schedule reminds of;
+// the run keeps to its rate.
+func TestReminderSchedulesAndDigest(t *testing.T) {
+	ts, mailer := newReminderServer(t, func(c *lrs.Config) { c.MailRate = 10 })
+	expect(t, ts.hr("PUT", "/api/v1/rules/r1", "", `{"role":"alle","modules":["m1","m2"],"dueWithin":"P30D","reminders":{"before":[5],"every":2}}`), http.StatusOK)
+	expect(t, ts.hr("PUT", "/api/v1/campaigns/c1", "", `{"modules":["m2"],"start":"2025-01-01","end":"2025-02-10","reminders":{"before":[1],"every":0}}`), http.StatusCreated)
+	for _, bad := range []string{`{"before":[-1]}`, `{"before":[],"every":0}`, `{"before":[3],"every":400}`} {
+		expect(t, ts.hr("PUT", "/api/v1/rules/r2", "", `{"role":"alle","modules":["m1"],"reminders":`+bad+`}`), http.StatusBadRequest)
+	}
+	const (
+		kari = "learner/nb e1 kari@kommune.no: e1/m1/due/2025-01-31/Informasjonssikkerhet/https://kurs.kommune.no/m1 e1/m2/due/2025-01-31/Personvern/"
+		ola  = "learner/nb e2 ola@kommune.no: e2/m2/due/2025-01-31/Personvern/"
+	)
+	overdue := func(s string) string { return strings.ReplaceAll(s, "/due/", "/overdue/") }
+	digest := "manager/nb boss berit@kommune.no: e1/m1/overdue/2025-01-31/Informasjonssikkerhet/ e1/m2/overdue/2025-01-31/Personvern/ e2/m2/overdue/2025-01-31/Personvern/ e3/m1/overdue/2025-01-31/Informasjonssikkerhet/ e3/m2/overdue/2025-01-31/Personvern/"
+	for _, step := range []struct {
+		at   string
+		want []string
+	}{
+		// 11 days before: the service's 14-day step, not the rule's.
+		{"2025-01-20T07:00:00Z", nil},
+		{"2025-01-26T07:00:00Z", []string{kari, ola,
+			"manager/nb boss berit@kommune.no: e1/m1/due/2025-01-31/Informasjonssikkerhet/ e1/m2/due/2025-01-31/Personvern/ e2/m2/due/2025-01-31/Personvern/ e3/m1/due/2025-01-31/Informasjonssikkerhet/ e3/m2/due/2025-01-31/Personvern/"}},
+		{"2025-01-27T07:00:00Z", nil},
+		// The first day overdue: the learners; Berit had her digest 6 days ago.
+		{"2025-02-01T07:00:00Z", []string{overdue(kari), overdue(ola)}},
+		// A week after her digest: the next.
+		{"2025-02-02T07:00:00Z", []string{digest}},
+		// Two days after the first day overdue.
+		{"2025-02-03T07:00:00Z", []string{overdue(kari), overdue(ola)}},
+		{"2025-02-04T07:00:00Z", nil},
+		// The campaign's day before its end (it covers everyone, Berit
+		// too), the rule's fifth step overdue (every 2 days from 1
+		// February) and the next digest, with the campaign's rows.
+		{"2025-02-09T07:00:00Z", []string{
+			"learner/nb boss berit@kommune.no: boss/m2/due/2025-02-10/Personvern/",
+			strings.TrimSuffix(overdue(kari), "/") + "/ e1/m2/due/2025-02-10/Personvern/",
+			strings.TrimSuffix(overdue(ola), "/") + "/ e2/m2/due/2025-02-10/Personvern/",
+			"manager/nb boss berit@kommune.no: e1/m1/overdue/2025-01-31/Informasjonssikkerhet/ e1/m2/overdue/2025-01-31/Personvern/ e1/m2/due/2025-02-10/Personvern/ e2/m2/overdue/2025-01-31/Personvern/ e2/m2/due/2025-02-10/Personvern/ e3/m1/overdue/2025-01-31/Informasjonssikkerhet/ e3/m2/overdue/2025-01-31/Personvern/ e3/m2/due/2025-02-10/Personvern/"}},
+	} {
+		dry := runReminders(t, ts, step.at, "&dryRun=true")
+		start := time.Now()
+		res := runReminders(t, ts, step.at, "")
+		if got := plan(res); !slices.Equal(got, step.want) || !slices.Equal(plan(dry), step.want) {
+			t.Errorf("%s: planned\n%s\nsent\n%s\nwant\n%s", step.at, strings.Join(plan(dry), "\n"), strings.Join(got, "\n"), strings.Join(step.want, "\n"))
+		}
+		if res.Sent != len(step.want) || res.DigestEvery != 7 {
+			t.Errorf("%s: sent %d, digest every %d", step.at, res.Sent, res.DigestEvery)
+		}
+		if n := len(step.want); n > 1 && time.Since(start) < time.Duration(n-1)*100*time.Millisecond-10*time.Millisecond {
+			t.Errorf("%s: %d messages in %v at 10 a second", step.at, n, time.Since(start))
+		}
+	}
+	// After the campaign's end: not while overdue (every 0).
+	res := runReminders(t, ts, "2025-02-11T07:00:00Z", "&dryRun=true")
+	for _, m := range res.Messages {
+		for _, it := range m.Items {
+			if it.Due.String() == "2025-02-10" {
+				t.Errorf("the campaign's row is reminded of while overdue: %q", plan(res))
+			}
+		}
+	}
+	if n := len(mailer.Messages()); n != 12 {
+		t.Errorf("the SMTP server received %d messages, want 12", n)
+	}
+}

@@ -88,7 +88,7 @@ func (s *Server) getEvidencePack(c *echo.Context) error {
 		return err
 	}
 	req := evidence.Request{Units: units, KnownAt: opts.KnownAt, Location: opts.Location,
-		DueWithin: opts.DueWithin, ExpiringWithin: opts.ExpiringWithin}
+		DueWithin: opts.DueWithin, ExpiringWithin: opts.ExpiringWithin, Reminders: s.cfg.Reminders}
 	for _, p := range []struct {
 		name string
 		dst  *reporting.Date

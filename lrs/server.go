@@ -147,6 +147,9 @@ type Config struct {
 	Mail        reminders.Sender
 	MailFrom    string
 	MailBackoff time.Duration
+	// MailRate is the most reminder e-mails a run sends a second (0: no
+	// limit).
+	MailRate float64
 	// ReminderLink returns the link that starts a module for a person in
 	// reminder e-mails (personal launch links plug in here); nil:
 	// reminders.ModuleLink, the module's web address in the catalog.

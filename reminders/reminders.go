@@ -13,6 +13,7 @@ package reminders
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/xapi-lrs/lrs/reporting"
@@ -67,14 +68,14 @@ type Store interface {
 
 // Schedule says on which days a requirement is reminded of: Before days
 // before its deadline (e.g. 14 and 3), then every Every days while it is
-// overdue, from the first day overdue. A requirement is reminded of on a
-// run when no reminder was sent for it since the start of the current
-// step: a person who comes into view 10 days before the deadline is
-// reminded at once, and a run missed on a step's day catches up the next.
-type Schedule struct {
-	Before []int `json:"before"`
-	Every  int   `json:"every"`
-}
+// overdue, from the first day overdue (0: not while overdue). A
+// requirement is reminded of on a run when no reminder was sent for it
+// since the start of the current step: a person who comes into view 10
+// days before the deadline is reminded at once, and a run missed on a
+// step's day catches up the next. The service has one (Config.Schedule);
+// a rule or a campaign of the catalog may have its own
+// (reporting.Rule.Reminders, reporting.Campaign.Reminders).
+type Schedule reporting.ReminderSchedule
 
 // DefaultSchedule reminds 14 and 3 days before the deadline, then weekly.
 var DefaultSchedule = Schedule{Before: []int{14, 3}, Every: 7}
@@ -84,9 +85,11 @@ var DefaultSchedule = Schedule{Before: []int{14, 3}, Every: 7}
 // is before the first step.
 func (s Schedule) Step(deadline, day reporting.Date) (reporting.Date, bool) {
 	if day > deadline {
-		every := max(s.Every, 1)
+		if s.Every <= 0 {
+			return 0, false
+		}
 		overdue := int(day - deadline - 1) // days since the first day overdue
-		return deadline.AddDays(1 + overdue/every*every), true
+		return deadline.AddDays(1 + overdue/s.Every*s.Every), true
 	}
 	var start reporting.Date
 	for _, b := range s.Before {
@@ -104,6 +107,80 @@ func (s Schedule) Window() int {
 		w = max(w, b)
 	}
 	return w
+}
+
+// merge returns a schedule reminding on the days of s and of o: the days
+// before of both, and the shorter interval while overdue.
+func (s Schedule) merge(o Schedule) Schedule {
+	before := slices.Concat(s.Before, o.Before)
+	slices.Sort(before)
+	every := s.Every
+	if every <= 0 || o.Every > 0 && o.Every < every {
+		every = o.Every
+	}
+	return Schedule{Before: slices.Compact(before), Every: every}
+}
+
+// lookback is how many days back a run reads the reminders sent, to know
+// whether the current step of a requirement has had one.
+func (s Schedule) lookback() int { return s.Window() + max(s.Every, 1) }
+
+// schedules are the schedules of a tenant's rules and campaigns.
+type schedules struct {
+	def       Schedule
+	rules     map[string]Schedule
+	campaigns map[string]Schedule
+}
+
+func newSchedules(cat *reporting.Catalog, def Schedule) *schedules {
+	t := &schedules{def: def, rules: map[string]Schedule{}, campaigns: map[string]Schedule{}}
+	for _, r := range cat.Rules {
+		if r.Reminders != nil {
+			t.rules[r.ID] = Schedule(*r.Reminders)
+		}
+	}
+	for _, c := range cat.Campaigns {
+		if c.Reminders != nil {
+			t.campaigns[c.ID] = Schedule(*c.Reminders)
+		}
+	}
+	return t
+}
+
+// of returns the schedule of a row of the reminders report: its
+// campaign's, or the merged schedules of the rules requiring it that have
+// one, else the service's.
+func (t *schedules) of(row *reporting.Row) Schedule {
+	if row.Campaign != "" {
+		if s, ok := t.campaigns[row.Campaign]; ok {
+			return s
+		}
+		return t.def
+	}
+	var out *Schedule
+	for _, id := range row.Rules {
+		if s, ok := t.rules[id]; ok {
+			if out != nil {
+				s = out.merge(s)
+			}
+			out = &s
+		}
+	}
+	if out == nil {
+		return t.def
+	}
+	return *out
+}
+
+// all calls fn with every schedule (the service's first).
+func (t *schedules) all(fn func(Schedule)) {
+	fn(t.def)
+	for _, s := range t.rules {
+		fn(s)
+	}
+	for _, s := range t.campaigns {
+		fn(s)
+	}
 }
 
 // Deadline is the last day of a row of the reminders report: its due date,

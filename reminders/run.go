@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/reporting"
 )
@@ -44,6 +46,14 @@ type Config struct {
 	From      string // the sender's address, e.g. "kurs@kommune.no"
 	Schedule  Schedule
 	Link      LinkFunc
+	// DigestEvery is how many days apart a manager's digests are (default
+	// 7: weekly): a run sends one when the last was that long ago or
+	// more, listing every requirement of their people that a schedule
+	// reminds of, overdue or in its days before the deadline.
+	DigestEvery int
+	// Rate is the most messages a run sends a second (0: no limit), for
+	// SMTP servers that refuse a burst.
+	Rate float64
 	// Attempts is how many times a message is tried (default 3), waiting
 	// Backoff (default 2s), then twice that, and so on, between attempts.
 	Attempts int
@@ -73,6 +83,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.DigestEvery <= 0 {
+		cfg.DigestEvery = 7
 	}
 	return &Service{cfg: cfg}
 }
@@ -127,12 +140,13 @@ type Planned struct {
 
 // Result is what a run would send (dry run) or sent.
 type Result struct {
-	Day      reporting.Date `json:"day"`
-	DryRun   bool           `json:"dryRun"`
-	Schedule Schedule       `json:"schedule"`
-	Messages []*Planned     `json:"messages"`
-	Sent     int            `json:"sent"`
-	Failed   int            `json:"failed"`
+	Day         reporting.Date `json:"day"`
+	DryRun      bool           `json:"dryRun"`
+	Schedule    Schedule       `json:"schedule"`    // the service's; rules and campaigns may have their own
+	DigestEvery int            `json:"digestEvery"` // days between a manager's digests
+	Messages    []*Planned     `json:"messages"`
+	Sent        int            `json:"sent"`
+	Failed      int            `json:"failed"`
 	// Deferred are the messages over the cap, left for the next run.
 	Deferred int `json:"deferred"`
 	// Skipped are the messages not tried after GiveUpAfter failed in a
@@ -185,51 +199,60 @@ type key struct {
 
 // plan computes the messages of a run.
 func (s *Service) plan(ctx context.Context, r Run, now time.Time) (*Result, error) {
-	sch := s.cfg.Schedule
 	loc := r.Query.Location
 	day := reporting.DateOf(now, loc)
-	res := &Result{Day: day, DryRun: r.DryRun, Schedule: sch, Messages: []*Planned{}, NoAddress: []string{}}
-	recs, err := s.cfg.Store.RemindersSince(ctx, r.Tenant, day.AddDays(-(sch.Window() + max(sch.Every, 1))).Start(loc))
+	res := &Result{Day: day, DryRun: r.DryRun, Schedule: s.cfg.Schedule, DigestEvery: s.cfg.DigestEvery, Messages: []*Planned{}, NoAddress: []string{}}
+	cat, err := s.cfg.Reporting.Catalog(ctx, r.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	scheds := newSchedules(cat, s.cfg.Schedule)
+	window, lookback := 0, s.cfg.DigestEvery
+	scheds.all(func(sch Schedule) { window, lookback = max(window, sch.Window()), max(lookback, sch.lookback()) })
+	recs, err := s.cfg.Store.RemindersSince(ctx, r.Tenant, day.AddDays(-lookback).Start(loc))
 	if err != nil {
 		return nil, err
 	}
 	learnerSent := map[key]reporting.Date{} // the day of the latest reminder
-	managerToday := map[string]bool{}
+	digestSent := map[string]reporting.Date{}
 	for _, rec := range recs {
 		if rec.Outcome != OutcomeSent && rec.Outcome != OutcomeNoAddress {
 			continue
 		}
 		d := reporting.DateOf(rec.Time, loc)
 		if rec.Module == "" {
-			managerToday[rec.Person] = managerToday[rec.Person] || d == day
+			digestSent[rec.Person] = max(digestSent[rec.Person], d)
 			continue
 		}
 		k := key{rec.Person, rec.Module, rec.Due}
 		learnerSent[k] = max(learnerSent[k], d)
 	}
-	cat, err := s.cfg.Reporting.Catalog(ctx, r.Tenant)
-	if err != nil {
-		return nil, err
+	digestDue := func(manager string) bool {
+		last, ok := digestSent[manager]
+		return !ok || int(day-last) >= s.cfg.DigestEvery
 	}
 	learners := map[string]*Planned{}
 	managers := map[string]*Planned{}
 	seen := map[key]bool{}
 	noAddress := map[string]bool{}
-	err = reporting.StreamReminders(ctx, s.cfg.Reporting, r.Tenant, r.Query, reporting.Period{Days: sch.Window()},
+	err = reporting.StreamReminders(ctx, s.cfg.Reporting, r.Tenant, r.Query, reporting.Period{Days: window},
 		func(g *reporting.ReminderGroup, row *reporting.Row) error {
 			deadline := Deadline(row)
-			step, ok := sch.Step(deadline, day)
-			k := key{row.Person, row.Module, deadline}
-			if !ok || learnerSent[k] >= step {
+			step, ok := scheds.of(row).Step(deadline, day)
+			if !ok {
 				return nil
 			}
+			k := key{row.Person, row.Module, deadline}
 			item := Item{Person: row.Person, Name: row.Name, Module: row.Module, Title: row.Module, Status: row.Status, Due: deadline}
-			if m := cat.Module(row.Module); m != nil {
+			m := cat.Module(row.Module)
+			if m != nil {
 				item.Title = title(m.Title, r.Lang, row.Module)
-				item.Link = s.cfg.Link(r.Tenant, row.Person, m)
 			}
-			if !seen[k] { // a person with two managers comes twice
+			if learnerSent[k] < step && !seen[k] { // a person with two managers comes twice
 				seen[k] = true
+				if m != nil {
+					item.Link = s.cfg.Link(r.Tenant, row.Person, m)
+				}
 				if row.Email == "" {
 					noAddress[row.Person] = true
 					res.unaddressed = append(res.unaddressed, item)
@@ -242,20 +265,20 @@ func (s *Service) plan(ctx context.Context, r Run, now time.Time) (*Result, erro
 					p.Items = append(p.Items, item)
 				}
 			}
-			if g.Manager == "" || managerToday[g.Manager] {
+			if g.Manager == "" || !digestDue(g.Manager) {
 				return nil
 			}
 			if g.Email == "" {
 				noAddress[g.Manager] = true
 				return nil
 			}
-			m := managers[g.Manager]
-			if m == nil {
-				m = &Planned{Template: TemplateManager + "/" + r.Lang, Person: g.Manager, Name: g.Name, Email: g.Email}
-				managers[g.Manager] = m
+			mp := managers[g.Manager]
+			if mp == nil {
+				mp = &Planned{Template: TemplateManager + "/" + r.Lang, Person: g.Manager, Name: g.Name, Email: g.Email}
+				managers[g.Manager] = mp
 			}
 			item.Link = "" // the learner's own link is for the learner
-			m.Items = append(m.Items, item)
+			mp.Items = append(mp.Items, item)
 			return nil
 		})
 	if err != nil {
@@ -343,6 +366,10 @@ func (s *Service) send(ctx context.Context, r Run, res *Result, now time.Time) e
 			return err
 		}
 	}
+	var limit *rate.Limiter
+	if s.cfg.Rate > 0 {
+		limit = rate.NewLimiter(rate.Limit(s.cfg.Rate), 1)
+	}
 	failedInARow := 0
 	for i, p := range res.Messages {
 		if failedInARow == GiveUpAfter {
@@ -362,6 +389,9 @@ func (s *Service) send(ctx context.Context, r Run, res *Result, now time.Time) e
 			// Never into a header: not tried, recorded failed.
 			err = fmt.Errorf("reminders: %q is not an e-mail address", p.Email)
 		} else {
+			if limit != nil {
+				limit.Wait(ctx) // fails only when ctx ends, and then so does the attempt
+			}
 			err = s.attempt(ctx, msg, &p.Attempts)
 		}
 		p.Outcome, p.Error = OutcomeSent, ""

@@ -28,3 +28,16 @@ func TestScheduleStep(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduleNotWhileOverdue: a schedule with every 0 (a campaign's, say)
+// reminds before the deadline only.
+func TestScheduleNotWhileOverdue(t *testing.T) {
+	s := reminders.Schedule{Before: []int{1}}
+	deadline := reporting.MustDate("2026-03-31")
+	for day, want := range map[string]string{"2026-03-29": "", "2026-03-30": "2026-03-30", "2026-03-31": "2026-03-30", "2026-04-01": "", "2026-05-01": ""} {
+		got, ok := s.Step(deadline, reporting.MustDate(day))
+		if got.String() != want || ok != (want != "") {
+			t.Errorf("Step(%s, %s) = %s, %v; want %q", deadline, day, got, ok, want)
+		}
+	}
+}

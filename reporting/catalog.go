@@ -106,6 +106,41 @@ type Rule struct {
 	Renewal Period `json:"renewal,omitzero"`
 	// Effective is when the rule is in force (zero bounds: unbounded).
 	Effective Interval `json:"effective,omitzero"`
+	// Reminders, when set, is when the rule's requirements are reminded
+	// of by e-mail (package reminders); nil: the service's schedule.
+	Reminders *ReminderSchedule `json:"reminders,omitempty"`
+}
+
+// ReminderSchedule says on which days a requirement is reminded of by
+// e-mail: Before days before its deadline (e.g. 14 and 3), then every
+// Every days while it is overdue (0: never again). Package reminders
+// applies it (reminders.Schedule).
+type ReminderSchedule struct {
+	Before []int `json:"before"`
+	Every  int   `json:"every"`
+}
+
+// maxReminderDays bounds the days of a reminder schedule.
+const maxReminderDays = 366
+
+// validate checks s (nil: none), returning an errs.Invalid error naming
+// the field under path.
+func (s *ReminderSchedule) validate(path string) error {
+	if s == nil {
+		return nil
+	}
+	for _, b := range s.Before {
+		if b < 0 || b > maxReminderDays {
+			return errs.Invalidf(path+".before", "reminder-schedule", "days before a deadline are 0 to %d, got %d", maxReminderDays, b)
+		}
+	}
+	if s.Every < 0 || s.Every > maxReminderDays {
+		return errs.Invalidf(path+".every", "reminder-schedule", "every is 0 (never while overdue) to %d days, got %d", maxReminderDays, s.Every)
+	}
+	if len(s.Before) == 0 && s.Every == 0 {
+		return errs.Invalidf(path, "reminder-schedule", "a reminder schedule needs days before the deadline or an interval while overdue")
+	}
+	return nil
 }
 
 // Campaign requires everyone in some units (and their sub-units) and/or
@@ -119,6 +154,9 @@ type Campaign struct {
 	Modules []string `json:"modules"`
 	Start   Date     `json:"start"`
 	End     Date     `json:"end"`
+	// Reminders, when set, is when the campaign's requirements are
+	// reminded of; nil: the service's schedule.
+	Reminders *ReminderSchedule `json:"reminders,omitempty"`
 }
 
 // Exemption releases a person from a module (all rules and campaigns
@@ -261,6 +299,9 @@ func (r *Rule) Validate() error {
 	if err := validPeriod("renewal", r.Renewal); err != nil {
 		return err
 	}
+	if err := r.Reminders.validate("reminders"); err != nil {
+		return err
+	}
 	return validInterval("effective", r.Effective)
 }
 
@@ -287,7 +328,7 @@ func (c *Campaign) Validate() error {
 	if c.End < c.Start {
 		return errs.Invalidf("end", "interval", "the campaign ends (%s) before it starts (%s)", c.End, c.Start)
 	}
-	return nil
+	return c.Reminders.validate("reminders")
 }
 
 // Validate checks e, returning an errs.Invalid error naming the field.

@@ -3,6 +3,7 @@ package reporting
 import (
 	"cmp"
 	"context"
+	"maps"
 	"runtime"
 	"slices"
 	"sort"
@@ -106,6 +107,8 @@ type run struct {
 	view   *View
 	people []*Person
 	units  map[string]bool // the unit subtrees of the query, nil when none
+	roster []RosterRow     // the rows the view was built from (shared: never modified)
+	only   map[string]bool // the people of the query, nil when none
 }
 
 // batchSize is how many people's facts are read at once, but for the
@@ -127,6 +130,13 @@ func batchStarts(n int) []int {
 }
 
 func prepare(ctx context.Context, st Store, tenant string, q Query) (*run, error) {
+	return prepareDays(ctx, st, tenant, q, nil)
+}
+
+// prepareDays prepares the run of q as of q.AsOf; when the query names
+// units, its roster rows hold the members of the units' subtrees on each
+// of the other days too (Trend).
+func prepareDays(ctx context.Context, st Store, tenant string, q Query, also []Date) (*run, error) {
 	q.Options.defaults(time.Now())
 	cat, err := st.Catalog(ctx, tenant)
 	if err != nil {
@@ -141,6 +151,7 @@ func prepare(ctx context.Context, st Store, tenant string, q Query) (*run, error
 			return nil, err
 		}
 		rv = cachedView(rows, day)
+		r.roster = rows
 	} else {
 		rows, err := st.RosterRows(ctx, tenant, RosterFilter{KnownAt: q.KnownAt, UnitsOnly: true})
 		if err != nil {
@@ -149,7 +160,11 @@ func prepare(ctx context.Context, st Store, tenant string, q Query) (*run, error
 		f := RosterFilter{KnownAt: q.KnownAt, People: q.People}
 		if len(q.Units) > 0 {
 			r.units = NewView(rows, day).Subtree(q.Units)
-			f.MembersOf = sortedKeys(r.units)
+			all := maps.Clone(r.units)
+			for _, d := range also {
+				maps.Copy(all, NewView(rows, d).Subtree(q.Units))
+			}
+			f.MembersOf = sortedKeys(all)
 			if len(f.MembersOf) == 0 {
 				f.MembersOf = []string{}
 			}
@@ -158,29 +173,34 @@ func prepare(ctx context.Context, st Store, tenant string, q Query) (*run, error
 		if err != nil {
 			return nil, err
 		}
-		rv = newRosterView(append(slices.Clip(rows), more...), day)
+		r.roster = append(slices.Clip(rows), more...)
+		rv = newRosterView(r.roster, day)
 	}
 	r.view = rv.View
-	var only map[string]bool
 	if len(q.People) > 0 {
-		only = make(map[string]bool, len(q.People))
+		r.only = make(map[string]bool, len(q.People))
 		for _, id := range q.People {
-			only[id] = true
+			r.only[id] = true
 		}
 	}
 	for _, p := range rv.people {
-		if only != nil && !only[p.ID] {
-			continue
+		if r.selects(p, r.units) {
+			r.people = append(r.people, p)
 		}
-		if r.units != nil && !slices.ContainsFunc(p.Units, func(u string) bool { return r.units[u] }) {
-			continue
-		}
-		if len(q.Roles) > 0 && !slices.ContainsFunc(p.Roles, func(a Assignment) bool { return slices.Contains(q.Roles, a.ID) }) {
-			continue
-		}
-		r.people = append(r.people, p)
 	}
 	return r, nil
+}
+
+// selects reports whether the query covers person p, a member of units
+// (the query's unit subtrees on p's day; nil: any).
+func (r *run) selects(p *Person, units map[string]bool) bool {
+	if r.only != nil && !r.only[p.ID] {
+		return false
+	}
+	if units != nil && !slices.ContainsFunc(p.Units, func(u string) bool { return units[u] }) {
+		return false
+	}
+	return len(r.q.Roles) == 0 || slices.ContainsFunc(p.Roles, func(a Assignment) bool { return slices.Contains(r.q.Roles, a.ID) })
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -270,11 +290,42 @@ var batchPool = sync.Pool{New: func() any { return &batch{index: map[string]int{
 var readers = max(1, min(4, runtime.GOMAXPROCS(0)))
 
 // rows computes the rows of the run's people, calling emit for each, in
-// order, with the index in r.people of the person it is of. Goroutines
-// read the facts of the next batches of people while this one evaluates
-// the current batch.
+// order, with the index in r.people of the person it is of.
 func (r *run) rows(ctx context.Context, emit func(i int, row *Row) error) error {
-	starts := batchStarts(len(r.people))
+	var row Row // each row in turn, so that a report of any size allocates none
+	return r.batches(ctx, r.people, func(start int, b *batch) error {
+		for i, p := range b.people {
+			reqs := r.eng.requirements(r.view, p)
+			if len(reqs) == 0 {
+				continue
+			}
+			roles := roleIDs(p)
+			g := r.eng.group(b.facts[i])
+			for _, q := range reqs {
+				if !r.wants(q) {
+					continue
+				}
+				row = r.eng.evaluate(p, roles, q, g.of(q.module))
+				if err := emit(start+i, &row); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// wants reports whether the query keeps the rows of requirement q.
+func (r *run) wants(q requirement) bool {
+	return len(r.q.Modules) == 0 || slices.Contains(r.q.Modules, r.eng.modules[q.module].ID)
+}
+
+// batches reads the facts of people in batches and calls each for every
+// batch in order, with the index in people of its first person.
+// Goroutines read the facts of the next batches while each works on the
+// current one.
+func (r *run) batches(ctx context.Context, people []*Person, each func(start int, b *batch) error) error {
+	starts := batchStarts(len(people))
 	n := len(starts) - 1
 	if n == 0 {
 		return nil
@@ -322,13 +373,12 @@ func (r *run) rows(ctx context.Context, emit func(i int, row *Row) error) error 
 				if !ok {
 					return
 				}
-				b.people = r.people[starts[k]:starts[k+1]]
+				b.people = people[starts[k]:starts[k+1]]
 				b.err = r.read(ctx, b, cache)
 				results[k] <- b
 			}
 		}()
 	}
-	var row Row // each row in turn, so that a report of any size allocates none
 	for k := range n {
 		var b *batch
 		select {
@@ -339,22 +389,8 @@ func (r *run) rows(ctx context.Context, emit func(i int, row *Row) error) error 
 		if b.err != nil {
 			return b.err
 		}
-		for i, p := range b.people {
-			reqs := r.eng.requirements(r.view, p)
-			if len(reqs) == 0 {
-				continue
-			}
-			roles := roleIDs(p)
-			g := r.eng.group(b.facts[i])
-			for _, q := range reqs {
-				if len(r.q.Modules) > 0 && !slices.Contains(r.q.Modules, r.eng.modules[q.module].ID) {
-					continue
-				}
-				row = r.eng.evaluate(p, roles, q, g.of(q.module))
-				if err := emit(starts[k]+i, &row); err != nil {
-					return err
-				}
-			}
+		if err := each(starts[k], b); err != nil {
+			return err
 		}
 		free <- b
 	}
@@ -374,55 +410,80 @@ func Report(ctx context.Context, st Store, tenant string, q Query, emit func(*Ro
 	if err != nil {
 		return nil, err
 	}
-	sum := &Summary{AsOf: r.q.AsOf, Day: r.eng.day, KnownAt: r.q.KnownAt,
-		Units: map[string]*Counts{}, Roles: map[string]*Counts{}, Modules: map[string]*Counts{}, Campaigns: map[string]*Counts{}}
-	roleOf := map[string]string{}
-	for _, rule := range r.eng.cat.Rules {
-		roleOf[rule.ID] = rule.Role
-	}
-	var last string
-	var units []*Counts // of the person's units and the units above them
-	var roles []string
+	s := newSummer(r, r.eng, r.view, r.units)
 	err = r.rows(ctx, func(_ int, row *Row) error {
-		if row.Person != last {
-			sum.People++
-			last = row.Person
-			units = units[:0]
-			for _, u := range row.Units {
-				for _, a := range r.view.Ancestors(u) {
-					if r.units == nil || r.units[a] {
-						units = appendNew(units, sum.counts(sum.Units, a))
-					}
-				}
-			}
-		}
-		sum.Total.add(row.Status)
-		for _, c := range units {
-			c.add(row.Status)
-		}
-		roles = roles[:0]
-		for _, id := range row.Rules {
-			roles = appendNew(roles, roleOf[id])
-		}
-		for _, role := range roles {
-			sum.count(sum.Roles, role, row.Status)
-		}
-		sum.count(sum.Modules, row.Module, row.Status)
-		if row.Campaign != "" {
-			sum.count(sum.Campaigns, row.Campaign, row.Status)
-		}
+		s.add(row)
 		return emit(row)
 	})
 	if err != nil {
 		return nil, err
 	}
+	return s.finish(), nil
+}
+
+// summer sums up the rows of one day of a run.
+type summer struct {
+	sum    *Summary
+	view   *View
+	units  map[string]bool // the query's unit subtrees on the day, nil when none
+	roleOf map[string]string
+	last   string
+	counts []*Counts // of the person's units and the units above them
+	roles  []string
+}
+
+func newSummer(r *run, eng *engine, view *View, units map[string]bool) *summer {
+	s := &summer{view: view, units: units, roleOf: map[string]string{},
+		sum: &Summary{AsOf: eng.opts.AsOf, Day: eng.day, KnownAt: r.q.KnownAt,
+			Units: map[string]*Counts{}, Roles: map[string]*Counts{}, Modules: map[string]*Counts{}, Campaigns: map[string]*Counts{}}}
+	for _, rule := range eng.cat.Rules {
+		s.roleOf[rule.ID] = rule.Role
+	}
+	return s
+}
+
+// add counts a row; the rows of a person come together.
+func (s *summer) add(row *Row) {
+	sum := s.sum
+	if row.Person != s.last {
+		sum.People++
+		s.last = row.Person
+		s.counts = s.counts[:0]
+		for _, u := range row.Units {
+			for _, a := range s.view.Ancestors(u) {
+				if s.units == nil || s.units[a] {
+					s.counts = appendNew(s.counts, sum.counts(sum.Units, a))
+				}
+			}
+		}
+	}
+	sum.Total.add(row.Status)
+	for _, c := range s.counts {
+		c.add(row.Status)
+	}
+	s.roles = s.roles[:0]
+	for _, id := range row.Rules {
+		s.roles = appendNew(s.roles, s.roleOf[id])
+	}
+	for _, role := range s.roles {
+		sum.count(sum.Roles, role, row.Status)
+	}
+	sum.count(sum.Modules, row.Module, row.Status)
+	if row.Campaign != "" {
+		sum.count(sum.Campaigns, row.Campaign, row.Status)
+	}
+}
+
+// finish returns the summary once every row is counted.
+func (s *summer) finish() *Summary {
+	sum := s.sum
 	sum.Total.finish()
 	for _, m := range []map[string]*Counts{sum.Units, sum.Roles, sum.Modules, sum.Campaigns} {
 		for _, c := range m {
 			c.finish()
 		}
 	}
-	return sum, nil
+	return sum
 }
 
 // ReminderGroup is the people one manager should remind.

@@ -156,6 +156,8 @@ type engine struct {
 	campaigns   []*Campaign             // started by the day
 	subtree     map[string]map[string]bool
 
+	noEvidence bool // rows without Evidence (only counted: Trend)
+
 	grp     groups             // reused by evaluation
 	reqs    []requirement      // reused by requirements
 	ruleIDs map[*Rule][]string // []string{rule.ID}, shared by the rows of one rule
@@ -651,7 +653,9 @@ func (e *engine) evaluate(p *Person, roles []string, q requirement, mf *moduleFa
 	if done {
 		row.Completed = time.Unix(0, a.at).UTC()
 		row.Score = a.scorePtr()
-		row.Evidence = evidenceOf(a.evidence())
+		if !e.noEvidence {
+			row.Evidence = evidenceOf(a.evidence())
+		}
 		if !q.validity.IsZero() {
 			row.Expires = DateOf(time.Unix(0, a.oldest), e.opts.Location).Add(q.validity)
 		}

@@ -126,6 +126,58 @@ func BenchmarkReportPerson(b *testing.B) {
 	benchReport(b, reporting.Query{People: []string{"e031337"}})
 }
 
+// benchTrend measures the monthly trend of the overview page (12 days,
+// reporting.Trend) against the same twelve reports one by one.
+func benchTrend(b *testing.B, q reporting.Query) {
+	db := reportingDB(b)
+	ctx := context.Background()
+	days := reporting.MonthEnds(reporting.MustDate("2025-10-15"), 12)
+	for _, each := range []bool{false, true} {
+		name := "Trend"
+		if each {
+			name = "Reports"
+		}
+		b.Run(name, func(b *testing.B) {
+			cpu := cpuTime()
+			var people int
+			for b.Loop() {
+				people = 0
+				if !each {
+					sums, err := reporting.Trend(ctx, db, "default", q, days)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, s := range sums {
+						people += s.People
+					}
+					continue
+				}
+				for _, d := range days {
+					rq := q
+					rq.AsOf = d.AddDays(1).Start(time.UTC).Add(-time.Nanosecond)
+					s, err := reporting.Report(ctx, db, "default", rq, func(*reporting.Row) error { return nil })
+					if err != nil {
+						b.Fatal(err)
+					}
+					people += s.People
+				}
+			}
+			if people == 0 {
+				b.Fatal("nobody in the trend")
+			}
+			b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
+		})
+	}
+}
+
+// BenchmarkTrendOrganisation: the monthly trend of all 55,000 people.
+func BenchmarkTrendOrganisation(b *testing.B) { benchTrend(b, reporting.Query{}) }
+
+// BenchmarkTrendUnit: the monthly trend of one unit.
+func BenchmarkTrendUnit(b *testing.B) {
+	benchTrend(b, reporting.Query{Units: []string{storetest.ScaleUnit(17)}})
+}
+
 // BenchmarkPartialImport55k measures the daily delta an HR system sends: a
 // partial roster import of one change against the roster of 55,000 people
 // (storetest.ScaleRoster, without facts), each iteration undoing the

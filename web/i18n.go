@@ -135,16 +135,43 @@ var messages = map[string]map[string]string{
 		"status.exempt":        "Fritatt",
 		"status.none":          "Ikke påkrevd",
 
-		"error.title":     "Noe gikk galt",
-		"error.403":       "Du har ikke tilgang til denne siden.",
-		"error.404":       "Siden finnes ikke.",
-		"error.400":       "Forespørselen er ugyldig: %s",
-		"error.429":       "For mange forespørsler. Vent litt og prøv igjen.",
-		"error.500":       "En feil oppstod (feil-ID %s). Prøv igjen senere.",
-		"error.503":       "Tjenesten er ikke tilgjengelig akkurat nå. Prøv igjen senere.",
-		"error.csrf":      "Skjemaet var utløpt eller kom fra en annen side. Last siden på nytt og prøv igjen.",
-		"error.home":      "Til forsiden",
-		"error.noaccount": "Kontoen din har ingen sider ennå.",
+		"error.title":            "Noe gikk galt",
+		"error.403":              "Du har ikke tilgang til denne siden.",
+		"error.404":              "Siden finnes ikke.",
+		"error.400":              "Forespørselen er ugyldig: %s",
+		"error.429":              "For mange forespørsler. Vent litt og prøv igjen.",
+		"error.500":              "En feil oppstod (feil-ID %s). Prøv igjen senere.",
+		"error.503":              "Tjenesten er ikke tilgjengelig akkurat nå. Prøv igjen senere.",
+		"error.csrf":             "Skjemaet var utløpt eller kom fra en annen side. Last siden på nytt og prøv igjen.",
+		"error.home":             "Til forsiden",
+		"error.noaccount":        "Kontoen din har ingen sider ennå.",
+		"nav.overview":           "Oversikt",
+		"overview.title":         "Oversikt",
+		"overview.scope.all":     "Hele virksomheten.",
+		"overview.scope.units":   "Enhetene du leder, med underenhetene.",
+		"overview.trend":         "Andel fullført de siste 12 månedene",
+		"overview.trend.desc":    "Linjediagram over andelen fullførte krav ved hver månedsslutt: fra %s (%s) til %s (%s). Tallene står i tabellen under.",
+		"overview.trend.none":    "Ingen krav i perioden.",
+		"overview.trend.table":   "Vis tallene som tabell",
+		"overview.trend.caption": "Andel fullført ved hver månedsslutt",
+		"overview.units":         "Per enhet (med underenheter)",
+		"overview.modules":       "Per modul",
+		"overview.campaigns":     "Kampanjer",
+		"overview.campaign":      "Kampanje",
+		"overview.period":        "Periode",
+		"overview.none":          "Ingen krav per denne datoen.",
+		"col.day":                "Dato",
+		"col.template":           "Mal",
+		"person.reminders":       "Påminnelser sendt",
+		"person.reminders.none":  "Ingen påminnelser er sendt.",
+		"reminder.digest":        "Oversikt til leder",
+		"reminder.sent":          "Sendt",
+		"reminder.failed":        "Feilet",
+		"reminder.no-address":    "Ingen e-postadresse (sendt til leder)",
+		"template.learner":       "Til deltakeren",
+		"template.manager":       "Ukesoversikt til leder",
+		"col.start":              "Start",
+		"me.start":               "Start",
 	},
 	langEN: {
 		"site":            "Training status",
@@ -227,16 +254,43 @@ var messages = map[string]map[string]string{
 		"status.exempt":        "Exempt",
 		"status.none":          "Not required",
 
-		"error.title":     "Something went wrong",
-		"error.403":       "You do not have access to this page.",
-		"error.404":       "The page does not exist.",
-		"error.400":       "The request is not valid: %s",
-		"error.429":       "Too many requests. Wait a little and try again.",
-		"error.500":       "An error occurred (error ID %s). Please try again later.",
-		"error.503":       "The service is unavailable right now. Please try again later.",
-		"error.csrf":      "The form had expired or came from another site. Reload the page and try again.",
-		"error.home":      "To the front page",
-		"error.noaccount": "Your account has no pages yet.",
+		"error.title":            "Something went wrong",
+		"error.403":              "You do not have access to this page.",
+		"error.404":              "The page does not exist.",
+		"error.400":              "The request is not valid: %s",
+		"error.429":              "Too many requests. Wait a little and try again.",
+		"error.500":              "An error occurred (error ID %s). Please try again later.",
+		"error.503":              "The service is unavailable right now. Please try again later.",
+		"error.csrf":             "The form had expired or came from another site. Reload the page and try again.",
+		"error.home":             "To the front page",
+		"error.noaccount":        "Your account has no pages yet.",
+		"nav.overview":           "Overview",
+		"overview.title":         "Overview",
+		"overview.scope.all":     "The whole organisation.",
+		"overview.scope.units":   "The units you manage, with their sub-units.",
+		"overview.trend":         "Share completed over the last 12 months",
+		"overview.trend.desc":    "Line chart of the share of requirements completed at each month's end: from %s (%s) to %s (%s). The figures are in the table below.",
+		"overview.trend.none":    "No requirements in the period.",
+		"overview.trend.table":   "Show the figures as a table",
+		"overview.trend.caption": "Share completed at each month's end",
+		"overview.units":         "Per unit (with sub-units)",
+		"overview.modules":       "Per module",
+		"overview.campaigns":     "Campaigns",
+		"overview.campaign":      "Campaign",
+		"overview.period":        "Period",
+		"overview.none":          "No requirements on this date.",
+		"col.day":                "Date",
+		"col.template":           "Template",
+		"person.reminders":       "Reminders sent",
+		"person.reminders.none":  "No reminders have been sent.",
+		"reminder.digest":        "Digest to a manager",
+		"reminder.sent":          "Sent",
+		"reminder.failed":        "Failed",
+		"reminder.no-address":    "No e-mail address (told to the manager)",
+		"template.learner":       "To the learner",
+		"template.manager":       "Weekly digest to a manager",
+		"col.start":              "Start",
+		"me.start":               "Start",
 	},
 }
 
@@ -316,6 +370,17 @@ func (l locale) Number(f float64) string {
 	s := strconv.FormatFloat(f, 'f', -1, 64)
 	if l.lang == langNB {
 		return strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// Template names a reminder's template ("learner/nb": to the learner, in
+// bokmål).
+func (l locale) Template(t string) string {
+	name, lang, _ := strings.Cut(t, "/")
+	s := l.T("template." + name)
+	if lang != "" {
+		s += " (" + lang + ")"
 	}
 	return s
 }

@@ -10,17 +10,19 @@ import (
 
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/privacy"
+	"github.com/xapi-lrs/lrs/reminders"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/reporting/export"
 )
 
-// home serves GET /: the learner's own page, else the units.
+// home serves GET /: the overview for managers, hr and auditors, else the
+// learner's own page.
 func (p *Pages) home(r *request) error {
 	switch a := r.acc; {
 	case a.Learner() && !a.Manager() && !a.Tenantwide():
 		return r.c.Redirect(http.StatusSeeOther, "/me")
 	case a.Manager() || a.Tenantwide():
-		return r.c.Redirect(http.StatusSeeOther, "/units")
+		return r.c.Redirect(http.StatusSeeOther, "/overview")
 	}
 	return p.render(r, http.StatusForbidden, "error", r.T("error.title"), errorPage{r.T("error.noaccount")})
 }
@@ -105,6 +107,11 @@ type meRow struct {
 	Module string
 	Status reporting.Status
 	By     reporting.Date // the due date, or the expiry of a completion to renew
+	// How to start it: a module hosted here is started by a form posting
+	// its ID to /me/start; else its own web address from the catalog.
+	ID     string
+	Hosted bool
+	URL    string
 }
 
 // meDone is one completed module on the learner's page.
@@ -130,18 +137,27 @@ func (p *Pages) me(r *request) error {
 	if err != nil {
 		return err
 	}
+	hosted := map[string]string{}
+	if p.cfg.Launcher != nil {
+		if hosted, err = p.cfg.Launcher.HostedModules(ctx, r.acc.Tenant, cat); err != nil {
+			return err
+		}
+	}
 	opts := reporting.Options{AsOf: p.now(), Location: p.cfg.Location}
 	var d meData
 	_, err = reporting.Report(ctx, p.cfg.Reporting, r.acc.Tenant, reporting.Query{Options: opts, People: []string{r.acc.Person}},
 		func(row *reporting.Row) error {
+			m := meRow{Module: r.moduleTitle(cat, row.Module), Status: row.Status, By: row.Due, ID: row.Module, Hosted: hosted[row.Module] != ""}
 			switch row.Status {
 			case reporting.StatusCompleted, reporting.StatusExempt:
 				return nil
 			case reporting.StatusExpiringSoon, reporting.StatusExpired:
-				d.Must = append(d.Must, meRow{r.moduleTitle(cat, row.Module), row.Status, row.Expires})
-			default:
-				d.Must = append(d.Must, meRow{r.moduleTitle(cat, row.Module), row.Status, row.Due})
+				m.By = row.Expires
 			}
+			if mod := cat.Module(row.Module); mod != nil && !m.Hosted {
+				m.URL = reminders.ModuleLink(r.acc.Tenant, r.acc.Person, mod)
+			}
+			d.Must = append(d.Must, m)
 			return nil
 		})
 	if err != nil {
@@ -160,6 +176,39 @@ func (p *Pages) me(r *request) error {
 		}
 	}
 	return p.render(r, http.StatusOK, "me", r.T("me.title"), d)
+}
+
+// startTTL is how long the launch link of a Start button works: the
+// browser follows it at once (the session it opens lasts
+// launch.SessionTTL).
+const startTTL = 5 * time.Minute
+
+// start serves POST /me/start (module=ID): a personal launch of the
+// module for the signed-in learner, when a package here delivers it, and
+// on to the launch (the player). Any learner may take any module hosted
+// here; the /me page offers those they must take.
+func (p *Pages) start(r *request) error {
+	if !r.acc.Learner() || p.cfg.Launcher == nil {
+		return errs.E(errs.Forbidden, "nothing to start")
+	}
+	ctx := r.c.Request().Context()
+	cat, err := p.catalog(r)
+	if err != nil {
+		return err
+	}
+	id := r.c.Request().PostForm.Get("module")
+	m := cat.Module(id)
+	if m == nil {
+		return errs.E(errs.NotFound, "no module %q", id)
+	}
+	path, err := p.cfg.Launcher.LaunchModule(ctx, r.acc.Tenant, r.acc.Person, m, startTTL)
+	if err != nil {
+		return err
+	}
+	if path == "" {
+		return errs.E(errs.NotFound, "module %q is not hosted here", id)
+	}
+	return r.c.Redirect(http.StatusSeeOther, path)
 }
 
 // unitLink is a unit in a list.
@@ -377,11 +426,17 @@ type personData struct {
 	Rows       []*reporting.Row
 	Transcript *reporting.Transcript
 	Titles     map[string]string // module id -> title
+	Reminders  []*reminders.Sent // newest first; nil: no record kept
+	Record     bool              // reminders are recorded
 }
 
+// personReminders is how many of a person's reminders the page lists.
+const personReminders = 200
+
 // person serves GET /people/{id}?asOf=&knownAt=: a person's requirements
-// with status and evidence, and their transcript with the id, SHA-256
-// and authority of every statement (reporting.PersonTranscript).
+// with status and evidence, their transcript with the id, SHA-256 and
+// authority of every statement (reporting.PersonTranscript), and the
+// reminder e-mails sent to them (the latest 200, whatever the dates).
 func (p *Pages) person(r *request) error {
 	id := r.c.Param("id")
 	ctx := r.c.Request().Context()
@@ -435,8 +490,14 @@ func (p *Pages) person(r *request) error {
 	if data.Transcript, err = reporting.PersonTranscript(ctx, p.cfg.Reporting, p.cfg.Statements, r.acc.Tenant, id, opts); err != nil {
 		return err
 	}
+	if p.cfg.Reminders != nil {
+		data.Record = true
+		if data.Reminders, err = p.cfg.Reminders.RemindersTo(ctx, r.acc.Tenant, id, personReminders); err != nil {
+			return err
+		}
+	}
 	var read privacy.Subjects
 	read.Person(id)
-	defer p.logAccess(r, privacy.ReadPagePerson, &read, len(data.Rows)+len(data.Transcript.Entries))
+	defer p.logAccess(r, privacy.ReadPagePerson, &read, len(data.Rows)+len(data.Transcript.Entries)+len(data.Reminders))
 	return p.render(r, http.StatusOK, "person", r.T("person.title", data.Name), data)
 }

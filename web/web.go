@@ -15,13 +15,15 @@
 //	GET  /auth/oidc/callback       where the identity provider sends the browser back
 //	POST /logout                   sign-out
 //	GET  /me                       "Min opplæring": what I must take, by when, what I have done
+//	POST /me/start                 start a module hosted here: a personal launch, and on to it
+//	GET  /overview                 completion per unit, module and campaign, and its trend (asOf, knownAt)
 //	GET  /units                    the units the person may see
 //	GET  /units/{id}               people × required modules of a unit's subtree (asOf, knownAt)
 //	GET  /units/{id}/status.csv    the same rows as the API's CSV status report
 //	GET  /people/{id}              a person's requirements and transcript with evidence
 //	GET  /lang/{nb|en}             switch the language (cookie), back to ?next
-//	GET  /static/{file}            the style sheet
-//	GET, POST /admin/...           administration for hr: roster upload, catalog, rules, campaigns, exemptions (admin.go)
+//	GET  /static/pages/{file}      the style sheet (/static/{file} is the SCORM player's)
+//	GET, POST /admin/...           administration for hr: roster upload, catalog, rules, campaigns, exemptions, erasure (admin.go)
 //
 // # Sessions and forgery
 //
@@ -72,6 +74,7 @@ import (
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/privacy"
+	"github.com/xapi-lrs/lrs/reminders"
 	"github.com/xapi-lrs/lrs/reporting"
 )
 
@@ -101,10 +104,27 @@ type Config struct {
 	// Erasure, when set, lets hr erase a person on the administration
 	// pages (privacy.Erase over these stores).
 	Erasure *privacy.Sources
+	// Reminders, when set, is the record of reminder e-mails the person
+	// page lists.
+	Reminders reminders.Store
 	// OIDC, when set, offers sign-in with an OpenID Connect provider.
-	OIDC   *OIDCConfig
-	Logger *slog.Logger     // nil: slog.Default()
-	Now    func() time.Time // nil: time.Now
+	OIDC *OIDCConfig
+	// Launcher, when set, starts the modules hosted here as packages
+	// (the learner's Start button); see also Pages.UseLauncher.
+	Launcher Launcher
+	Logger   *slog.Logger     // nil: slog.Default()
+	Now      func() time.Time // nil: time.Now
+}
+
+// Launcher starts modules hosted here as packages: lrs.Server, over
+// package launch.
+type Launcher interface {
+	// HostedModules returns the ids of the catalog's modules a package
+	// here delivers, with the package's ID.
+	HostedModules(ctx context.Context, tenant string, cat *reporting.Catalog) (map[string]string, error)
+	// LaunchModule returns the path of a personal launch link of module m
+	// for person, "" when no package here delivers it.
+	LaunchModule(ctx context.Context, tenant, person string, m *reporting.Module, ttl time.Duration) (string, error)
 }
 
 // Pages serves the pages; Register mounts them on the service's router.
@@ -143,7 +163,7 @@ func New(cfg Config) (*Pages, error) {
 	p := &Pages{cfg: cfg, log: cfg.Logger, now: cfg.Now, secure: strings.HasPrefix(cfg.BaseURL, "https://"),
 		pages:        map[string]*template.Template{},
 		nameFailures: newThrottle(cfg.Now, 10, time.Minute), addrFailures: newThrottle(cfg.Now, 100, time.Second)}
-	for _, name := range []string{"login", "me", "units", "unit", "person", "error"} {
+	for _, name := range []string{"login", "me", "units", "unit", "person", "error", "overview"} {
 		t, err := template.New("layout.html").ParseFS(files, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -158,7 +178,7 @@ func New(cfg Config) (*Pages, error) {
 		return nil, err
 	}
 	sum := sha256.Sum256(css)
-	p.css, p.cssPath = css, "/static/style-"+hex.EncodeToString(sum[:6])+".css"
+	p.css, p.cssPath = css, "/static/pages/style-"+hex.EncodeToString(sum[:6])+".css"
 	if cfg.OIDC != nil {
 		if p.oidc, err = newOIDC(*cfg.OIDC, cfg.BaseURL); err != nil {
 			return nil, err
@@ -166,6 +186,10 @@ func New(cfg Config) (*Pages, error) {
 	}
 	return p, nil
 }
+
+// UseLauncher sets the Launcher (for a service built after the pages, as
+// lrs.New is: its routes include the pages').
+func (p *Pages) UseLauncher(l Launcher) { p.cfg.Launcher = l }
 
 // Register mounts the pages on e (lrs.Config.Routes).
 func (p *Pages) Register(e *echo.Echo) {
@@ -176,12 +200,14 @@ func (p *Pages) Register(e *echo.Echo) {
 	e.GET("/auth/oidc/start", p.public(p.oidcStart))
 	e.GET("/auth/oidc/callback", p.public(p.oidcCallback))
 	e.GET("/me", p.private(p.me))
+	e.POST("/me/start", p.private(p.start))
+	e.GET("/overview", p.private(p.overview))
 	e.GET("/units", p.private(p.units))
 	e.GET("/units/:id", p.private(p.unit))
 	e.GET("/units/:id/status.csv", p.private(p.unitCSV))
 	e.GET("/people/:id", p.private(p.person))
 	e.GET("/lang/:lang", p.public(p.setLang))
-	e.GET("/static/:file", p.static)
+	e.GET("/static/pages/:file", p.static)
 	p.registerAdmin(e)
 }
 
@@ -347,7 +373,7 @@ func (p *Pages) answer(r *request, err error) error {
 // a year.
 func (p *Pages) static(c *echo.Context) error {
 	securityHeaders(c)
-	if "/static/"+c.Param("file") != p.cssPath {
+	if "/static/pages/"+c.Param("file") != p.cssPath {
 		return p.answer(p.newRequest(c), errs.E(errs.NotFound, "no such file"))
 	}
 	h := c.Response().Header()

@@ -115,6 +115,7 @@ func printPack(w io.Writer, file string, p *evidence.Pack) {
 	}
 	if s := p.Summary; s != nil {
 		fmt.Fprintf(w, "  people:     %d\n", s.People)
+		fmt.Fprintf(w, "  reminders:  %d e-mails sent within the period\n", len(p.Reminders))
 		fmt.Fprintf(w, "  rows:       %d, %d compliant (%.1f %%), %d completed within the period\n",
 			len(p.Rows), s.Total.Compliant, s.Total.Percent, inPeriod)
 		var counts []string

@@ -14,7 +14,8 @@ import (
 // unit, moves the as-of date back, downloads the CSV, opens a person and
 // the transcript, switches to English and signs out; a learner signs in
 // with OpenID Connect; an auditor looks at units and people on past
-// days; hr looks at the whole organisation as known on a day. Every page passes axe-core's WCAG 2.1 A/AA rules, and no page
+// days; hr looks at the whole organisation as known on a day and at the
+// overview with its chart. Every page passes axe-core's WCAG 2.1 A/AA rules, and no page
 // logs an error or has anything refused by its Content-Security-Policy.
 func TestPagesInBrowser(t *testing.T) {
 	b := browsertest.Start(t)
@@ -138,7 +139,7 @@ func TestPagesInBrowser(t *testing.T) {
 		tab.Open(e.base + "/")
 		tab.SetValue("#name", acctAuditor)
 		tab.SetValue("#password", pagesPassword)
-		if tab.Click("form.login button[type=submit]"); !strings.HasSuffix(tab.URL(), "/units") {
+		if tab.Click("form.login button[type=submit]"); !strings.HasSuffix(tab.URL(), "/overview") {
 			t.Fatalf("the auditor's start page: %s", tab.URL())
 		}
 		if tab.Count("nav a[href='/me']") != 0 {
@@ -177,6 +178,17 @@ func TestPagesInBrowser(t *testing.T) {
 		tab.Open(e.base + "/units")
 		if n := tab.Count("ul.units li"); n != 4 {
 			t.Errorf("hr sees %d units", n)
+		}
+		tab.CheckAccessibility()
+		// The overview, its chart and the table of its figures.
+		tab.Click("nav a[href='/overview']")
+		if n := tab.Count("svg.chart circle.point"); n < 2 || tab.Text("#percent") != "8,3\u00a0%" {
+			t.Errorf("the overview: %d points in the chart, %q completed", n, tab.Text("#percent"))
+		}
+		tab.CheckAccessibility()
+		tab.Press("details.figures summary")
+		if n := tab.Count("#trend-table tbody tr"); n != 12 || tab.Text("#trend-table tbody tr:last-child td:nth-child(3)") != "8,3\u00a0%" {
+			t.Errorf("the trend table has %d rows", n)
 		}
 		tab.CheckAccessibility()
 		if p := tab.Problems(); len(p) > 0 {

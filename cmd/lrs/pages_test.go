@@ -69,7 +69,7 @@ func startPages(t *testing.T, args ...string) *pagesEnv {
 		today: time.Now().In(oslo), oslo: oslo}
 	ctx := context.Background()
 	if err := run(ctx, []string{"credentials", "create", "--db", e.db, "--name", "hr-system", "--key", e.key, "--secret", e.secret,
-		"--scopes", "all,reports/read,roster/write,privacy/read"}, io.Discard, io.Discard); err != nil {
+		"--scopes", "all,reports/read,roster/write,privacy/read,content/write"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range []struct {
@@ -242,7 +242,7 @@ func TestPagesRoles(t *testing.T) {
 		acctLearner: {303, 200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403},
 		acctNobody:  {403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403},
 	}
-	home := map[string]string{acctHR: "/units", acctAuditor: "/units", acctManager: "/units", acctHelse: "/units", acctLearner: "/me"}
+	home := map[string]string{acctHR: "/overview", acctAuditor: "/overview", acctManager: "/overview", acctHelse: "/overview", acctLearner: "/me"}
 	for role, statuses := range want {
 		t.Run(role, func(t *testing.T) {
 			b := e.browser(t)

@@ -52,6 +52,8 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		"SMTP server the reminder e-mails go through: smtp://[user:password@]host[:port] (STARTTLS when offered, port 587) or smtps://… (TLS, port 465); default: none, reminder runs are dry only")
 	smtpFrom := fs.envString("smtp-from", "LRS_SMTP_FROM", "",
 		"the From `address` of reminder e-mails, e.g. \"Kurs <kurs@kommune.no>\" (needed with --smtp-url)")
+	smtpGap := fs.envDuration("smtp-interval", "LRS_SMTP_INTERVAL", 100*time.Millisecond, 0, nil,
+		"the least `time` between two reminder e-mails of a run (a rate for the SMTP server; 0: none)")
 	ops := addOpsFlags(fs)   // ops.go
 	tok := addTokenFlags(fs) // tokens.go
 	pg := addPageFlags(fs)   // pages.go
@@ -126,6 +128,7 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		ContentKey:       ckey,
 		Mail:             mailer,
 		MailFrom:         *smtpFrom,
+		MailRate:         mailRate(*smtpGap),
 	}, pages)
 	if err != nil {
 		return err
@@ -161,6 +164,15 @@ func newServer(st *stores, cfg lrs.Config, pages *wire.Pages) (*lrs.Server, erro
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// mailRate is the rate of messages a second of an interval between them
+// (0: none).
+func mailRate(gap time.Duration) float64 {
+	if gap <= 0 {
+		return 0
+	}
+	return float64(time.Second) / float64(gap)
+}
 
 // smtpSender returns the sender of reminder e-mails of --smtp-url, nil
 // when it is not set.

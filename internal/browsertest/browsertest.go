@@ -252,6 +252,13 @@ func (p *Tab) Click(sel string) int {
 	return p.respond("clicking "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 }
 
+// Press clicks the first element sel (CSS) matches, for what changes the
+// page without loading another (a details element's summary).
+func (p *Tab) Press(sel string) {
+	p.t.Helper()
+	step(p, "pressing "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
 // SetValue sets the value of the form field sel (CSS) matches.
 func (p *Tab) SetValue(sel, value string) {
 	p.t.Helper()
@@ -269,6 +276,21 @@ func (p *Tab) Count(sel string) int {
 	p.t.Helper()
 	b, _ := json.Marshal(sel)
 	return step(p, "counting "+sel, chromedp.Evaluate[int]("document.querySelectorAll("+string(b)+").length"))
+}
+
+// Eval returns the value of the JavaScript expression expr in the tab's
+// page.
+func Eval[T any](p *Tab, expr string) T {
+	p.t.Helper()
+	return step(p, "evaluating "+expr, chromedp.Evaluate[T](expr))
+}
+
+// Screenshot returns a PNG of the whole page, laid out width CSS pixels
+// wide.
+func (p *Tab) Screenshot(width int64) []byte {
+	p.t.Helper()
+	step(p, "sizing the window", chromedp.EmulateViewport(width, 800))
+	return step(p, "taking a screenshot", chromedp.FullScreenshot(100))
 }
 
 // Attr returns the value of attribute name of the first element sel (CSS)

@@ -3,8 +3,8 @@
 // people in it with its proof — the statements that record each
 // completion, with their ids, timestamps, stored times, the credential
 // that stored them and a SHA-256 of each statement's JSON as the LRS holds
-// it — as one JSON document signed by the LRS as a JWS (RFC 7515, compact
-// serialization).
+// it — and the reminder e-mails sent to them in the period, as one JSON
+// document signed by the LRS as a JWS (RFC 7515, compact serialization).
 //
 // Anyone holding the LRS's public keys (its JWK Set, /api/v1/jwks.json)
 // can check that a pack is the one the LRS signed, byte for byte (Verify,
@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/reminders"
 	"github.com/xapi-lrs/lrs/reporting"
 )
 
@@ -51,6 +52,9 @@ type Request struct {
 	// DueWithin and ExpiringWithin are as in reporting.Options (zero: the
 	// defaults).
 	DueWithin, ExpiringWithin reporting.Period
+	// Reminders, when set, adds the reminder e-mails sent within the
+	// period to the people of the pack (Pack.Reminders).
+	Reminders reminders.Store
 }
 
 // Period is a span of calendar days, both included.
@@ -75,6 +79,10 @@ type Pack struct {
 	KnownAt time.Time          `json:"knownAt,omitzero"`
 	Summary *reporting.Summary `json:"summary"`
 	Rows    []Row              `json:"rows"`
+	// Reminders are the reminder e-mails sent within the period (as known
+	// at KnownAt) to the people of the rows, oldest first: learners'
+	// reminders of modules and managers' digests (no module).
+	Reminders []Reminder `json:"reminders,omitempty"`
 
 	// KeyID and Algorithm name the key that signed the pack; Verify sets
 	// them.
@@ -89,6 +97,17 @@ type Row struct {
 	// InPeriod reports whether the completion was made within the period
 	// (by its day in the pack's time zone).
 	InPeriod bool `json:"inPeriod"`
+}
+
+// Reminder is the record of a reminder e-mail (reminders.Sent).
+type Reminder struct {
+	Person    string         `json:"person"`           // the recipient's employee id
+	Module    string         `json:"module,omitempty"` // none for a manager's digest
+	Due       reporting.Date `json:"due,omitzero"`
+	Template  string         `json:"template"`
+	Time      time.Time      `json:"time"`
+	MessageID string         `json:"messageId"`
+	Outcome   string         `json:"outcome"`
 }
 
 // Statements returns the number of distinct statements the pack's rows
@@ -149,7 +168,42 @@ func Collect(ctx context.Context, st reporting.Store, stmts reporting.StatementG
 	if err := addProof(ctx, stmts, tenant, p.Rows); err != nil {
 		return nil, err
 	}
+	if req.Reminders != nil {
+		if p.Reminders, err = collectReminders(ctx, req.Reminders, tenant, p, loc); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
+}
+
+// collectReminders returns the reminders sent to the people of p's rows
+// within its period, as known at its KnownAt.
+func collectReminders(ctx context.Context, st reminders.Store, tenant string, p *Pack, loc *time.Location) ([]Reminder, error) {
+	var since time.Time
+	if p.Period.From != 0 {
+		since = p.Period.From.Start(loc)
+	}
+	until := p.AsOf
+	if !p.KnownAt.IsZero() && p.KnownAt.Before(until) {
+		until = p.KnownAt
+	}
+	people := map[string]bool{}
+	for i := range p.Rows {
+		people[p.Rows[i].Person] = true
+	}
+	recs, err := st.RemindersSince(ctx, tenant, since)
+	if err != nil {
+		return nil, err
+	}
+	var out []Reminder
+	for _, r := range recs {
+		if r.Time.After(until) || !people[r.Person] {
+			continue
+		}
+		out = append(out, Reminder{Person: r.Person, Module: r.Module, Due: r.Due, Template: r.Template, Time: r.Time.UTC(),
+			MessageID: r.MessageID, Outcome: r.Outcome})
+	}
+	return out, nil
 }
 
 // check validates a requested period.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/errs"
+	"github.com/xapi-lrs/lrs/reminders"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/reporting/evidence"
 	"github.com/xapi-lrs/lrs/sqlite"
@@ -237,6 +239,49 @@ func TestCollect(t *testing.T) {
 	if want := []string{"e211 kins-1 completed", "e211 kins-2 completed", "e212 kins-1 overdue", "e212 kins-2 overdue",
 		"e301 kins-1 completed", "e301 kins-2 overdue"}; !slices.Equal(people, want) {
 		t.Errorf("whole organisation as known on 30 June at noon: %q, want %q", people, want)
+	}
+}
+
+// TestCollectReminders: a pack holds the reminders sent within its period
+// (as known at its KnownAt) to the people of its rows, and they survive
+// signing.
+func TestCollectReminders(t *testing.T) {
+	f := newFixture(t)
+	sent := func(person, module, day string) *reminders.Sent {
+		at, _ := time.ParseInLocation("2006-01-02 15:04", day, oslo)
+		return &reminders.Sent{Tenant: tenant, Person: person, Module: module, Due: reporting.MustDate("2025-01-31"),
+			Template: "learner/nb", Time: at.UTC(), MessageID: person + module + day + "@lrs", Outcome: reminders.OutcomeSent}
+	}
+	must(t, f.db.RecordReminders(ctx, []*reminders.Sent{
+		sent("e212", "kins-1", "2024-12-31 23:30"), // before the period
+		sent("e212", "kins-1", "2025-01-17 08:00"),
+		sent("e212", "", "2025-06-30 23:30"),       // a digest, on the last evening
+		sent("e301", "kins-2", "2025-02-01 08:00"), // not in helse
+		sent("e211", "kins-1", "2025-07-01 00:30"), // after the period
+	}))
+	p, err := evidence.Collect(ctx, f.db, f.db, tenant, evidence.Request{Units: []string{"helse"}, Period: firstHalf2025, Location: oslo,
+		Reminders: f.db})
+	must(t, err)
+	var got []string
+	for _, r := range p.Reminders {
+		got = append(got, r.Person+" "+r.Module+" "+r.Time.In(oslo).Format("2006-01-02 15:04")+" "+r.Template+" "+r.Outcome)
+	}
+	if want := []string{"e212 kins-1 2025-01-17 08:00 learner/nb sent", "e212  2025-06-30 23:30 learner/nb sent"}; !slices.Equal(got, want) {
+		t.Errorf("reminders %q, want %q", got, want)
+	}
+	known, err := evidence.Collect(ctx, f.db, f.db, tenant, evidence.Request{Units: []string{"helse"}, Period: firstHalf2025, Location: oslo,
+		Reminders: f.db, KnownAt: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)})
+	must(t, err)
+	if len(known.Reminders) != 1 {
+		t.Errorf("as known on 1 March: %d reminders", len(known.Reminders))
+	}
+	svc := signer(t, tokens.AlgEdDSA)
+	signed, err := evidence.Sign(p, svc)
+	must(t, err)
+	v, err := evidence.Verify(signed, jwks(t, svc))
+	must(t, err)
+	if !reflect.DeepEqual(v.Reminders, p.Reminders) {
+		t.Errorf("verified reminders %+v, signed %+v", v.Reminders, p.Reminders)
 	}
 }
 

@@ -686,6 +686,7 @@ func rowsOf(rows []string, people ...string) []string {
 func (s *scenario) checks() []check {
 	october := reporting.Options{AsOf: at("2025-10-15T12:00:00+02:00"), Location: oslo}
 	return []check{
+		{"Trend", func(t *testing.T, s *scenario) { s.checkTrend(t) }},
 		{"October", func(t *testing.T, s *scenario) {
 			sum := s.report(t, reporting.Query{Options: october}, octoberRows)
 			if sum.People != 7 || sum.Day != reporting.MustDate("2025-10-15") {
@@ -932,5 +933,46 @@ func (s *scenario) checks() []check {
 				"account:https://kslaring.no trine Trine Tekniker facts=1 2024-12-01T12:30:00Z..2024-12-01T12:30:00Z [kins-1]",
 			})
 		}},
+	}
+}
+
+// checkTrend checks that the trend of each month end of 2025 (and the
+// 15th of October), of everyone, of a unit subtree, of a module, and as
+// known at a past time, gives the summaries of the reports of those days.
+func (s *scenario) checkTrend(t *testing.T) {
+	days := reporting.MonthEnds(reporting.MustDate("2025-10-15"), 12)
+	if days[0] != reporting.MustDate("2024-11-30") || days[9] != reporting.MustDate("2025-08-31") || days[11] != reporting.MustDate("2025-10-15") {
+		t.Fatalf("MonthEnds: %v", days)
+	}
+	for _, q := range []reporting.Query{
+		{},
+		{Units: []string{"helse"}},
+		{Modules: []string{"kins-1", "kins-5"}},
+		{Roles: []string{"mobil"}},
+		{Options: reporting.Options{KnownAt: at("2025-06-20T09:10:00Z")}, Units: []string{"sykehjem"}},
+	} {
+		q.Location = oslo
+		trend, err := reporting.Trend(ctx, s.rep, tenant, q, days)
+		must(t, err)
+		if len(trend) != len(days) {
+			t.Fatalf("%+v: %d summaries for %d days", q, len(trend), len(days))
+		}
+		people := 0
+		for i, d := range days {
+			rq := q
+			rq.AsOf = d.AddDays(1).Start(oslo).Add(-time.Nanosecond)
+			want, err := reporting.Report(ctx, s.rep, tenant, rq, func(*reporting.Row) error { return nil })
+			must(t, err)
+			checkEqual(t, fmt.Sprintf("trend of %+v on %s", q, d), trend[i], want)
+			people += want.People
+		}
+		if people == 0 {
+			t.Errorf("%+v: nobody in the trend", q)
+		}
+	}
+	for _, bad := range [][]reporting.Date{nil, {days[1], days[0]}, {days[0], days[0]}} {
+		if _, err := reporting.Trend(ctx, s.rep, tenant, reporting.Query{}, bad); !errs.Is(err, errs.Invalid) {
+			t.Errorf("trend of %v: %v", bad, err)
+		}
 	}
 }

@@ -156,12 +156,15 @@ func NewServerWithPages(st *Stores, cfg lrs.Config, pages *Pages) (*lrs.Server, 
 		svc := accounts.New(accounts.Config{Store: st.Accounts, Audit: st.Audit, Tenants: st.Tenants,
 			IdleTimeout: pages.Idle, MaxAge: pages.MaxAge, Logger: cfg.Logger, Now: cfg.Now})
 		p, err := web.New(web.Config{Accounts: svc, Reporting: cfg.Reporting, Statements: cfg.Store, BaseURL: cfg.BaseURL,
-			Location: pages.Location, OIDC: pages.OIDC, Access: st.Privacy, Audit: st.Audit, Logger: cfg.Logger, Now: cfg.Now,
-			Erasure: erasureSources(st)})
+			Location: pages.Location, OIDC: pages.OIDC, Access: st.Privacy, Audit: st.Audit, Reminders: st.Reminders,
+			Logger: cfg.Logger, Now: cfg.Now, Erasure: erasureSources(st)})
 		if err != nil {
 			return nil, err
 		}
 		cfg.Routes = p.Register
+		srv := lrs.New(cfg)
+		p.UseLauncher(srv)
+		return srv, nil
 	}
 	return lrs.New(cfg), nil
 }
