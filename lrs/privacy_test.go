@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -370,8 +371,12 @@ func TestPersonErasure(t *testing.T) {
 		t.Errorf("the erasure record: %v", done)
 	}
 	ola := []string{"e211", "Ola Nordmann", "ola.nordmann", "Nordmann"}
+	// A pseudonym's hex digits may hold "e211" by chance: they are not
+	// Ola's identifier.
+	pseudonyms := regexp.MustCompile(`erased-(account-)?[0-9a-f]+`)
 	noOla := func(what string, b []byte) {
 		t.Helper()
+		b = pseudonyms.ReplaceAll(b, nil)
 		for _, s := range ola {
 			if bytes.Contains(b, []byte(s)) {
 				t.Errorf("%s still names %q: %.300s", what, s, b)
