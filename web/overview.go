@@ -1,9 +1,12 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/reporting"
@@ -43,7 +46,8 @@ type countsRow struct {
 
 type overviewData struct {
 	Dates     dates
-	Tenant    bool // the whole tenant (and knownAt may be given)
+	Computed  string // when the figures were computed (they are kept for trendTTL)
+	Tenant    bool   // the whole tenant (and knownAt may be given)
 	People    int
 	Total     counts
 	Units     []countsRow
@@ -82,12 +86,17 @@ func (p *Pages) overview(r *request) error {
 		q.Units = r.acc.Manages
 	}
 	days := reporting.MonthEnds(d.AsOf, trendMonths)
-	sums, err := reporting.Trend(r.c.Request().Context(), p.cfg.Reporting, r.acc.Tenant, q, days)
+	key := strings.Join([]string{r.acc.Tenant, strings.Join(q.Units, ","), d.AsOf.String(), q.KnownAt.Format(time.RFC3339Nano)}, "|")
+	sums, at, err := p.trends.get(key, p.now(), func() ([]*reporting.Summary, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.c.Request().Context()), trendTimeout)
+		defer cancel()
+		return reporting.Trend(ctx, p.cfg.Reporting, r.acc.Tenant, q, days)
+	})
 	if err != nil {
 		return err
 	}
 	sum := sums[len(sums)-1]
-	data := overviewData{Dates: d, Tenant: r.acc.Tenantwide(), People: sum.People, Total: r.counts(&sum.Total)}
+	data := overviewData{Dates: d, Tenant: r.acc.Tenantwide(), People: sum.People, Total: r.counts(&sum.Total), Computed: r.Time(at)}
 	row := func(id, name string, c *reporting.Counts) countsRow {
 		return countsRow{ID: id, Name: name, counts: r.counts(c)}
 	}
@@ -212,4 +221,76 @@ func (l locale) monthName(m int) string {
 		return monthsNB[m-1]
 	}
 	return monthsEN[m-1]
+}
+
+// How long the figures of an overview are kept, and how long computing
+// them may take.
+const (
+	trendTTL     = 2 * time.Minute
+	trendTimeout = 2 * time.Minute
+)
+
+// trendCache keeps the figures of overviews for trendTTL: the overview of
+// a whole organisation reads every person's facts and evaluates twelve
+// days (seconds of CPU at 55,000 people), and it is the start page of hr,
+// auditors and managers. Requests for figures being computed wait for
+// them rather than compute them again. The page says when they were
+// computed; the unit and person pages and the API are always current.
+type trendCache struct {
+	mu      sync.Mutex
+	entries map[string]*trendEntry
+}
+
+type trendEntry struct {
+	ready chan struct{} // closed when sums or err is set
+	sums  []*reporting.Summary
+	err   error
+	at    time.Time
+}
+
+// get returns the figures kept under key if computed less than trendTTL
+// before now, else those compute returns (an error is not kept), with
+// the time they were computed.
+func (c *trendCache) get(key string, now time.Time, compute func() ([]*reporting.Summary, error)) ([]*reporting.Summary, time.Time, error) {
+	c.mu.Lock()
+	if c.entries == nil {
+		c.entries = map[string]*trendEntry{}
+	}
+	e := c.entries[key]
+	if e != nil {
+		select {
+		case <-e.ready:
+			if e.err != nil || now.Sub(e.at) >= trendTTL {
+				e = nil
+			}
+		default: // being computed
+		}
+	}
+	if e == nil {
+		for k, old := range c.entries { // forget what has expired
+			select {
+			case <-old.ready:
+				if now.Sub(old.at) >= trendTTL {
+					delete(c.entries, k)
+				}
+			default:
+			}
+		}
+		e = &trendEntry{ready: make(chan struct{}), at: now}
+		c.entries[key] = e
+		c.mu.Unlock()
+		e.sums, e.err = compute()
+		if e.err != nil {
+			c.mu.Lock()
+			if c.entries[key] == e {
+				delete(c.entries, key)
+			}
+			c.mu.Unlock()
+		}
+		close(e.ready)
+		return e.sums, e.at, e.err
+	}
+	c.mu.Unlock()
+	<-e.ready
+	return e.sums, e.at, e.err
 }

@@ -143,6 +143,7 @@ type Pages struct {
 	// behind one address can still sign in).
 	nameFailures, addrFailures *throttle
 	cleaned                    atomic.Int64 // Unix ns of the last cleanup of ended sessions
+	trends                     trendCache   // the overviews' figures (overview.go)
 }
 
 // New returns the pages for cfg.
