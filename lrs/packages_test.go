@@ -47,14 +47,20 @@ func newPackageServerOn(t *testing.T, open opener, edit ...func(*lrs.Config)) *t
 			e(cfg)
 		}
 	})
+	ts.addPackageCreds()
+	return ts
+}
+
+// addPackageCreds gives the server the credentials of packageCreds.
+func (ts *testServer) addPackageCreds() {
+	ts.t.Helper()
 	for key, scopes := range packageCreds {
 		c := &auth.Credential{Key: key, SecretHash: auth.HashSecret(key + "-secret"), Name: key + " app",
 			Tenant: auth.DefaultTenant, Scopes: scopes, Created: time.Now().UTC()}
 		if err := ts.st.Credentials.CreateCredential(context.Background(), c); err != nil {
-			t.Fatal(err)
+			ts.t.Fatal(err)
 		}
 	}
-	return ts
 }
 
 // importedJSON is the answer to an import.

@@ -1,8 +1,10 @@
 package lrs
 
 import (
+	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v5"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/privacy"
 	"github.com/xapi-lrs/lrs/reminders"
+	"github.com/xapi-lrs/lrs/reporting"
 )
 
 // Reminder e-mails over HTTP, under /api/v1, when Config.Reminders and
@@ -36,8 +39,12 @@ func (s *Server) reminderRoutes(e *echo.Echo) {
 	if s.cfg.Reminders == nil || s.cfg.Reporting == nil {
 		return
 	}
+	link := s.cfg.ReminderLink
+	if link == nil {
+		link = s.reminderLink
+	}
 	svc := reminders.New(reminders.Config{Reporting: s.cfg.Reporting, Store: s.cfg.Reminders, Sender: s.cfg.Mail,
-		From: s.cfg.MailFrom, Link: s.cfg.ReminderLink, Backoff: s.cfg.MailBackoff, Rate: s.cfg.MailRate, Now: s.now})
+		From: s.cfg.MailFrom, Link: link, Backoff: s.cfg.MailBackoff, Rate: s.cfg.MailRate, Now: s.now})
 	guard := func(scopes []string) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{s.authenticate, authorize(scopes...)}
 	}
@@ -69,7 +76,8 @@ func (s *Server) postReminderRun(c *echo.Context, svc *reminders.Service) error 
 	if err != nil {
 		return err
 	}
-	res, err := svc.Run(c.Request().Context(), reminders.Run{Tenant: tenant, Query: rq, Lang: q.Get("lang"), Max: max, DryRun: dry})
+	res, err := svc.Run(c.Request().Context(), reminders.Run{Tenant: tenant, Query: rq, Lang: q.Get("lang"), Max: max, DryRun: dry,
+		BaseURL: s.publicBase(c)})
 	if res != nil {
 		var read privacy.Subjects
 		for _, m := range res.Messages {
@@ -153,4 +161,35 @@ func countParam(q interface{ Get(string) string }, name string, def, most int) (
 		return 0, errs.Invalidf(name, name, "parameter %s must be a whole number from 1 to %d, got %q", name, most, v)
 	}
 	return n, nil
+}
+
+// reminderLinkTTL is how long the personal launch link in a reminder
+// works: two weeks, past the next reminder of the default schedule.
+const reminderLinkTTL = 14 * 24 * time.Hour
+
+// reminderLink is the default Config.ReminderLink: for a module a package
+// here delivers, a personal launch link of the learner (LaunchModule)
+// that works for reminderLinkTTL; else, and for a learner the package
+// cannot be launched for (a cmi5 package and a person without an
+// account), the module's address in the catalog.
+func (s *Server) reminderLink(ctx context.Context, r reminders.LinkRequest) (string, bool, error) {
+	if s.launch != nil {
+		hosted, err := s.launch.Hosted(ctx, r.Tenant, []*reporting.Module{r.Module})
+		if err != nil {
+			return "", false, err
+		}
+		if hosted[r.Module.ID] != "" {
+			if r.Plan {
+				return "", true, nil
+			}
+			path, err := s.LaunchModule(ctx, r.Tenant, r.Person, r.Module, reminderLinkTTL)
+			if err != nil && !errs.Is(err, errs.Invalid) {
+				return "", false, err
+			}
+			if err == nil && path != "" {
+				return r.BaseURL + path, true, nil
+			}
+		}
+	}
+	return reminders.ModuleAddress(r.Module), false, nil
 }

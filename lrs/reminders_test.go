@@ -1,6 +1,7 @@
 package lrs_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,16 +10,18 @@ import (
 	"mime/quotedprintable"
 	"net/http"
 	"net/mail"
+	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/lrs"
+	"github.com/xapi-lrs/lrs/packages/packagetest"
 	"github.com/xapi-lrs/lrs/reminders"
 	"github.com/xapi-lrs/lrs/reminders/smtptest"
-	"github.com/xapi-lrs/lrs/reporting"
 )
 
 // newReminderServer is a reporting server sending mail to a real SMTP
@@ -326,12 +329,20 @@ func TestReminderBadAddress(t *testing.T) {
 }
 
 // TestReminderLinkHookAndOneRunAtATime: Config.ReminderLink gives the
-// learner's start link (where personal launch links plug in); a second
-// run of the tenant while one is sending is 409, a dry run is not held up.
+// learner's start link (where personal launch links plug in): a personal
+// one is made only as the learner's message is sent, goes into that
+// message alone, and is never answered (the result says there is one); a
+// second run of the tenant while one is sending is 409, a dry run is not
+// held up.
 func TestReminderLinkHookAndOneRunAtATime(t *testing.T) {
+	var made atomic.Int32
 	ts, mailer := newReminderServer(t, func(c *lrs.Config) {
-		c.ReminderLink = func(tenant, person string, m *reporting.Module) string {
-			return "https://lrs.test/launch/" + tenant + "/" + person + "/" + m.ID
+		c.ReminderLink = func(_ context.Context, r reminders.LinkRequest) (string, bool, error) {
+			if r.Plan {
+				return "", true, nil
+			}
+			made.Add(1)
+			return r.BaseURL + "/launch/" + r.Tenant + "/" + r.Person + "/" + r.Module.ID, true, nil
 		}
 	})
 	ts.clock.Set(time.Date(2025, 1, 20, 7, 0, 0, 0, time.UTC))
@@ -340,7 +351,8 @@ func TestReminderLinkHookAndOneRunAtATime(t *testing.T) {
 	go func() { done <- ts.do(req{method: "POST", path: "/api/v1/reminders/run", key: "roster"}) }()
 	<-held
 	expect(t, ts.do(req{method: "POST", path: "/api/v1/reminders/run", key: "roster"}), http.StatusConflict)
-	expect(t, ts.do(req{method: "POST", path: "/api/v1/reminders/run?dryRun=true", key: "roster"}), http.StatusOK)
+	dry := ts.do(req{method: "POST", path: "/api/v1/reminders/run?dryRun=true", key: "roster"})
+	expect(t, dry, http.StatusOK)
 	release()
 	r := <-done
 	expect(t, r, http.StatusOK)
@@ -349,12 +361,32 @@ func TestReminderLinkHookAndOneRunAtATime(t *testing.T) {
 	if res.Sent != 3 {
 		t.Fatalf("the run sent %d, want 3", res.Sent)
 	}
-	if got := plan(&res)[0]; !strings.Contains(got, "e1/m1/due/2025-01-31/Informasjonssikkerhet/https://lrs.test/launch/default/e1/m1 e1/m2/due/2025-01-31/Personvern/https://lrs.test/launch/default/e1/m2") {
+	for _, b := range [][]byte{dry.body, r.body} {
+		if bytes.Contains(b, []byte("/launch/")) || !bytes.Contains(b, []byte(`"personalLink":true`)) {
+			t.Errorf("a run's answer shows personal links, or does not say there are some: %s", b)
+		}
+	}
+	if got := plan(&res)[0]; !strings.Contains(got, "e1/m1/due/2025-01-31/Informasjonssikkerhet/ e1/m2/due/2025-01-31/Personvern/") {
 		t.Errorf("Kari's items: %s", got)
 	}
+	if made.Load() != 3 { // Kari's two and Ola's one; none for the dry run or the manager's digest
+		t.Errorf("%d personal links made", made.Load())
+	}
 	for _, m := range mailer.Messages() {
-		if m.To[0] == "kari@kommune.no" && !strings.Contains(string(m.Data), "https://lrs.test/launch/default/e1/m1") {
-			t.Errorf("Kari's message lacks her launch link")
+		data := string(m.Data)
+		switch m.To[0] {
+		case "kari@kommune.no":
+			if !strings.Contains(data, "https://lrs.test/launch/default/e1/m1") || !strings.Contains(data, "https://lrs.test/launch/default/e1/m2") {
+				t.Errorf("Kari's message lacks her launch links:\n%s", data)
+			}
+		case "berit@kommune.no":
+			if strings.Contains(data, "/launch/") {
+				t.Errorf("the manager's digest carries her people's launch links:\n%s", data)
+			}
+		}
+		if strings.Contains(data, "/launch/") && !strings.Contains(data, "/launch/default/"+map[string]string{
+			"kari@kommune.no": "e1", "ola@kommune.no": "e2"}[m.To[0]]+"/") {
+			t.Errorf("a message to %s carries another person's link", m.To[0])
 		}
 	}
 }
@@ -427,5 +459,50 @@ func TestReminderSchedulesAndDigest(t *testing.T) {
 	}
 	if n := len(mailer.Messages()); n != 12 {
 		t.Errorf("the SMTP server received %d messages, want 12", n)
+	}
+}
+
+// TestReminderPersonalLaunchLink: with a package here delivering m2, a
+// learner's reminder carries a personal launch link for m2 (made as the
+// message is sent; the run's answer only says there is one) that opens
+// the player for that learner, and m1's address in the catalog; the
+// manager's digest carries neither learner's link.
+func TestReminderPersonalLaunchLink(t *testing.T) {
+	ts, mailer := newReminderServer(t)
+	ts.addPackageCreds()
+	ts.importPackage("content-hr", "?module=m2", packagetest.SCORM12())
+	res := runReminders(t, ts, "2025-01-20T07:00:00Z", "")
+	if res.Sent != 3 {
+		t.Fatalf("sent %d: %q", res.Sent, plan(res))
+	}
+	for _, m := range res.Messages {
+		for _, it := range m.Items {
+			personal := it.Module == "m2" && strings.HasPrefix(m.Template, reminders.TemplateLearner)
+			if it.Personal != personal || strings.Contains(it.Link, "/launch/") {
+				t.Errorf("%s's item %s: personal %v, link %q", m.Person, it.Module, it.Personal, it.Link)
+			}
+		}
+	}
+	link := regexp.MustCompile(`https://lrs\.test(/launch/[A-Za-z0-9._~-]+)`)
+	var kari string
+	for _, m := range mailer.Messages() {
+		_, text, html := mailBody(t, m.Data)
+		switch m.To[0] {
+		case "kari@kommune.no":
+			found := link.FindStringSubmatch(text)
+			if found == nil || !strings.Contains(html, found[0]) || !strings.Contains(text, "https://kurs.kommune.no/m1") {
+				t.Fatalf("Kari's message lacks her launch link for m2 or m1's address:\n%s", text)
+			}
+			kari = found[1]
+		case "berit@kommune.no":
+			if link.MatchString(text) || link.MatchString(html) {
+				t.Errorf("the manager's digest carries a launch link:\n%s", text)
+			}
+		}
+	}
+	r := ts.do(req{method: "GET", path: kari, noAuth: true})
+	expect(t, r, http.StatusOK)
+	if !strings.Contains(string(r.body), "Kari Nordmann") && !strings.Contains(string(r.body), "kari@kommune.no") {
+		t.Errorf("the link does not open Kari's player: %.500s", r.body)
 	}
 }

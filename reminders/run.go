@@ -22,20 +22,41 @@ type Sender interface {
 	Send(ctx context.Context, m *Message) error
 }
 
-// LinkFunc returns the link that starts a module for a person ("" for
-// none).
-type LinkFunc func(tenant, person string, m *reporting.Module) string
+// LinkRequest asks a LinkFunc for the link that starts module Module
+// for person Person.
+type LinkRequest struct {
+	Tenant, Person string
+	Module         *reporting.Module
+	BaseURL        string // the service's public address (Run.BaseURL)
+	// Plan asks only what kind of link there would be: no personal link
+	// is made while a run is planned (a dry run shows none; those of a
+	// run are made as each message is sent, and never shown).
+	Plan bool
+}
 
-// ModuleLink is the default LinkFunc: the module's first activity IRI that
-// is a web address (http or https) in the catalog. A personal launch link
-// (signed, opening the package for that person) plugs in as Config.Link.
-func ModuleLink(_, _ string, m *reporting.Module) string {
+// LinkFunc returns the link of r: the module's web address, or a personal
+// link (personal true) that opens the module for that person alone. A
+// personal link is a credential: it goes only into the learner's own
+// message, never into a result, a record or a manager's digest. With
+// r.Plan, a personal link is not made: link is "" and personal says
+// whether there would be one.
+type LinkFunc func(ctx context.Context, r LinkRequest) (link string, personal bool, err error)
+
+// ModuleAddress is the module's first activity IRI that is a web address
+// (http or https) in the catalog ("" for none).
+func ModuleAddress(m *reporting.Module) string {
 	for _, a := range m.Activities {
 		if strings.HasPrefix(a, "https://") || strings.HasPrefix(a, "http://") {
 			return a
 		}
 	}
 	return ""
+}
+
+// ModuleLink is the default LinkFunc: the module's address in the catalog
+// (ModuleAddress). A personal launch link plugs in as Config.Link.
+func ModuleLink(_ context.Context, r LinkRequest) (string, bool, error) {
+	return ModuleAddress(r.Module), false, nil
 }
 
 // Config configures a Service.
@@ -111,6 +132,9 @@ type Run struct {
 	Lang   string          // "nb" (default) or "en"
 	Max    int             // the most messages to send; 0: DefaultMax
 	DryRun bool
+	// BaseURL is the service's public address, for personal links
+	// (LinkRequest.BaseURL).
+	BaseURL string
 }
 
 // Item is one line of a message: a module a learner must complete, or in
@@ -121,8 +145,21 @@ type Item struct {
 	Module string           `json:"module"`
 	Title  string           `json:"title"`
 	Status reporting.Status `json:"status"`
-	Due    reporting.Date   `json:"due"` // the deadline
-	Link   string           `json:"link,omitempty"`
+	Due    reporting.Date   `json:"due"`            // the deadline
+	Link   string           `json:"link,omitempty"` // the module's address
+	// Personal says that the learner's message carries a personal link
+	// to start the module, made as it is sent (never shown: see LinkFunc).
+	Personal bool   `json:"personalLink,omitempty"`
+	href     string // the personal link, in the message only
+}
+
+// Href is the link of the item in its message: the personal link when
+// there is one, else the module's address.
+func (it Item) Href() string {
+	if it.href != "" {
+		return it.href
+	}
+	return it.Link
 }
 
 // Planned is one message of a run, and what came of it.
@@ -251,7 +288,11 @@ func (s *Service) plan(ctx context.Context, r Run, now time.Time) (*Result, erro
 			if learnerSent[k] < step && !seen[k] { // a person with two managers comes twice
 				seen[k] = true
 				if m != nil {
-					item.Link = s.cfg.Link(r.Tenant, row.Person, m)
+					link, personal, err := s.cfg.Link(ctx, LinkRequest{Tenant: r.Tenant, Person: row.Person, Module: m, BaseURL: r.BaseURL, Plan: true})
+					if err != nil {
+						return err
+					}
+					item.Link, item.Personal = link, personal
 				}
 				if row.Email == "" {
 					noAddress[row.Person] = true
@@ -277,7 +318,7 @@ func (s *Service) plan(ctx context.Context, r Run, now time.Time) (*Result, erro
 				mp = &Planned{Template: TemplateManager + "/" + r.Lang, Person: g.Manager, Name: g.Name, Email: g.Email}
 				managers[g.Manager] = mp
 			}
-			item.Link = "" // the learner's own link is for the learner
+			item.Link, item.Personal = "", false // the learner's own link is for the learner
 			mp.Items = append(mp.Items, item)
 			return nil
 		})
@@ -355,6 +396,26 @@ func (s *Service) attempt(ctx context.Context, msg *Message, n *int) error {
 // Every message is recorded as soon as it is sent or has failed, and the
 // requirements of people with no address as OutcomeNoAddress; the error
 // is the recording's.
+// personalLinks makes the personal links of a learner's message p.
+func (s *Service) personalLinks(ctx context.Context, r Run, cat *reporting.Catalog, p *Planned) error {
+	if !strings.HasPrefix(p.Template, TemplateLearner+"/") {
+		return nil
+	}
+	for i := range p.Items {
+		it := &p.Items[i]
+		m := cat.Module(it.Module)
+		if !it.Personal || m == nil {
+			continue
+		}
+		link, _, err := s.cfg.Link(ctx, LinkRequest{Tenant: r.Tenant, Person: p.Person, Module: m, BaseURL: r.BaseURL})
+		if err != nil {
+			return fmt.Errorf("reminders: making the personal link of %s: %w", it.Module, err)
+		}
+		it.href = link // a personal link, or the address it fell back to
+	}
+	return nil
+}
+
 func (s *Service) send(ctx context.Context, r Run, res *Result, now time.Time) error {
 	if len(res.unaddressed) > 0 {
 		var recs []*Sent
@@ -370,6 +431,10 @@ func (s *Service) send(ctx context.Context, r Run, res *Result, now time.Time) e
 	if s.cfg.Rate > 0 {
 		limit = rate.NewLimiter(rate.Limit(s.cfg.Rate), 1)
 	}
+	cat, err := s.cfg.Reporting.Catalog(ctx, r.Tenant)
+	if err != nil {
+		return err
+	}
 	failedInARow := 0
 	for i, p := range res.Messages {
 		if failedInARow == GiveUpAfter {
@@ -380,15 +445,19 @@ func (s *Service) send(ctx context.Context, r Run, res *Result, now time.Time) e
 			res.Skipped = len(res.Messages) - i
 			break
 		}
-		msg, err := render(p, s.cfg.From, now)
-		if err != nil {
-			return err
-		}
-		p.MessageID = msg.ID
+		var err error
 		if a, aerr := mail.ParseAddress(p.Email); aerr != nil || a.Address != p.Email {
 			// Never into a header: not tried, recorded failed.
 			err = fmt.Errorf("reminders: %q is not an e-mail address", p.Email)
 		} else {
+			err = s.personalLinks(ctx, r, cat, p) // not sent without its links: tried again next run
+		}
+		msg, rerr := render(p, s.cfg.From, now)
+		if rerr != nil {
+			return rerr
+		}
+		p.MessageID = msg.ID
+		if err == nil {
 			if limit != nil {
 				limit.Wait(ctx) // fails only when ctx ends, and then so does the attempt
 			}

@@ -155,7 +155,7 @@ func (p *Pages) me(r *request) error {
 				m.By = row.Expires
 			}
 			if mod := cat.Module(row.Module); mod != nil && !m.Hosted {
-				m.URL = reminders.ModuleLink(r.acc.Tenant, r.acc.Person, mod)
+				m.URL = reminders.ModuleAddress(mod)
 			}
 			d.Must = append(d.Must, m)
 			return nil
