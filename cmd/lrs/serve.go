@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -52,6 +53,8 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		"SMTP server the reminder e-mails go through: smtp://[user:password@]host[:port] (STARTTLS when offered, port 587) or smtps://… (TLS, port 465); default: none, reminder runs are dry only")
 	smtpFrom := fs.envString("smtp-from", "LRS_SMTP_FROM", "",
 		"the From `address` of reminder e-mails, e.g. \"Kurs <kurs@kommune.no>\" (needed with --smtp-url)")
+	retention := fs.envDuration("retention-interval", "LRS_RETENTION_INTERVAL", 24*time.Hour, time.Second, ptr(time.Duration(-1)),
+		"how often the retention rules of every tenant are applied (the first time a minute after the start); off: never (run lrs retention run instead)")
 	ops := addOpsFlags(fs)   // ops.go
 	tok := addTokenFlags(fs) // tokens.go
 	pg := addPageFlags(fs)   // pages.go
@@ -140,6 +143,13 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	go srv.SweepEvery(ctx, time.Minute) // cmi5 sessions that ended without terminated
+	// Jobs stop with ctx and are waited for before the store closes.
+	var jobs sync.WaitGroup
+	defer jobs.Wait()
+	defer stop()
+	if *retention > 0 {
+		jobs.Go(func() { retentionEvery(ctx, st, *retention, log) }) // privacy.go
+	}
 	select {
 	case err := <-errc:
 		return err
