@@ -22,6 +22,10 @@ import (
 //	GET  /api/v1/people/ID/export       everything held about the person, a zip (privacy/read)
 //	POST /api/v1/people/ID/erasure      erase the person: pseudonymise or delete (privacy/write)
 //	GET  /api/v1/erasures               the erasure records of the tenant (privacy/read)
+//	GET  /api/v1/retention              the tenant's retention rules (privacy/read)
+//	PUT  /api/v1/retention              set them (privacy/write)
+//	GET  /api/v1/retention/runs         the records of retention runs, newest first (privacy/read)
+//	POST /api/v1/retention/runs         run retention now, or dry (privacy/write)
 //
 // Every read of people's data through the API is recorded in the access
 // log (logAccess): the reports naming people (status in JSON, CSV and
@@ -47,6 +51,10 @@ func (s *Server) privacyRoutes(e *echo.Echo) {
 	g.GET("/people/:id/export", s.getPersonExport, guard(privacyReadScopes)...)
 	g.POST("/people/:id/erasure", s.postErasure, guard(privacyWriteScopes)...)
 	g.GET("/erasures", s.getErasures, guard(privacyReadScopes)...)
+	g.GET("/retention", s.getRetention, guard(privacyReadScopes)...) // retention.go
+	g.PUT("/retention", s.putRetention, guard(privacyWriteScopes)...)
+	g.GET("/retention/runs", s.getRetentionRuns, guard(privacyReadScopes)...)
+	g.POST("/retention/runs", s.postRetentionRun, guard(privacyWriteScopes)...)
 }
 
 // erasureBody is the body of POST /api/v1/people/ID/erasure.

@@ -452,3 +452,124 @@ func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestRetention: the rules are off until set; only privacy/write sets
+// them and rejects what is out of bounds; five years after Ola left, a
+// dry run predicts what the run deletes (his two statements), the
+// summary of January 2025 stays the same, a second run finds nothing,
+// and every run is listed, newest first.
+func TestRetention(t *testing.T) {
+	ts, kinsIDs := newPrivacyServer(t)
+	expect(t, ts.hr("POST", "/api/v1/roster/imports", "application/json", `{"partial": true, "effective": "2025-02-01",
+		"people": [{"id": "e211", "name": "Ola Nordmann", "email": "ola.nordmann@kommune.no", "start": "2025-01-01", "end": "2025-01-31",
+		"identifiers": [{"account": {"homePage": "https://kslaring.no", "name": "ola.nordmann"}}], "units": ["sykehjem"], "roles": ["mobil"]}]}`),
+		http.StatusCreated)
+	summaryPath := "/api/v1/reports/summary?asOf=2025-01-31"
+	r := ts.do(req{method: "GET", path: summaryPath, key: "hr"})
+	expect(t, r, http.StatusOK)
+	summaryBefore := r.body
+
+	var rules map[string]any
+	r = ts.do(req{method: "GET", path: "/api/v1/retention", key: "dpo-read"})
+	expect(t, r, http.StatusOK)
+	r.json(t, &rules)
+	for k, v := range rules {
+		if v != float64(0) {
+			t.Errorf("before any is set, rule %s = %v", k, v)
+		}
+	}
+	if len(rules) != 6 {
+		t.Errorf("the rules: %s", r.body)
+	}
+	put := func(key, body string, want int) *response {
+		t.Helper()
+		r := ts.do(req{method: "PUT", path: "/api/v1/retention", key: key, body: body, ctype: "application/json"})
+		expect(t, r, want)
+		return r
+	}
+	for _, key := range []string{"hr", "admin", "dpo-read"} {
+		put(key, `{"statementsYearsAfterEmployment": 5}`, http.StatusForbidden)
+	}
+	expect(t, ts.do(req{method: "GET", path: "/api/v1/retention", key: "hr"}), http.StatusForbidden)
+	for _, bad := range []string{``, `null`, `{"statementsYearsAfterEmployment": -1}`, `{"auditLogYears": 101}`,
+		`{"documentsMonths": 1.5}`, `{"statementYears": 5}`, `{"updatedBy": "someone"}`, `[]`} {
+		put("dpo", bad, http.StatusBadRequest)
+	}
+	r = put("dpo-write", `{"statementsYearsAfterEmployment": 5, "accessLogYears": 3}`, http.StatusOK)
+	r.json(t, &rules)
+	if rules["statementsYearsAfterEmployment"] != float64(5) || rules["updatedBy"] != "dpo-write" || rules["documentsMonths"] != float64(0) {
+		t.Errorf("the rules set: %s", r.body)
+	}
+	audit, err := ts.db.Audit(context.Background(), auth.DefaultTenant, time.Time{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(audit, func(e *auth.AuditEntry) bool { return e.Action == "retention.set" && e.Actor == "dpo-write" }) {
+		t.Errorf("the audit log does not record the change")
+	}
+
+	type runAnswer struct {
+		Time   time.Time      `json:"time"`
+		Actor  string         `json:"actor"`
+		DryRun bool           `json:"dryRun"`
+		Counts map[string]int `json:"counts"`
+	}
+	run := func(key, body string, want int) runAnswer {
+		t.Helper()
+		r := ts.do(req{method: "POST", path: "/api/v1/retention/runs", key: key, body: body, ctype: "application/json"})
+		expect(t, r, want)
+		var a runAnswer
+		if want == http.StatusOK {
+			r.json(t, &a)
+		}
+		return a
+	}
+	run("dpo-read", `{"dryRun": true}`, http.StatusForbidden)
+	run("dpo", `{"dryRun": "yes"}`, http.StatusBadRequest)
+	// Four years after: nothing yet.
+	ts.clock.Set(at("2029-03-01T12:00:00Z"))
+	if a := run("dpo", `{"dryRun": true}`, http.StatusOK); a.Counts["people"] != 0 || a.Counts["statements"] != 0 {
+		t.Errorf("four years after: %+v", a)
+	}
+	ts.clock.Set(at("2030-03-01T12:00:00Z"))
+	dry := run("dpo", `{"dryRun": true}`, http.StatusOK)
+	expect(t, ts.do(req{method: "GET", path: "/xapi/statements?statementId=" + kinsIDs[0]}), http.StatusOK)
+	done := run("dpo-write", ``, http.StatusOK)
+	if !dry.DryRun || done.DryRun || done.Actor != "dpo-write" || done.Counts["people"] != 1 || done.Counts["statements"] != 2 ||
+		fmt.Sprint(dry.Counts) != fmt.Sprint(done.Counts) {
+		t.Errorf("the dry run said %+v, the run did %+v", dry, done)
+	}
+	for _, id := range kinsIDs[:2] {
+		expect(t, ts.do(req{method: "GET", path: "/xapi/statements?statementId=" + id}), http.StatusNotFound)
+	}
+	expect(t, ts.do(req{method: "GET", path: "/xapi/statements?statementId=" + kinsIDs[2]}), http.StatusOK) // Trine's
+	r = ts.do(req{method: "GET", path: summaryPath, key: "hr"})
+	expect(t, r, http.StatusOK)
+	if !bytes.Equal(r.body, summaryBefore) {
+		t.Errorf("the summary of January 2025 changed:\n%s\nwas\n%s", r.body, summaryBefore)
+	}
+	if again := run("dpo", `{}`, http.StatusOK); fmt.Sprint(again.Counts) != fmt.Sprint(map[string]int{"accessLog": 0, "attachments": 0,
+		"auditLog": 0, "documents": 0, "facts": 0, "people": 0, "remindersSent": 0, "statements": 0}) {
+		t.Errorf("a second run: %+v", again)
+	}
+
+	var runs struct {
+		Runs []runAnswer `json:"runs"`
+	}
+	r = ts.do(req{method: "GET", path: "/api/v1/retention/runs", key: "dpo-read"})
+	expect(t, r, http.StatusOK)
+	r.json(t, &runs)
+	if len(runs.Runs) != 4 || runs.Runs[1].Actor != "dpo-write" || !runs.Runs[2].DryRun || runs.Runs[1].Counts["statements"] != 2 {
+		t.Errorf("the runs: %s", r.body)
+	}
+	r = ts.do(req{method: "GET", path: "/api/v1/retention/runs?limit=1", key: "dpo"})
+	expect(t, r, http.StatusOK)
+	r.json(t, &runs)
+	if len(runs.Runs) != 1 || runs.Runs[0].Counts["people"] != 0 {
+		t.Errorf("the newest run: %s", r.body)
+	}
+	for _, bad := range []string{"?limit=0", "?limit=x", "?tenant=other"} {
+		expect(t, ts.do(req{method: "GET", path: "/api/v1/retention/runs" + bad, key: "dpo"}), http.StatusBadRequest)
+	}
+	expect(t, ts.do(req{method: "GET", path: "/api/v1/retention/runs", key: "hr"}), http.StatusForbidden)
+}

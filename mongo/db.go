@@ -213,9 +213,10 @@ func (db *DB) createIndexes(ctx context.Context) error {
 			{"tenant_relactivity_key", "t qrc -k"},
 			{"tenant_registration_key", "t qr -k"},
 			{"tenant_authority_key", "t au -k"},
-			{"tenant_ref", "t ref"},  // statements referring to a statement
-			{"tenant_voids", "t vd"}, // voiding statements targeting a statement
-			{"pending_batch", "p"},   // documents of an unfinished batch
+			{"tenant_ref", "t ref"},        // statements referring to a statement
+			{"tenant_voids", "t vd"},       // voiding statements targeting a statement
+			{"tenant_attachments", "t ah"}, // statements listing an attachment (erasure, retention)
+			{"pending_batch", "p"},         // documents of an unfinished batch
 		}},
 		{db.bats, []index{{"min_stored", "ms"}, {"created", "c"}}},
 		{db.atts, []index{{"tenant_sha2", "t sha"}, {"pending_batch", "p"}}},
@@ -248,6 +249,8 @@ func (db *DB) createIndexes(ctx context.Context) error {
 		// The reminders sent (reminders.go): a tenant's by time and a
 		// person's.
 		{db.db.Collection(collReminders), []index{{"tenant_time", "t tm"}, {"tenant_person_time", "t p tm"}}},
+		// Retention (retention.go): a tenant's runs by time.
+		{db.db.Collection(collRetentionRuns), []index{{"tenant_time", "t tm"}}},
 	}
 	for _, s := range sets {
 		var models []mdb.IndexModel

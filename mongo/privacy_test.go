@@ -71,3 +71,14 @@ func (db *DB) scanner(t *testing.T) privacytest.Scanner {
 		return nil
 	}
 }
+
+func TestRetention(t *testing.T) {
+	for name, uri := range servers() {
+		t.Run(name, func(t *testing.T) {
+			privacytest.RunRetention(t, func(t *testing.T) (privacytest.Backend, privacytest.Scanner) {
+				db := openDB(t, uri)
+				return db, db.scanner(t)
+			})
+		})
+	}
+}

@@ -362,13 +362,13 @@ func testOpenConcurrently(t *testing.T, uri string, fresh bool) {
 	}
 	for _, want := range []string{"_id_", "tenant_key", "tenant_agent_key", "tenant_relagent_key", "tenant_verb_key",
 		"tenant_activity_key", "tenant_relactivity_key", "tenant_registration_key", "tenant_authority_key",
-		"tenant_ref", "tenant_voids", "pending_batch"} {
+		"tenant_ref", "tenant_voids", "tenant_attachments", "pending_batch"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("index %s missing (have %v)", want, names)
 		}
 	}
-	if len(names) != 12 {
-		t.Errorf("%d indexes, want 12: %v", len(names), names)
+	if len(names) != 13 {
+		t.Errorf("%d indexes, want 13: %v", len(names), names)
 	}
 	// And they serve statements.
 	r := rec("default", nil)

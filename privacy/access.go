@@ -241,4 +241,5 @@ type Store interface {
 	// of them (earlier revisions, tombstones).
 	PurgeDocuments(ctx context.Context, keys []documents.Key) error
 	ErasureStore
+	RetentionStore
 }

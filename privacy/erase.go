@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/statements"
@@ -76,6 +77,11 @@ type Erasure struct {
 	Pseudonym string        `json:"pseudonym"` // the employee id that replaced the person's
 	DryRun    bool          `json:"dryRun,omitempty"`
 	Counts    ErasureCounts `json:"counts"`
+
+	// What the erasure changed (or, dry, would change), for retention
+	// (RunRetention); not part of the record.
+	statements []string        // the ids of the statements rewritten or deleted
+	documents  []documents.Key // the documents deleted
 }
 
 // StatementEdit is one statement an erasure changes: Record holds its
@@ -348,12 +354,16 @@ func Erase(ctx context.Context, src Sources, st ErasureStore, req ErasureRequest
 		return nil, err
 	}
 	n.Statements = len(edits)
+	for _, ed := range edits {
+		e.statements = append(e.statements, ed.ID)
+	}
 
 	docs, err := src.Privacy.AgentDocumentKeys(ctx, req.Tenant, p.MatchKeys)
 	if err != nil {
 		return nil, err
 	}
 	n.Documents = len(docs)
+	e.documents = docs
 
 	var facts []reporting.Fact
 	var factAgents []string

@@ -78,3 +78,10 @@ func scanner(t *testing.T, path string) privacytest.Scanner {
 		return nil
 	}
 }
+
+func TestRetention(t *testing.T) {
+	privacytest.RunRetention(t, func(t *testing.T) (privacytest.Backend, privacytest.Scanner) {
+		db := MustOpen(t)
+		return db, scanner(t, db.Path())
+	})
+}

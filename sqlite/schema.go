@@ -317,6 +317,27 @@ CREATE TABLE erasures (
 );
 CREATE INDEX erasures_tenant ON erasures (tenant, time);
 `,
+	// 11: retention (package privacy; see retention.go): each tenant's
+	// rules (privacy.RetentionRules as JSON) and the record of each run;
+	// the statements with attachments by time (a partial index: few
+	// statements have one) and the documents by the time last written.
+	`
+CREATE TABLE retention_rules (
+	tenant TEXT PRIMARY KEY,
+	rules  BLOB NOT NULL
+);
+
+CREATE TABLE retention_runs (
+	seq    INTEGER PRIMARY KEY,
+	tenant TEXT NOT NULL,
+	time   INTEGER NOT NULL, -- Unix nanoseconds (UTC)
+	record BLOB NOT NULL
+);
+CREATE INDEX retention_runs_tenant ON retention_runs (tenant, time);
+
+CREATE INDEX statements_attachments ON statements (tenant, stored) WHERE attachment_hashes IS NOT NULL;
+CREATE INDEX documents_updated ON documents (tenant, updated);
+`,
 }
 
 // migrate brings the schema to the newest version, each step in its own

@@ -64,7 +64,7 @@ func TestHelp(t *testing.T) {
 		want []string // in the usage
 	}{
 		{"", []string{"lrs serve", "lrs tenants create", "lrs tokens keygen", "lrs version"}},
-		{"serve", []string{"Usage: lrs serve", "-max-body-bytes", "LRS_MAX_BODY_BYTES", "-token-keys", "-oidc-issuer", "-session-idle", "-pages-time-zone"}},
+		{"serve", []string{"Usage: lrs serve", "-max-body-bytes", "LRS_MAX_BODY_BYTES", "-token-keys", "-oidc-issuer", "-session-idle", "-pages-time-zone", "-retention-interval", "LRS_RETENTION_INTERVAL"}},
 		{"tenants", []string{"lrs tenants create", "lrs tenants list", "lrs tenants disable", "lrs tenants enable"}},
 		{"tenants create", []string{"Usage: lrs tenants create NAME", "-db"}},
 		{"tenants list", []string{"Usage: lrs tenants list", "-db"}},
@@ -90,6 +90,8 @@ func TestHelp(t *testing.T) {
 		{"roster import", []string{"Usage: lrs roster import", "-kind", "-partial"}},
 		{"privacy", []string{"lrs privacy erase"}},
 		{"privacy erase", []string{"Usage: lrs privacy erase", "-person", "-mode", "-dry-run", "pseudonym"}},
+		{"retention", []string{"lrs retention run"}},
+		{"retention run", []string{"Usage: lrs retention run", "-tenant", "-dry-run", "employment ended"}},
 		{"evidence", []string{"lrs evidence verify"}},
 		{"evidence verify", []string{"Usage: lrs evidence verify FILE", "-jwks"}},
 		{"tokens", []string{"lrs tokens keygen"}},

@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -54,6 +55,8 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		"the From `address` of reminder e-mails, e.g. \"Kurs <kurs@kommune.no>\" (needed with --smtp-url)")
 	smtpGap := fs.envDuration("smtp-interval", "LRS_SMTP_INTERVAL", 100*time.Millisecond, 0, nil,
 		"the least `time` between two reminder e-mails of a run (a rate for the SMTP server; 0: none)")
+	retention := fs.envDuration("retention-interval", "LRS_RETENTION_INTERVAL", 24*time.Hour, time.Second, ptr(time.Duration(-1)),
+		"how often the retention rules of every tenant are applied (the first time a minute after the start); off: never (run lrs retention run instead)")
 	ops := addOpsFlags(fs)   // ops.go
 	tok := addTokenFlags(fs) // tokens.go
 	pg := addPageFlags(fs)   // pages.go
@@ -143,6 +146,13 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	go srv.SweepEvery(ctx, time.Minute) // cmi5 sessions that ended without terminated
+	// Jobs stop with ctx and are waited for before the store closes.
+	var jobs sync.WaitGroup
+	defer jobs.Wait()
+	defer stop()
+	if *retention > 0 {
+		jobs.Go(func() { retentionEvery(ctx, st, *retention, log) }) // privacy.go
+	}
 	select {
 	case err := <-errc:
 		return err

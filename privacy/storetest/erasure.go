@@ -126,28 +126,7 @@ func RunErasure(t *testing.T, open func(t *testing.T) (Backend, Scanner)) {
 			"object": map[string]any{"id": course}, "timestamp": ts}
 	}
 	ids := map[string]string{}
-	post := func(stored time.Time, labelled ...any) {
-		t.Helper()
-		var recs []*statements.Record
-		var trees []map[string]any
-		var atts []statements.Attachment
-		for i := 0; i < len(labelled); i += 2 {
-			label, s := labelled[i].(string), labelled[i+1].(map[string]any)
-			ids[label] = uuid.NewString()
-			rec, tree := record(t, ids[label], stored, s)
-			if a, ok := s["attachments"].([]any); ok && len(a) > 0 {
-				sha := a[0].(map[string]any)["sha2"].(string)
-				rec.AttachmentHashes = []string{sha}
-				atts = append(atts, statements.Attachment{SHA2: sha, ContentType: "application/octet-stream",
-					Data: []byte("signed by " + kariName)})
-			}
-			recs = append(recs, rec)
-			trees = append(trees, tree)
-		}
-		facts, voids, err := reporting.Projection(recs, trees)
-		must(t, err)
-		must(t, db.Commit(ctx, &ingest.Unit{Tenant: tenant, Records: recs, Facts: facts, Retractions: voids, Attachments: atts}))
-	}
+	post := func(stored time.Time, labelled ...any) { t.Helper(); commit(t, db, ids, stored, labelled...) }
 	jan := time.Date(2025, 1, 10, 12, 0, 0, 0, time.UTC)
 	signed := completed(kariAcct, "2025-01-09T09:00:00Z")
 	signed["attachments"] = []any{map[string]any{"usageType": "http://adlnet.gov/expapi/attachments/signature",
@@ -319,6 +298,39 @@ func RunErasure(t *testing.T, open func(t *testing.T) (Backend, Scanner)) {
 	if after := summary(); after != before {
 		t.Errorf("the summary of a past date changed after a deletion:\n%s\nwas\n%s", after, before)
 	}
+}
+
+// commit stores statements as the ingest does, with their facts and
+// attachments (a signature holding "signed by" and Kari's name, other
+// files their hash): labelled
+// holds pairs of a label and a statement; ids receives each statement's
+// id under its label.
+func commit(t *testing.T, db Backend, ids map[string]string, stored time.Time, labelled ...any) {
+	t.Helper()
+	var recs []*statements.Record
+	var trees []map[string]any
+	var atts []statements.Attachment
+	for i := 0; i < len(labelled); i += 2 {
+		label, s := labelled[i].(string), labelled[i+1].(map[string]any)
+		ids[label] = uuid.NewString()
+		rec, tree := record(t, ids[label], stored, s)
+		if l, ok := s["attachments"].([]any); ok {
+			for _, a := range l {
+				sha := a.(map[string]any)["sha2"].(string)
+				data := "file " + sha
+				if a.(map[string]any)["usageType"] == "http://adlnet.gov/expapi/attachments/signature" {
+					data = "signed by " + kariName
+				}
+				rec.AttachmentHashes = append(rec.AttachmentHashes, sha)
+				atts = append(atts, statements.Attachment{SHA2: sha, ContentType: "application/octet-stream", Data: []byte(data)})
+			}
+		}
+		recs = append(recs, rec)
+		trees = append(trees, tree)
+	}
+	facts, voids, err := reporting.Projection(recs, trees)
+	must(t, err)
+	must(t, db.Commit(ctx, &ingest.Unit{Tenant: tenant, Records: recs, Facts: facts, Retractions: voids, Attachments: atts}))
 }
 
 // record returns the stored record of statement s, as the ingest makes
