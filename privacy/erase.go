@@ -26,9 +26,13 @@ import (
 //     changes of roster imports, exemptions, reminder records, the access
 //     log and the audit log. The statements stay, so completions keep
 //     counting: unit and module totals for past dates stay the same.
-//   - Delete deletes the person's statements outright; the roster rows,
-//     completion facts and logs are pseudonymised as above (they carry
-//     no statement content), so aggregates stay the same here too.
+//   - Delete deletes the person's own statements (those whose actor is
+//     the person) outright; statements of others that name the person
+//     (as object, instructor, team member or authority) are
+//     pseudonymised as above, so their actors keep their evidence; the
+//     roster rows, completion facts and logs are pseudonymised as above
+//     (they carry no statement content), so aggregates stay the same
+//     here too.
 //
 // In both modes the person's State and Agent Profile documents, the
 // attachments of their statements (files the LRS cannot read: signed
@@ -340,7 +344,11 @@ func Erase(ctx context.Context, src Sources, st ErasureStore, req ErasureRequest
 		}
 		ed := StatementEdit{ID: r.ID, Attachments: r.AttachmentHashes}
 		n.Attachments += len(r.AttachmentHashes)
-		if req.Mode == Pseudonymise {
+		own, err := pl.own(r)
+		if err != nil {
+			return err
+		}
+		if req.Mode == Pseudonymise || !own {
 			rec, err := pl.rewriteRecord(r)
 			if err != nil {
 				return err
@@ -481,6 +489,29 @@ func (pl *plan) names(r *statements.Record) bool {
 		}
 	}
 	return false
+}
+
+// own reports whether the person is the actor of the statement: their
+// own statement, which Delete deletes. A statement that names them
+// elsewhere only (the object, an instructor, a member of a team, the
+// authority) is someone else's record, and is pseudonymised in both
+// modes: its actor's completions keep their evidence.
+func (pl *plan) own(r *statements.Record) (bool, error) {
+	v, err := statements.DecodeJSON(r.JSON)
+	if err != nil {
+		return false, errs.Wrap(err, "privacy: a stored statement")
+	}
+	s, _ := v.(map[string]any)
+	actor, _ := s["actor"].(map[string]any)
+	k := statements.AgentKey(actor)
+	if k == "" {
+		return false, nil
+	}
+	_, ok := pl.agents[k]
+	if !ok {
+		_, ok = pl.agents[reporting.MatchKey(k)]
+	}
+	return ok, nil
 }
 
 // rewriteRecord returns the statement of r pseudonymised, without

@@ -139,9 +139,12 @@ func RunErasure(t *testing.T, open func(t *testing.T) (Backend, Scanner)) {
 	sub := completed(ola, "2025-01-09T11:00:00Z")
 	sub["object"] = map[string]any{"objectType": "SubStatement", "actor": kariMbox,
 		"verb": map[string]any{"id": "http://adlnet.gov/expapi/verbs/experienced"}, "object": map[string]any{"id": course}}
+	perTaught := completed(ola, "2025-01-09T15:00:00Z") // Ola's, Per the instructor
+	perTaught["verb"] = map[string]any{"id": "http://adlnet.gov/expapi/verbs/attended"}
+	perTaught["context"] = map[string]any{"instructor": per}
 	post(jan, "kari-done", completed(kariMbox, "2025-01-09T08:00:00Z"), "kari-signed", signed, "taught", taught, "sub", sub,
 		"kari-oops", completed(kariMbox, "2025-01-09T12:00:00Z"), "ola-done", completed(ola, "2025-01-09T13:00:00Z"),
-		"per-done", completed(per, "2025-01-09T14:00:00Z"))
+		"per-done", completed(per, "2025-01-09T14:00:00Z"), "per-taught", perTaught)
 	post(jan.Add(time.Hour), "void", map[string]any{"actor": ola, "verb": map[string]any{"id": "http://adlnet.gov/expapi/verbs/voided"},
 		"object": map[string]any{"objectType": "StatementRef", "id": ids["kari-oops"]}},
 		"ref", map[string]any{"actor": ola, "verb": map[string]any{"id": "http://adlnet.gov/expapi/verbs/experienced"},
@@ -279,14 +282,20 @@ func RunErasure(t *testing.T, open func(t *testing.T) (Backend, Scanner)) {
 		t.Errorf("the summary changed after the second erasure:\n%s", after)
 	}
 
-	// Per is deleted outright: his statement is gone, the totals stay.
+	// Per is deleted outright: his statement is gone; Ola's, which names
+	// him as instructor, stays with his pseudonym; the totals stay.
 	del, err := privacy.Erase(ctx, src, db, privacy.ErasureRequest{Tenant: tenant, Person: perID, Mode: privacy.Delete, Actor: "dpo"}, now)
 	must(t, err)
-	if del.Counts.Statements != 1 || del.Counts.Documents != 1 || del.Counts.Facts != 1 {
+	if del.Counts.Statements != 2 || del.Counts.Documents != 1 || del.Counts.Facts != 1 {
 		t.Errorf("Per's deletion: %+v", del.Counts)
 	}
 	if _, err := db.Get(ctx, tenant, ids["per-done"]); err == nil {
 		t.Error("Per's statement is still stored")
+	}
+	if r, err := db.Get(ctx, tenant, ids["per-taught"]); err != nil {
+		t.Errorf("Ola's statement naming Per as instructor was deleted with Per's: %v", err)
+	} else if !bytes.Contains(r.JSON, []byte(privacy.PseudonymHome)) || !bytes.Contains(r.JSON, []byte(`"actor":{"mbox":"mailto:`)) {
+		t.Errorf("Ola's statement naming Per after his deletion: %s", r.JSON)
 	}
 	must(t, scan(func(where string, v []byte) {
 		for _, b := range Expand(v) {
