@@ -252,14 +252,30 @@ func (db *DB) RewriteAccess(ctx context.Context, tenant string, subjects, actors
 // reporting.MatchKey). It reads every revision with an agent in the
 // tenant, without content: an erasure or an export is rare.
 func (db *DB) AgentDocumentKeys(ctx context.Context, tenant string, agents []string) ([]documents.Key, error) {
-	c, err := db.db.Collection(collDocuments).Find(ctx, bson.D{{Key: "t", Value: tenant}, {Key: "g", Value: d("$ne", "")}},
-		options.Find().SetProjection(d("c", 0)))
+	newest, err := db.newestRevisions(ctx, bson.D{{Key: "t", Value: tenant}, {Key: "g", Value: d("$ne", "")}}, "documents of agents")
 	if err != nil {
-		return nil, wrap(err, "mongo: documents of agents")
+		return nil, err
+	}
+	out := []documents.Key{}
+	for _, r := range newest {
+		if !r.Deleted && slices.Contains(agents, reporting.MatchKey(r.Agent)) {
+			out = append(out, r.key())
+		}
+	}
+	sortKeys(out)
+	return out, nil
+}
+
+// newestRevisions reads the document revisions filter selects, without
+// content, and returns the newest of each document by its key.
+func (db *DB) newestRevisions(ctx context.Context, filter bson.D, what string) (map[string]*docRev, error) {
+	c, err := db.db.Collection(collDocuments).Find(ctx, filter, options.Find().SetProjection(d("c", 0)))
+	if err != nil {
+		return nil, wrap(err, "mongo: "+what)
 	}
 	var revs []docRev
 	if err := c.All(ctx, &revs); err != nil {
-		return nil, wrap(err, "mongo: documents of agents")
+		return nil, wrap(err, "mongo: "+what)
 	}
 	newest := map[string]*docRev{}
 	for i := range revs {
@@ -268,18 +284,22 @@ func (db *DB) AgentDocumentKeys(ctx context.Context, tenant string, agents []str
 			newest[r.Rev.K] = r
 		}
 	}
-	out := []documents.Key{}
-	for _, r := range newest {
-		if !r.Deleted && slices.Contains(agents, reporting.MatchKey(r.Agent)) {
-			out = append(out, documents.Key{Tenant: tenant, Kind: documents.Kind(r.Kind), ActivityID: r.Activity,
-				Agent: r.Agent, Registration: r.Registration, ID: r.DocID})
-		}
-	}
-	slices.SortFunc(out, func(a, b documents.Key) int {
+	return newest, nil
+}
+
+// key is the key of the document r is a revision of.
+func (r *docRev) key() documents.Key {
+	return documents.Key{Tenant: r.Tenant, Kind: documents.Kind(r.Kind), ActivityID: r.Activity, Agent: r.Agent,
+		Registration: r.Registration, ID: r.DocID}
+}
+
+// sortKeys sorts document keys by kind, activity, agent, registration and
+// id.
+func sortKeys(keys []documents.Key) {
+	slices.SortFunc(keys, func(a, b documents.Key) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ActivityID, b.ActivityID), cmp.Compare(a.Agent, b.Agent),
 			cmp.Compare(a.Registration, b.Registration), cmp.Compare(a.ID, b.ID))
 	})
-	return out, nil
 }
 
 // PurgeDocuments deletes the documents with the keys with every revision,

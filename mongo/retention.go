@@ -101,26 +101,14 @@ func (db *DB) RetentionRuns(ctx context.Context, tenant string, limit int) ([]*p
 // too (they keep the key, with the agent), so that purging them leaves
 // nothing of the key.
 func (db *DB) StaleDocuments(ctx context.Context, tenant string, before time.Time) ([]documents.Key, error) {
-	c, err := db.db.Collection(collDocuments).Find(ctx, d("t", tenant), options.Find().SetProjection(d("c", 0)))
+	newest, err := db.newestRevisions(ctx, d("t", tenant), "stale documents")
 	if err != nil {
-		return nil, wrap(err, "mongo: stale documents")
-	}
-	var revs []docRev
-	if err := c.All(ctx, &revs); err != nil {
-		return nil, wrap(err, "mongo: stale documents")
-	}
-	newest := map[string]*docRev{}
-	for i := range revs {
-		r := &revs[i]
-		if cur := newest[r.Rev.K]; cur == nil || r.Rev.V > cur.Rev.V {
-			newest[r.Rev.K] = r
-		}
+		return nil, err
 	}
 	out := []documents.Key{}
 	for _, r := range newest {
 		if r.Updated < before.UnixNano() {
-			out = append(out, documents.Key{Tenant: tenant, Kind: documents.Kind(r.Kind), ActivityID: r.Activity,
-				Agent: r.Agent, Registration: r.Registration, ID: r.DocID})
+			out = append(out, r.key())
 		}
 	}
 	return out, nil
