@@ -189,7 +189,8 @@ func (p *Pages) unitEvidence(r *request) error {
 		return err
 	}
 	if p.cfg.Signer == nil || p.cfg.Statements == nil {
-		return errs.E(errs.Unavailable, "evidence packs are signed with the server's token keys, and tokens are off")
+		// The page offers no pack then (tokens are off).
+		return errs.E(errs.NotFound, "evidence packs are signed with the server's token keys, and tokens are off")
 	}
 	q := r.c.Request().URL.Query()
 	period, err := evidence.ParsePeriod(q.Get("from"), q.Get("to"))

@@ -98,7 +98,7 @@ type Config struct {
 	// dates, the as-of picker, times shown); nil: UTC.
 	Location *time.Location
 	// Access, when set, records every page that shows people's data
-	// (person, me, unit and its CSV) in the access log, with the
+	// (person, me, unit and its downloads) in the access log, with the
 	// signed-in account as the actor.
 	Access privacy.AccessLog
 	// Audit, when set, records every change made on the administration

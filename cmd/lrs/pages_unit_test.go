@@ -254,3 +254,18 @@ func equalSheets(a, b map[string][][]string) bool {
 	}
 	return true
 }
+
+// TestPagesUnitNoTokens: without the token keys (--tokens=false) the unit
+// page offers no evidence pack, and its address answers 404; the other
+// downloads stay.
+func TestPagesUnitNoTokens(t *testing.T) {
+	e := startPages(t, "--tokens=false")
+	b := e.browser(t)
+	b.signIn(acctAuditor)
+	if res, page := b.get("/units/k"); res.StatusCode != http.StatusOK || strings.Contains(page, "/evidence") || !strings.Contains(page, "status.xlsx") {
+		t.Errorf("/units/k without tokens: %d\n%s", res.StatusCode, page)
+	}
+	if res, page := b.get("/units/k/evidence?to=" + e.day(0)); res.StatusCode != http.StatusNotFound || !strings.Contains(page, "<main") {
+		t.Errorf("the pack without tokens: %d\n%s", res.StatusCode, page)
+	}
+}
