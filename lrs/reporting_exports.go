@@ -15,27 +15,13 @@ import (
 // xlsxType is the media type of an Excel workbook.
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-// unitNames returns the names of the tenant's units on the report's day,
-// for the workbook's unit-name column.
-func (s *Server) unitNames(c *echo.Context, tenant string, o reporting.Options) (map[string]string, error) {
-	rows, err := s.rp.store.RosterRows(c.Request().Context(), tenant, reporting.RosterFilter{UnitsOnly: true, KnownAt: o.KnownAt})
-	if err != nil {
-		return nil, err
-	}
-	names := map[string]string{}
-	for id, u := range reporting.NewView(rows, reporting.DateOf(o.AsOf, o.Location)).Units {
-		names[id] = u.Name
-	}
-	return names, nil
-}
-
 // statusXLSX answers the status report as an Excel workbook: the rows on
 // the first sheet (dates as dates, scores as numbers), the summary per
 // unit, role, module and campaign on the second. The workbook streams like
 // the other formats: a failure before its first bytes is an ordinary
 // error answer, one after cuts the response off.
 func (s *Server) statusXLSX(c *echo.Context, tenant string, rq reporting.Query) error {
-	names, err := s.unitNames(c, tenant, rq.Options)
+	names, err := export.UnitNames(c.Request().Context(), s.rp.store, tenant, rq.Options)
 	if err != nil {
 		return err
 	}
@@ -87,20 +73,12 @@ func (s *Server) getEvidencePack(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	req := evidence.Request{Units: units, KnownAt: opts.KnownAt, Location: opts.Location,
-		DueWithin: opts.DueWithin, ExpiringWithin: opts.ExpiringWithin, Reminders: s.cfg.Reminders}
-	for _, p := range []struct {
-		name string
-		dst  *reporting.Date
-	}{{"from", &req.Period.From}, {"to", &req.Period.To}} {
-		if v := q.Get(p.name); v != "" {
-			d, err := reporting.ParseDate(v)
-			if err != nil {
-				return errs.Invalidf(p.name, "date", "parameter %s must be a day like 2026-10-31, got %q", p.name, v)
-			}
-			*p.dst = d
-		}
+	period, err := evidence.ParsePeriod(q.Get("from"), q.Get("to"))
+	if err != nil {
+		return err
 	}
+	req := evidence.Request{Units: units, Period: period, KnownAt: opts.KnownAt, Location: opts.Location,
+		DueWithin: opts.DueWithin, ExpiringWithin: opts.ExpiringWithin, Reminders: s.cfg.Reminders}
 	tenant := tenantOf(state(c).cred)
 	pack, err := evidence.Collect(c.Request().Context(), s.rp.store, s.cfg.Store, tenant, req)
 	if err != nil {

@@ -45,6 +45,9 @@ const (
 	ReadPageMe       = "page/me"
 	ReadPageUnit     = "page/unit"
 	ReadPageUnitCSV  = "page/unit.csv"
+	// The unit page's workbook and signed evidence pack.
+	ReadPageUnitXLSX     = "page/unit.xlsx"
+	ReadPageUnitEvidence = "page/unit.evidence"
 )
 
 // What the administration pages read (package web's admin pages).

@@ -26,6 +26,10 @@ type Query struct {
 	Roles   []string
 	Modules []string
 	People  []string // employee ids
+	// Statuses, when given, keeps only the rows of Report with one of
+	// these statuses; its summary counts those rows alone (People: the
+	// people with at least one).
+	Statuses []Status
 }
 
 // Counts are the statuses of a set of rows.
@@ -412,6 +416,9 @@ func Report(ctx context.Context, st Store, tenant string, q Query, emit func(*Ro
 	}
 	s := newSummer(r, r.eng, r.view, r.units)
 	err = r.rows(ctx, func(_ int, row *Row) error {
+		if q.Statuses != nil && !slices.Contains(q.Statuses, row.Status) {
+			return nil
+		}
 		s.add(row)
 		return emit(row)
 	})

@@ -45,6 +45,15 @@ func (d dates) options(loc *time.Location) reporting.Options {
 
 // Query returns the dates as a query string (for links keeping them).
 func (d dates) Query() string {
+	v := d.values()
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}
+
+// values returns the dates as query parameters: those not today's.
+func (d dates) values() url.Values {
 	v := url.Values{}
 	if d.AsOf != d.Today {
 		v.Set("asOf", d.AsOf.String())
@@ -52,10 +61,7 @@ func (d dates) Query() string {
 	if d.KnownAt != 0 {
 		v.Set("knownAt", d.KnownAt.String())
 	}
-	if len(v) == 0 {
-		return ""
-	}
-	return "?" + v.Encode()
+	return v
 }
 
 // endOf returns the last instant of day d in loc, as the API reads asOf=D.
@@ -298,11 +304,20 @@ type unitData struct {
 	People  []personRow
 	Summary *reporting.Summary
 	Subs    []unitLink
+	// The filters (unit_downloads.go), their choices, and the query of
+	// the links that keep the dates and the filters.
+	Filter   unitFilter
+	Statuses []option
+	Modules  []option
+	Links    string
+	Evidence *evidenceForm // nil: no evidence packs (no signing key)
 }
 
-// unit serves GET /units/{id}?asOf=&knownAt=: everyone in the unit's
-// subtree × their required modules, with status, due and completion
-// dates (reporting.Report, as the API's status report), and a summary.
+// unit serves GET /units/{id}?asOf=&knownAt=&status=&module=: everyone
+// in the unit's subtree × their required modules, with status, due and
+// completion dates (reporting.Report, as the API's status report), and a
+// summary of the rows shown; the filters keep the rows of a status (or
+// all not done) and of a module.
 func (p *Pages) unit(r *request) error {
 	u, d, err := p.unitRequest(r)
 	if err != nil {
@@ -312,10 +327,19 @@ func (p *Pages) unit(r *request) error {
 	if err != nil {
 		return err
 	}
-	data := unitData{Unit: u, Dates: d, Tenant: r.acc.Tenantwide()}
+	f, err := readFilter(r, cat)
+	if err != nil {
+		return err
+	}
+	data := unitData{Unit: u, Dates: d, Tenant: r.acc.Tenantwide(), Filter: f, Links: linkQuery(d, f),
+		Statuses: r.statusOptions(f), Modules: r.moduleOptions(cat, []string{f.Module})}
+	if p.cfg.Signer != nil && p.cfg.Statements != nil {
+		data.Evidence = &evidenceForm{KnownAt: d.KnownAt}
+		data.Evidence.From, data.Evidence.To = lastFullMonth(d.AsOf)
+	}
 	col := map[column]int{}
 	var rows []*reporting.Row
-	q := reporting.Query{Options: d.options(p.cfg.Location), Units: []string{u.ID}}
+	q := f.query(u, d, p.cfg.Location)
 	data.Summary, err = reporting.Report(r.c.Request().Context(), p.cfg.Reporting, r.acc.Tenant, q, func(row *reporting.Row) error {
 		k := column{Module: row.Module, Campaign: row.Campaign}
 		if _, ok := col[k]; !ok {
@@ -377,12 +401,21 @@ func (p *Pages) unit(r *request) error {
 	return p.render(r, http.StatusOK, "unit", r.T("unit.title", u.Name), data)
 }
 
-// unitCSV serves GET /units/{id}/status.csv?asOf=&knownAt=&delimiter=:
-// the unit's rows in the CSV of the API's status report (the same
-// columns and writer: export.StatusHeader, export.StatusRecord), with
-// semicolons for Norwegian spreadsheets unless delimiter=comma.
+// unitCSV serves GET /units/{id}/status.csv?asOf=&knownAt=&status=&module=&delimiter=:
+// the unit's rows (filtered as the page) in the CSV of the API's status
+// report (the same columns and writer: export.StatusHeader,
+// export.StatusRecord), with semicolons for Norwegian spreadsheets
+// unless delimiter=comma.
 func (p *Pages) unitCSV(r *request) error {
 	u, d, err := p.unitRequest(r)
+	if err != nil {
+		return err
+	}
+	cat, err := p.catalog(r)
+	if err != nil {
+		return err
+	}
+	f, err := readFilter(r, cat)
 	if err != nil {
 		return err
 	}
@@ -397,7 +430,7 @@ func (p *Pages) unitCSV(r *request) error {
 	var buf bytes.Buffer
 	w := export.NewCSVRecords(&buf, comma)
 	w.Write(export.StatusHeader)
-	q := reporting.Query{Options: d.options(p.cfg.Location), Units: []string{u.ID}}
+	q := f.query(u, d, p.cfg.Location)
 	var read privacy.Subjects
 	n := 0
 	_, err = reporting.Report(r.c.Request().Context(), p.cfg.Reporting, r.acc.Tenant, q, func(row *reporting.Row) error {
@@ -413,7 +446,7 @@ func (p *Pages) unitCSV(r *request) error {
 	}
 	defer p.logAccess(r, privacy.ReadPageUnitCSV, &read, n)
 	h := r.c.Response().Header()
-	h.Set("Content-Disposition", `attachment; filename="status-`+u.ID+`-`+d.AsOf.String()+`.csv"`)
+	h.Set("Content-Disposition", `attachment; filename="`+downloadName("status", u, d.AsOf, d.KnownAt, "csv")+`"`)
 	return r.c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }
 

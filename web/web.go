@@ -19,7 +19,9 @@
 //	GET  /overview                 completion per unit, module and campaign, and its trend (asOf, knownAt)
 //	GET  /units                    the units the person may see
 //	GET  /units/{id}               people × required modules of a unit's subtree (asOf, knownAt)
-//	GET  /units/{id}/status.csv    the same rows as the API's CSV status report
+//	GET  /units/{id}/status.csv    the same rows as the API's CSV status report (the page's filters: status, module)
+//	GET  /units/{id}/status.xlsx   the same rows as the API's XLSX status report (unit_downloads.go)
+//	GET  /units/{id}/evidence      the signed evidence pack of the API for the unit and a period (from, to)
 //	GET  /people/{id}              a person's requirements and transcript with evidence
 //	GET  /lang/{nb|en}             switch the language (cookie), back to ?next
 //	GET  /static/pages/{file}      the style sheet (/static/{file} is the SCORM player's)
@@ -76,6 +78,7 @@ import (
 	"github.com/xapi-lrs/lrs/privacy"
 	"github.com/xapi-lrs/lrs/reminders"
 	"github.com/xapi-lrs/lrs/reporting"
+	"github.com/xapi-lrs/lrs/reporting/evidence"
 )
 
 //go:embed templates/*.html static/*
@@ -95,7 +98,7 @@ type Config struct {
 	// dates, the as-of picker, times shown); nil: UTC.
 	Location *time.Location
 	// Access, when set, records every page that shows people's data
-	// (person, me, unit and its CSV) in the access log, with the
+	// (person, me, unit and its downloads) in the access log, with the
 	// signed-in account as the actor.
 	Access privacy.AccessLog
 	// Audit, when set, records every change made on the administration
@@ -109,6 +112,9 @@ type Config struct {
 	Reminders reminders.Store
 	// OIDC, when set, offers sign-in with an OpenID Connect provider.
 	OIDC *OIDCConfig
+	// Signer, when set, signs the evidence packs of the unit pages (the
+	// server's token keys, as the API's packs).
+	Signer evidence.Signer
 	// Launcher, when set, starts the modules hosted here as packages
 	// (the learner's Start button); see also Pages.UseLauncher.
 	Launcher Launcher
@@ -206,6 +212,8 @@ func (p *Pages) Register(e *echo.Echo) {
 	e.GET("/units", p.private(p.units))
 	e.GET("/units/:id", p.private(p.unit))
 	e.GET("/units/:id/status.csv", p.private(p.unitCSV))
+	e.GET("/units/:id/status.xlsx", p.private(p.unitXLSX))
+	e.GET("/units/:id/evidence", p.private(p.unitEvidence))
 	e.GET("/people/:id", p.private(p.person))
 	e.GET("/lang/:lang", p.public(p.setLang))
 	e.GET("/static/pages/:file", p.static)

@@ -206,6 +206,28 @@ func collectReminders(ctx context.Context, st reminders.Store, tenant string, p 
 	return out, nil
 }
 
+// ParsePeriod reads a period from its first and last days as given in a
+// query (from, to: YYYY-MM-DD or DD.MM.YYYY; from may be empty), as the
+// API and the pages take them. It fails with errs.Invalid for a day that
+// is not one, an empty to, or a from after to.
+func ParsePeriod(from, to string) (Period, error) {
+	var pd Period
+	for _, p := range []struct {
+		name, value string
+		dst         *reporting.Date
+	}{{"from", from, &pd.From}, {"to", to, &pd.To}} {
+		if p.value == "" {
+			continue
+		}
+		d, err := reporting.ParseDate(p.value)
+		if err != nil {
+			return pd, errs.Invalidf(p.name, "date", "parameter %s must be a day like 2026-10-31, got %q", p.name, p.value)
+		}
+		*p.dst = d
+	}
+	return pd, pd.check()
+}
+
 // check validates a requested period.
 func (pd Period) check() error {
 	if pd.To == 0 {

@@ -19,6 +19,7 @@
 package export
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"time"
@@ -36,6 +37,21 @@ type Options struct {
 	// the "Unit names" column of the rows and the "Name" of each unit in
 	// the summary. Units without a name show none.
 	UnitNames map[string]string
+}
+
+// UnitNames returns the names of the tenant's units on the day of a report
+// with options o (as the roster was known at o.KnownAt), for
+// Options.UnitNames.
+func UnitNames(ctx context.Context, st reporting.Store, tenant string, o reporting.Options) (map[string]string, error) {
+	rows, err := st.RosterRows(ctx, tenant, reporting.RosterFilter{UnitsOnly: true, KnownAt: o.KnownAt})
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for id, u := range reporting.NewView(rows, reporting.DateOf(o.AsOf, o.Location)).Units {
+		names[id] = u.Name
+	}
+	return names, nil
 }
 
 // column is one column of the rows sheet.

@@ -155,9 +155,13 @@ func NewServerWithPages(st *Stores, cfg lrs.Config, pages *Pages) (*lrs.Server, 
 	if pages != nil && cfg.Reporting != nil {
 		svc := accounts.New(accounts.Config{Store: st.Accounts, Audit: st.Audit, Tenants: st.Tenants,
 			IdleTimeout: pages.Idle, MaxAge: pages.MaxAge, Logger: cfg.Logger, Now: cfg.Now})
-		p, err := web.New(web.Config{Accounts: svc, Reporting: cfg.Reporting, Statements: cfg.Store, BaseURL: cfg.BaseURL,
+		wc := web.Config{Accounts: svc, Reporting: cfg.Reporting, Statements: cfg.Store, BaseURL: cfg.BaseURL,
 			Location: pages.Location, OIDC: pages.OIDC, Access: st.Privacy, Audit: st.Audit, Reminders: st.Reminders,
-			Logger: cfg.Logger, Now: cfg.Now, Erasure: erasureSources(st)})
+			Logger: cfg.Logger, Now: cfg.Now, Erasure: erasureSources(st)}
+		if cfg.Tokens != nil { // the key that signs the API's evidence packs signs the pages'
+			wc.Signer = cfg.Tokens
+		}
+		p, err := web.New(wc)
 		if err != nil {
 			return nil, err
 		}
