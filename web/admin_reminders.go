@@ -59,7 +59,10 @@ func (f reminderFilter) query() url.Values {
 
 // path is where the language switch leads: the preview of the filter
 // (also from the page of a run, which a GET cannot repeat).
-func (d remindersData) path() string {
+func (d remindersData) path() string { return d.Path() }
+
+// Path is the address of the preview of the filter.
+func (d remindersData) Path() string {
 	if q := d.Filter.query().Encode(); q != "" {
 		return "/admin/reminders?" + q
 	}

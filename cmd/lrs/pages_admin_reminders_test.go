@@ -180,7 +180,12 @@ func TestPagesAdminReminders(t *testing.T) {
 		t.Errorf("the record lists %q; the API %+v", record, api)
 	}
 
-	// Again: nothing is due.
+	// Again: nothing is due. (The run's page links to the preview, which
+	// has the Send button.)
+	if !strings.Contains(page, `<a href="/admin/reminders?lang=nb" id="preview">`) || strings.Contains(page, `action="/admin/reminders/run"`) {
+		t.Error("the run's page does not lead back to the preview")
+	}
+	_, page = b.get("/admin/reminders?lang=nb")
 	res, page = b.post("/admin/reminders/run", hiddenFields(page, "/admin/reminders/run"))
 	if res.StatusCode != http.StatusOK || !strings.Contains(page, "Ingen påminnelser skulle sendes") || len(mailer.Messages()) != len(want) {
 		t.Errorf("a second run: %d, %d messages in all", res.StatusCode, len(mailer.Messages()))
@@ -249,7 +254,7 @@ func TestPagesAdminReminders(t *testing.T) {
 	b.get("/admin/reminders")
 	res, page = b.post("/admin/reminders/run", url.Values{"lang": {"nb"}})
 	release()
-	if res.StatusCode != http.StatusConflict || !strings.Contains(page, "Påminnelser sendes allerede") {
+	if res.StatusCode != http.StatusConflict || !strings.Contains(page, "Påminnelser sendes allerede") || !strings.Contains(page, `id="preview"`) {
 		t.Errorf("a run while another is sending: %d", res.StatusCode)
 	}
 	if err := <-done; err != nil {
