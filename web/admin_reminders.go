@@ -45,8 +45,7 @@ type reminderFilter struct {
 	Unit, Module, Lang string
 }
 
-// query is the filter as URL parameters (for the language switch and
-// the send form).
+// query is the filter as URL parameters (of the preview's address).
 func (f reminderFilter) query() url.Values {
 	q := url.Values{}
 	for k, v := range map[string]string{"unit": f.Unit, "module": f.Module, "lang": f.Lang} {
