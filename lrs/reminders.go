@@ -43,15 +43,22 @@ func (s *Server) reminderRoutes(e *echo.Echo) {
 	if link == nil {
 		link = s.reminderLink
 	}
-	svc := reminders.New(reminders.Config{Reporting: s.cfg.Reporting, Store: s.cfg.Reminders, Sender: s.cfg.Mail,
+	s.reminders = reminders.New(reminders.Config{Reporting: s.cfg.Reporting, Store: s.cfg.Reminders, Sender: s.cfg.Mail,
 		From: s.cfg.MailFrom, Link: link, Backoff: s.cfg.MailBackoff, Rate: s.cfg.MailRate, Now: s.now})
 	guard := func(scopes []string) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{s.authenticate, authorize(scopes...)}
 	}
 	g := e.Group("/api/v1/reminders")
-	g.POST("/run", func(c *echo.Context) error { return s.postReminderRun(c, svc) }, guard(reminderRunScopes)...)
+	g.POST("/run", func(c *echo.Context) error { return s.postReminderRun(c, s.reminders) }, guard(reminderRunScopes)...)
 	g.GET("/sent", s.getRemindersSent, guard(reminderSentScopes)...)
 }
+
+// Reminders returns the service that plans and sends the reminder
+// e-mails, the one the API runs (with the personal links of
+// reminderLink); nil when reminders are off. The pages for people run
+// reminders through it too, so that a tenant has one run at a time
+// whoever starts it.
+func (s *Server) Reminders() *reminders.Service { return s.reminders }
 
 // postReminderRun serves POST /api/v1/reminders/run: the messages of the
 // run (reminders.Result), 200 for a dry run and for a run (whose messages

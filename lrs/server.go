@@ -151,8 +151,9 @@ type Config struct {
 	// limit).
 	MailRate float64
 	// ReminderLink returns the link that starts a module for a person in
-	// reminder e-mails (personal launch links plug in here); nil:
-	// reminders.ModuleLink, the module's web address in the catalog.
+	// reminder e-mails; nil: a personal launch link for a module a
+	// package here delivers, else the module's web address in the
+	// catalog (reminderLink). Server.Reminders returns the service.
 	ReminderLink reminders.LinkFunc
 
 	// Packages keeps imported e-learning packages and their files
@@ -204,6 +205,8 @@ type Server struct {
 	scorm   *scorm.Service     // the SCORM commits (scorm.go)
 	imports *lmsimport.Service // completion exports (imports.go); nil when Config.Reporting is nil
 	launch  *launch.Service    // launches and the player (launch.go); nil without packages
+
+	reminders *reminders.Service // reminder e-mails (reminders.go); nil when they are off
 }
 
 // New returns a Server for cfg.

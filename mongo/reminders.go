@@ -58,6 +58,12 @@ func (db *DB) RemindersTo(ctx context.Context, tenant, person string, limit int)
 		options.Find().SetSort(bson.D{{Key: "tm", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)))
 }
 
+// RecentReminders returns a tenant's records, newest first.
+func (db *DB) RecentReminders(ctx context.Context, tenant string, limit int) ([]*reminders.Sent, error) {
+	return db.findReminders(ctx, bson.D{{Key: "t", Value: tenant}},
+		options.Find().SetSort(bson.D{{Key: "tm", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)))
+}
+
 func (db *DB) findReminders(ctx context.Context, filter bson.D, opts *options.FindOptionsBuilder) ([]*reminders.Sent, error) {
 	c, err := db.db.Collection(collReminders).Find(ctx, filter, opts)
 	if err != nil {

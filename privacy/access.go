@@ -54,6 +54,7 @@ const (
 const (
 	ReadPageRosterPreview = "page/roster-preview" // the people a roster upload would change
 	ReadPageExemptions    = "page/exemptions"     // the people exempted from modules
+	ReadPageReminders     = "page/reminders"      // the people a reminder run would remind or reminded, and the record of reminders sent
 )
 
 // Access is one read of people's data: one record per request. It holds

@@ -64,6 +64,9 @@ type Store interface {
 	// RemindersTo returns the records of a tenant's person (recipient),
 	// newest first, at most limit (> 0).
 	RemindersTo(ctx context.Context, tenant, person string, limit int) ([]*Sent, error)
+	// RecentReminders returns the records of a tenant, newest first, at
+	// most limit (> 0): the record as hr reads it on the pages.
+	RecentReminders(ctx context.Context, tenant string, limit int) ([]*Sent, error)
 }
 
 // Schedule says on which days a requirement is reminded of: Before days

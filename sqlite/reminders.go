@@ -40,6 +40,12 @@ func (db *DB) RemindersTo(ctx context.Context, tenant, person string, limit int)
 		WHERE tenant = ? AND person = ? ORDER BY time DESC, seq DESC LIMIT ?`, tenant, person, limit))
 }
 
+// RecentReminders returns a tenant's records, newest first.
+func (db *DB) RecentReminders(ctx context.Context, tenant string, limit int) ([]*reminders.Sent, error) {
+	return scanReminders(db.read.QueryContext(ctx, `SELECT `+reminderColumns+` FROM reminders_sent
+		WHERE tenant = ? ORDER BY time DESC, seq DESC LIMIT ?`, tenant, limit))
+}
+
 func scanReminders(rows *sql.Rows, err error) ([]*reminders.Sent, error) {
 	if err != nil {
 		return nil, errs.Wrap(err, "sqlite: reminders sent")

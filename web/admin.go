@@ -37,11 +37,12 @@ import (
 //	GET  /admin/exemptions                       exemptions, and a form for a new one
 //	POST /admin/exemptions, /admin/exemptions/{id}/end, /admin/exemptions/{id}/delete
 //	GET  /admin/erasure, POST /admin/erasure/preview, /admin/erasure    erasing a person (admin_erasure.go)
+//	GET  /admin/reminders, POST /admin/reminders/run                   reminder e-mails: today's, and sending them (admin_reminders.go)
 
 // adminPages are the templates of the administration pages; each is
 // parsed with the layout and admin_common.html.
 var adminPages = []string{"admin", "admin_roster", "admin_preview", "admin_modules", "admin_module", "admin_rules", "admin_rule",
-	"admin_campaigns", "admin_exemptions", "admin_erasure", "admin_erasure_preview"}
+	"admin_campaigns", "admin_exemptions", "admin_erasure", "admin_erasure_preview", "admin_reminders"}
 
 // parseAdmin parses the templates of the administration pages.
 func (p *Pages) parseAdmin() error {
@@ -66,6 +67,10 @@ func (p *Pages) registerAdmin(e *echo.Echo) {
 		e.GET("/admin/erasure", hr(p.erasurePage))
 		e.POST("/admin/erasure/preview", hr(p.erasurePreview))
 		e.POST("/admin/erasure", hr(p.erasurePost))
+	}
+	if p.cfg.Reminders != nil {
+		e.GET("/admin/reminders", hr(p.remindersPage))
+		e.POST("/admin/reminders/run", hr(p.remindersRun))
 	}
 	for _, k := range catalogKinds(p) {
 		e.GET("/admin/"+k.plural, hr(k.list))
@@ -93,7 +98,7 @@ func (p *Pages) hrOnly(h handler) handler {
 
 // adminIndex serves GET /admin: the sections.
 func (p *Pages) adminIndex(r *request) error {
-	return p.render(r, http.StatusOK, "admin", r.T("admin.title"), struct{ Erasure bool }{p.cfg.Erasure != nil})
+	return p.render(r, http.StatusOK, "admin", r.T("admin.title"), struct{ Erasure, Reminders bool }{p.cfg.Erasure != nil, p.cfg.Reminders != nil})
 }
 
 // actor names the signed-in person in the audit and access logs: the

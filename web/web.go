@@ -25,7 +25,7 @@
 //	GET  /people/{id}              a person's requirements and transcript with evidence
 //	GET  /lang/{nb|en}             switch the language (cookie), back to ?next
 //	GET  /static/pages/{file}      the style sheet (/static/{file} is the SCORM player's)
-//	GET, POST /admin/...           administration for hr: roster upload, catalog, rules, campaigns, exemptions, erasure (admin.go)
+//	GET, POST /admin/...           administration for hr: roster upload, catalog, rules, campaigns, exemptions, erasure, reminder e-mails (admin.go)
 //
 // # Sessions and forgery
 //
@@ -136,6 +136,7 @@ type Launcher interface {
 // Pages serves the pages; Register mounts them on the service's router.
 type Pages struct {
 	cfg     Config
+	runner  ReminderRunner // the reminder pages' (UseReminders)
 	log     *slog.Logger
 	now     func() time.Time
 	secure  bool
@@ -324,6 +325,9 @@ func (p *Pages) render(r *request, status int, name, title string, data any) err
 	}
 	if f, ok := data.(interface{ csrf() string }); ok {
 		pg.CSRF = f.csrf()
+	}
+	if f, ok := data.(interface{ path() string }); ok {
+		pg.Path = f.path() // a page answering a POST names the page to switch language on
 	}
 	var buf bytes.Buffer
 	if err := p.pages[name].Execute(&buf, &pg); err != nil {

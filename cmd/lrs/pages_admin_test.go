@@ -91,7 +91,7 @@ const rosterCSV = "ansattnr;navn;epost;enhet;rolle;startdato\n" +
 func TestPagesAdminRoles(t *testing.T) {
 	e := startPages(t)
 	pages := []string{"/admin", "/admin/roster", "/admin/modules", "/admin/modules/new", "/admin/modules/infosikkerhet-1",
-		"/admin/rules", "/admin/rules/new", "/admin/rules/alle", "/admin/campaigns", "/admin/exemptions", "/admin/erasure"}
+		"/admin/rules", "/admin/rules/new", "/admin/rules/alle", "/admin/campaigns", "/admin/exemptions", "/admin/erasure", "/admin/reminders"}
 	// Campaign and exemption to end and delete.
 	e.api(t, "PUT", "/api/v1/campaigns/var-1", map[string]any{"modules": []string{"personvern-5"}, "start": e.day(-5), "end": e.day(20)}, http.StatusCreated)
 	e.api(t, "PUT", "/api/v1/exemptions/x1", map[string]any{"person": "202", "module": "personvern-5"}, http.StatusCreated)
@@ -112,6 +112,7 @@ func TestPagesAdminRoles(t *testing.T) {
 		{"/admin/exemptions/x1/delete", url.Values{}},
 		{"/admin/erasure/preview", url.Values{"person": {"202"}, "mode": {"pseudonymise"}}},
 		{"/admin/erasure", url.Values{"person": {"202"}, "mode": {"delete"}, "confirm": {"yes"}}},
+		{"/admin/reminders/run", url.Values{"lang": {"nb"}}},
 	}
 	before := e.catalogJSON(t)
 	for _, role := range []string{"anonymous", acctAuditor, acctManager, acctLearner, acctNobody, acctHR} {

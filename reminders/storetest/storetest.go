@@ -84,4 +84,25 @@ func testRecordAndRead(t *testing.T, st reminders.Store) {
 	if err != nil || len(got) != 0 {
 		t.Errorf("RemindersTo(bergen, e2) = %q, %v; want none", lines(got), err)
 	}
+
+	// The tenant's records, newest first (those of one time in any order).
+	got, err = st.RecentReminders(ctx, "oslo", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := lines([]*reminders.Sent{all[5], all[3], all[2]}); !slices.Equal(lines(got), want) {
+		t.Errorf("RecentReminders(oslo, 3) =\n%q\nwant\n%q", lines(got), want)
+	}
+	got, err = st.RecentReminders(ctx, "oslo", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := lines([]*reminders.Sent{all[5], all[3], all[2], all[1], all[0]}); len(got) != len(want) ||
+		!slices.Equal(lines(got)[:3], want[:3]) || !slices.Contains(lines(got)[3:], want[3]) || !slices.Contains(lines(got)[3:], want[4]) {
+		t.Errorf("RecentReminders(oslo, 10) =\n%q\nwant\n%q", lines(got), want)
+	}
+	got, err = st.RecentReminders(ctx, "tromsø", 10)
+	if err != nil || len(got) != 0 {
+		t.Errorf("RecentReminders(tromsø) = %q, %v; want none", lines(got), err)
+	}
 }

@@ -168,6 +168,9 @@ func NewServerWithPages(st *Stores, cfg lrs.Config, pages *Pages) (*lrs.Server, 
 		cfg.Routes = p.Register
 		srv := lrs.New(cfg)
 		p.UseLauncher(srv)
+		if svc := srv.Reminders(); svc != nil {
+			p.UseReminders(svc) // one service: the API's and the pages' runs take turns
+		}
 		return srv, nil
 	}
 	return lrs.New(cfg), nil
