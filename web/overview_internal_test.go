@@ -72,3 +72,16 @@ func TestTrendCache(t *testing.T) {
 		t.Errorf("%d entries kept after the others expired", len(c.entries))
 	}
 }
+
+// TestFormPage: the language switch of a page answering a POST leads to
+// the page of its form.
+func TestFormPage(t *testing.T) {
+	for path, want := range map[string]string{
+		"/admin/roster/preview": "/admin/roster", "/admin/roster/apply": "/admin/roster", "/admin/erasure": "/admin/erasure",
+		"/admin/modules/m1/delete": "/admin/modules", "/admin": "/admin", "/me/start": "/me", "/login": "/login",
+	} {
+		if got := formPage(path); got != want {
+			t.Errorf("formPage(%s) = %s, want %s", path, got, want)
+		}
+	}
+}

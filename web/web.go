@@ -326,6 +326,11 @@ func (p *Pages) render(r *request, status int, name, title string, data any) err
 	if f, ok := data.(interface{ csrf() string }); ok {
 		pg.CSRF = f.csrf()
 	}
+	if m := r.c.Request().Method; m != http.MethodGet && m != http.MethodHead {
+		// The language switch leads back with a GET, which cannot repeat
+		// a POST: to the page of the form instead.
+		pg.Path = formPage(r.c.Request().URL.Path)
+	}
 	if f, ok := data.(interface{ path() string }); ok {
 		pg.Path = f.path() // a page answering a POST names the page to switch language on
 	}
@@ -339,6 +344,17 @@ func (p *Pages) render(r *request, status int, name, title string, data any) err
 	r.c.Response().WriteHeader(status)
 	_, err := r.c.Response().Write(buf.Bytes())
 	return err
+}
+
+// formPage returns the page whose form posts to path: /admin/SECTION for
+// the administration's forms (/admin/roster/preview → /admin/roster),
+// else the first segment (/me/start → /me).
+func formPage(path string) string {
+	parts := strings.SplitN(strings.TrimPrefix(path, "/"), "/", 3)
+	if parts[0] == "admin" && len(parts) > 1 {
+		return "/admin/" + parts[1]
+	}
+	return "/" + parts[0]
 }
 
 // errorPage is the data of the error page.

@@ -196,6 +196,9 @@ func TestPagesAdminRoster(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("preview: %d\n%s", res.StatusCode, page)
 	}
+	if !strings.Contains(page, `href="/lang/en?next=%2fadmin%2froster"`) {
+		t.Errorf("the preview's language switch does not lead to the roster page (a GET cannot repeat the POST)")
+	}
 	page = html.UnescapeString(page)
 	for _, want := range []string{"Nye personer (1)", "Per Persen", "Startdato: 01.02.2026", "Roller: + ansatt, + verneombud", "Identifikatorer: + per.persen@k.no", "6 personer",
 		"Endrede personer (1)", "Ola Nordmann", "Enheter: + helse, − skole", "Personer som slutter (1)", "Sykepleier Berg",
