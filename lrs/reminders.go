@@ -19,7 +19,7 @@ import (
 // Config.Reporting are set (package reminders):
 //
 //	POST /api/v1/reminders/run?dryRun=true  plan (dry run) or send today's reminders (roster/write)
-//	GET  /api/v1/reminders/sent?person=ID   the reminders sent to a person (reports/read, roster/write)
+//	GET  /api/v1/reminders/sent[?person=ID]  the reminders sent (to a person), newest first (reports/read, roster/write)
 //
 // The run takes the filters of the reports (unit, role, module, person),
 // tz (the time zone of the calendar days), lang (nb, the default, or en)
@@ -121,21 +121,25 @@ func (s *Server) getRemindersSent(c *echo.Context) error {
 		return err
 	}
 	person := q.Get("person")
-	if person == "" {
-		return errs.Invalidf("person", "param-required", "give person: the employee id whose reminders to show")
-	}
-	if !validReportID(person) {
+	if person != "" && !validReportID(person) {
 		return errs.Invalidf("person", "person-id", "an employee id holds 1 to 128 letters, digits and . _ - :, got %q", person)
 	}
 	limit, err := countParam(q, "limit", 100, 1000)
 	if err != nil {
 		return err
 	}
-	recs, err := s.cfg.Reminders.RemindersTo(c.Request().Context(), tenantOf(state(c).cred), person, limit)
+	ctx, tenant := c.Request().Context(), tenantOf(state(c).cred)
+	var recs []*reminders.Sent
+	if person != "" {
+		recs, err = s.cfg.Reminders.RemindersTo(ctx, tenant, person, limit)
+	} else {
+		recs, err = s.cfg.Reminders.RecentReminders(ctx, tenant, limit)
+	}
 	if err != nil {
 		return err
 	}
 	type sent struct {
+		Person    string `json:"person"`
 		Module    string `json:"module,omitempty"`
 		Due       string `json:"due,omitempty"`
 		Template  string `json:"template"`
@@ -146,14 +150,22 @@ func (s *Server) getRemindersSent(c *echo.Context) error {
 		Attempts  int    `json:"attempts"`
 	}
 	out := make([]sent, len(recs))
-	for i, r := range recs {
-		out[i] = sent{Module: r.Module, Due: r.Due.String(), Template: r.Template, Time: r.Time.UTC().Format("2006-01-02T15:04:05.000Z"),
-			MessageID: r.MessageID, Outcome: r.Outcome, Error: r.Error, Attempts: r.Attempts}
-	}
 	var read privacy.Subjects
-	read.Person(person)
+	for i, r := range recs {
+		out[i] = sent{Person: r.Person, Module: r.Module, Due: r.Due.String(), Template: r.Template,
+			Time: r.Time.UTC().Format("2006-01-02T15:04:05.000Z"), MessageID: r.MessageID, Outcome: r.Outcome, Error: r.Error,
+			Attempts: r.Attempts}
+		read.Person(r.Person)
+	}
+	if person != "" {
+		read.Person(person) // a look-up of the person, even of nothing
+	}
 	s.logAccess(c, privacy.ReadReminderSent, &read, len(out))
-	return writeJSON(c, http.StatusOK, map[string]any{"person": person, "reminders": out})
+	answer := map[string]any{"reminders": out}
+	if person != "" {
+		answer["person"] = person
+	}
+	return writeJSON(c, http.StatusOK, answer)
 }
 
 // countParam parses a whole-number parameter from 1 to most, def when

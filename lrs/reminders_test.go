@@ -240,8 +240,19 @@ func TestReminderEmails(t *testing.T) {
 		!strings.Contains(string(files["README.md"]), "| reminders-sent.json | reminder e-mails sent to you (module, deadline, time, outcome) | 4 |") {
 		t.Errorf("the export's reminders (%v): %s\n%s", err, files["reminders-sent.json"], files["README.md"])
 	}
-	for _, bad := range []string{"/api/v1/reminders/sent", "/api/v1/reminders/sent?person=e1&limit=0", "/api/v1/reminders/sent?person=e%20"} {
+	for _, bad := range []string{"/api/v1/reminders/sent?limit=0", "/api/v1/reminders/sent?person=e1&limit=0", "/api/v1/reminders/sent?person=e%20"} {
 		expect(t, ts.do(req{method: "GET", path: bad, key: "auditor"}), http.StatusBadRequest)
+	}
+	// Without a person: the tenant's record, newest first, each naming
+	// its person; the access log notes everyone listed.
+	r = ts.do(req{method: "GET", path: "/api/v1/reminders/sent?limit=3", key: "auditor"})
+	expect(t, r, http.StatusOK)
+	var recent struct {
+		Reminders []struct{ Person, Time, Template string }
+	}
+	r.json(t, &recent)
+	if len(recent.Reminders) != 3 || recent.Reminders[0].Person == "" || recent.Reminders[0].Time < recent.Reminders[2].Time {
+		t.Errorf("the tenant's latest reminders: %s", r.body)
 	}
 	for _, bad := range []string{"?lang=de", "?max=0", "?asOf=2025-01-01", "?dryRun=yes"} {
 		expect(t, ts.do(req{method: "POST", path: "/api/v1/reminders/run" + bad, key: "roster"}), http.StatusBadRequest)
