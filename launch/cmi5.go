@@ -764,7 +764,7 @@ func (s *Service) Waive(ctx context.Context, req WaiveRequest) (*Waived, error) 
 	if err != nil || req.AU == "" {
 		return nil, errs.Invalidf("launchable", "waive-au", "name the AU to waive by its id in the course structure (launchable)")
 	}
-	reg, _, err := s.registration(ctx, req.Tenant, p, req.Learner)
+	reg, _, err := s.registration(ctx, req.Tenant, p, req.Learner, "")
 	if err != nil {
 		return nil, err
 	}

@@ -101,8 +101,9 @@ type Launched struct {
 // completed or passed (the SCORM rollup, a Tin Can course's completion)
 // or, for cmi5, satisfied (the LRS's satisfied statement of the course,
 // with the course's publisher id in its grouping). The next launch then
-// starts a new attempt with a new registration. The current registration
-// is kept in a State document (AttemptStateID).
+// starts a new attempt with a new registration, except a cmi5 launch in
+// Browse or Review mode, which looks at the latest attempt, over or not.
+// The current registration is kept in a State document (AttemptStateID).
 func (s *Service) Launch(ctx context.Context, req Request) (*Launched, error) {
 	if err := checkLearner(req.Learner); err != nil {
 		return nil, err
@@ -136,7 +137,7 @@ func (s *Service) Launch(ctx context.Context, req Request) (*Launched, error) {
 	if n := len(tok.Seal(s.Keys[0])); n > maxLinkLength { // a registration is as long as any other
 		return nil, errs.Invalidf("agent", "launch-too-long", "the learner's Agent, the launchable and the returnUrl make a launch link of %d characters; they may make at most %d", n, maxLinkLength)
 	}
-	reg, resumed, err := s.registration(ctx, req.Tenant, p, req.Learner)
+	reg, resumed, err := s.registration(ctx, req.Tenant, p, req.Learner, mode)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +186,7 @@ func attemptKey(tenant string, p *packages.Package, learner map[string]any) docu
 // registration returns the registration of the learner's current attempt
 // at p, starting a new attempt when there is none or the last is over;
 // resumed is true for an attempt started before.
-func (s *Service) registration(ctx context.Context, tenant string, p *packages.Package, learner map[string]any) (reg string, resumed bool, err error) {
+func (s *Service) registration(ctx context.Context, tenant string, p *packages.Package, learner map[string]any, mode string) (reg string, resumed bool, err error) {
 	key := attemptKey(tenant, p, learner)
 	for range 4 {
 		cond := documents.Condition{IfNoneMatch: []string{"*"}}
@@ -194,6 +195,11 @@ func (s *Service) registration(ctx context.Context, tenant string, p *packages.P
 		case err == nil:
 			var a attempt
 			if json.Unmarshal(doc.Content, &a) == nil && statements.ValidUUID(a.Registration) {
+				if mode == ModeBrowse || mode == ModeReview {
+					// Looking at an attempt, not making one: the latest,
+					// over or not (cmi5 section 10.2.2).
+					return a.Registration, true, nil
+				}
 				over, err := s.attemptOver(ctx, tenant, p, learner, a.Registration)
 				if err != nil {
 					return "", false, err

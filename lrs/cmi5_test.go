@@ -549,6 +549,15 @@ func testCMI5LaunchMode(t *testing.T, open opener) {
 			t.Errorf("%d satisfied statements after %d Normal sessions", len(sat), i+1)
 		}
 	}
+
+	// The course is satisfied: a Review launch looks at that registration;
+	// a Normal launch starts the next attempt.
+	if r := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001","launchMode":"Review"}`, p.ID)); r.Registration != l.Registration {
+		t.Errorf("a Review launch after the course was satisfied started registration %s, not %s", r.Registration, l.Registration)
+	}
+	if r := s.launch(fmt.Sprintf(`{"package":%q,"person":"1001"}`, p.ID)); r.Registration == l.Registration {
+		t.Errorf("a Normal launch after the course was satisfied kept the satisfied registration")
+	}
 }
 
 // TestCMI5StatementRules: the LRS refuses, with a 400 naming the rule, the
