@@ -116,8 +116,8 @@ func TestRunEndToEnd(t *testing.T) {
 			t.Errorf("ratio %s = %v", k, rep.Ratios[k])
 		}
 	}
-	if len(rep.Targets) != 9 {
-		t.Errorf("%d targets checked, want 9", len(rep.Targets))
+	if len(rep.Targets) != 10 { // batch/raw, single/raw, batch and single rates, single p99, five queries
+		t.Errorf("%d targets checked, want 10", len(rep.Targets))
 	}
 	if rep.StatementBytes < 1000 || rep.GOMAXPROCS < 1 || rep.NumCPU < 1 || rep.GoVersion == "" || rep.Date == "" {
 		t.Errorf("report header: %+v", rep)
