@@ -99,27 +99,7 @@ func startPages(t *testing.T, args ...string) *pagesEnv {
 	e.base = "http://" + addr
 	startServe(t, append([]string{"--db", e.db, "--listen", addr, "--base-url", e.base, "--rate-limit", "off"}, args...)...)
 
-	start := e.day(-60)
-	person := func(id, name, email, unit string) map[string]any {
-		return map[string]any{"id": id, "name": name, "email": email, "start": start,
-			"units": []string{unit}, "roles": []string{"ansatt"}}
-	}
-	e.api(t, "POST", "/api/v1/roster/imports", map[string]any{
-		"units": []map[string]any{
-			{"id": "k", "name": "Kommunen", "managers": []string{"100"}},
-			{"id": "oppvekst", "name": "Oppvekst", "parent": "k", "managers": []string{"200"}},
-			{"id": "skole", "name": "Solberg skole", "parent": "oppvekst"},
-			{"id": "helse", "name": "Helse og omsorg", "parent": "k", "managers": []string{"300"}},
-		},
-		"people": []map[string]any{
-			person("100", "Rådmann Rød", "radmann@k.no", "k"),
-			person("200", "Oppvekstsjef Ødegård", "oppvekstsjef@k.no", "oppvekst"),
-			person("201", "Kari Nordmann", "kari.nordmann@k.no", "skole"),
-			person("202", "Ola Nordmann", "ola.nordmann@k.no", "skole"),
-			person("300", "Helsesjef Hansen", "helsesjef@k.no", "helse"),
-			person("301", "Sykepleier Berg", "sykepleier@k.no", "helse"),
-		},
-	}, http.StatusCreated)
+	e.api(t, "POST", "/api/v1/roster/imports", pagesRoster(e.day(-60), false), http.StatusCreated)
 	for _, m := range []struct{ id, nb, en string }{
 		{"infosikkerhet-1", "Grunnleggende informasjonssikkerhet", "Information security basics"},
 		{"personvern-5", "Grunnleggende personvern", "Privacy basics"},
@@ -679,4 +659,42 @@ func mustRequest(t *testing.T, u string) *http.Request {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// pagesRoster is the organisation of the page tests as a roster import:
+// Kommunen with Oppvekst (and Solberg skole under it) and Helse og omsorg,
+// their managers, and Kari and Ola in the school and Sykepleier Berg in
+// Helse, all employed (role ansatt) since start. With dated, the
+// memberships and roles hold from start too and the import takes effect
+// on start (a history for trends), else from the day of the import.
+func pagesRoster(start string, dated bool) map[string]any {
+	person := func(id, name, email, unit string) map[string]any {
+		p := map[string]any{"id": id, "name": name, "email": email, "start": start,
+			"units": []string{unit}, "roles": []string{"ansatt"}}
+		if dated {
+			p["units"] = []map[string]any{{"id": unit, "from": start}}
+			p["roles"] = []map[string]any{{"id": "ansatt", "from": start}}
+		}
+		return p
+	}
+	r := map[string]any{
+		"units": []map[string]any{
+			{"id": "k", "name": "Kommunen", "managers": []string{"100"}},
+			{"id": "oppvekst", "name": "Oppvekst", "parent": "k", "managers": []string{"200"}},
+			{"id": "skole", "name": "Solberg skole", "parent": "oppvekst"},
+			{"id": "helse", "name": "Helse og omsorg", "parent": "k", "managers": []string{"300"}},
+		},
+		"people": []map[string]any{
+			person("100", "Rådmann Rød", "radmann@k.no", "k"),
+			person("200", "Oppvekstsjef Ødegård", "oppvekstsjef@k.no", "oppvekst"),
+			person("201", "Kari Nordmann", "kari.nordmann@k.no", "skole"),
+			person("202", "Ola Nordmann", "ola.nordmann@k.no", "skole"),
+			person("300", "Helsesjef Hansen", "helsesjef@k.no", "helse"),
+			person("301", "Sykepleier Berg", "sykepleier@k.no", "helse"),
+		},
+	}
+	if dated {
+		r["effective"] = start
+	}
+	return r
 }

@@ -38,26 +38,7 @@ func TestScreenshots(t *testing.T) {
 
 	// The same people, employed since 400 days ago.
 	start := e.day(-400)
-	person := func(id, name, email, unit string) map[string]any {
-		return map[string]any{"id": id, "name": name, "email": email, "start": start, "units": []map[string]any{{"id": unit, "from": start}}, "roles": []map[string]any{{"id": "ansatt", "from": start}}}
-	}
-	e.api(t, "POST", "/api/v1/roster/imports", map[string]any{
-		"effective": start,
-		"units": []map[string]any{
-			{"id": "k", "name": "Kommunen", "managers": []string{"100"}},
-			{"id": "oppvekst", "name": "Oppvekst", "parent": "k", "managers": []string{"200"}},
-			{"id": "skole", "name": "Solberg skole", "parent": "oppvekst"},
-			{"id": "helse", "name": "Helse og omsorg", "parent": "k", "managers": []string{"300"}},
-		},
-		"people": []map[string]any{
-			person("100", "Rådmann Rød", "radmann@k.no", "k"),
-			person("200", "Oppvekstsjef Ødegård", "oppvekstsjef@k.no", "oppvekst"),
-			person("201", "Kari Nordmann", "kari.nordmann@k.no", "skole"),
-			person("202", "Ola Nordmann", "ola.nordmann@k.no", "skole"),
-			person("300", "Helsesjef Hansen", "helsesjef@k.no", "helse"),
-			person("301", "Sykepleier Berg", "sykepleier@k.no", "helse"),
-		},
-	}, http.StatusCreated)
+	e.api(t, "POST", "/api/v1/roster/imports", pagesRoster(start, true), http.StatusCreated)
 	for _, c := range []struct {
 		email, module string
 		day           int
