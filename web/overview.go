@@ -46,7 +46,7 @@ type countsRow struct {
 
 type overviewData struct {
 	Dates     dates
-	Computed  string // when the figures were computed (they are kept for trendTTL)
+	Computed  string // when the figures were computed (see trendCache)
 	Tenant    bool   // the whole tenant (and knownAt may be given)
 	People    int
 	Total     counts
@@ -223,74 +223,95 @@ func (l locale) monthName(m int) string {
 	return monthsEN[m-1]
 }
 
-// How long the figures of an overview are kept, and how long computing
-// them may take.
+// How long the figures of an overview are shown as they are (fresh), how
+// long older ones are still shown while new ones are computed (stale), and
+// how long computing them may take.
 const (
-	trendTTL     = 2 * time.Minute
+	trendFresh   = 2 * time.Minute
+	trendStale   = 30 * time.Minute
 	trendTimeout = 2 * time.Minute
 )
 
-// trendCache keeps the figures of overviews for trendTTL: the overview of
-// a whole organisation reads every person's facts and evaluates twelve
-// days (seconds of CPU at 55,000 people), and it is the start page of hr,
-// auditors and managers. Requests for figures being computed wait for
-// them rather than compute them again. The page says when they were
-// computed; the unit and person pages and the API are always current.
+// trendCache keeps the figures of overviews: the overview of a whole
+// organisation reads every person's facts and evaluates twelve days
+// (seconds of CPU at 55,000 people), and it is the start page of hr,
+// auditors and managers. Figures younger than trendFresh are shown as
+// they are; older ones, up to trendStale, are shown at once while new
+// ones are computed in the background for the next request; others are
+// computed while the request waits. Requests for figures being computed
+// wait for them rather than compute them again. The page says when its
+// figures were computed; the unit and person pages and the API are
+// always current.
 type trendCache struct {
 	mu      sync.Mutex
 	entries map[string]*trendEntry
 }
 
 type trendEntry struct {
-	ready chan struct{} // closed when sums or err is set
-	sums  []*reporting.Summary
-	err   error
-	at    time.Time
+	ready   chan struct{} // closed when sums or err is set
+	sums    []*reporting.Summary
+	err     error
+	at      time.Time
+	renewal bool // new figures are being computed to replace these
 }
 
-// get returns the figures kept under key if computed less than trendTTL
-// before now, else those compute returns (an error is not kept), with
-// the time they were computed.
+func (e *trendEntry) done() bool {
+	select {
+	case <-e.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// get returns the figures kept under key, or those compute returns (an
+// error is not kept), with the time they were computed; see trendCache.
 func (c *trendCache) get(key string, now time.Time, compute func() ([]*reporting.Summary, error)) ([]*reporting.Summary, time.Time, error) {
 	c.mu.Lock()
 	if c.entries == nil {
 		c.entries = map[string]*trendEntry{}
 	}
 	e := c.entries[key]
-	if e != nil {
-		select {
-		case <-e.ready:
-			if e.err != nil || now.Sub(e.at) >= trendTTL {
-				e = nil
-			}
-		default: // being computed
+	if e != nil && e.done() {
+		switch age := now.Sub(e.at); {
+		case e.err != nil || age >= trendStale:
+			e = nil
+		case age >= trendFresh && !e.renewal:
+			e.renewal = true
+			n := &trendEntry{ready: make(chan struct{}), at: now}
+			go c.compute(key, n, e, compute)
 		}
 	}
 	if e == nil {
 		for k, old := range c.entries { // forget what has expired
-			select {
-			case <-old.ready:
-				if now.Sub(old.at) >= trendTTL {
-					delete(c.entries, k)
-				}
-			default:
+			if old.done() && now.Sub(old.at) >= trendStale {
+				delete(c.entries, k)
 			}
 		}
 		e = &trendEntry{ready: make(chan struct{}), at: now}
 		c.entries[key] = e
 		c.mu.Unlock()
-		e.sums, e.err = compute()
-		if e.err != nil {
-			c.mu.Lock()
-			if c.entries[key] == e {
-				delete(c.entries, key)
-			}
-			c.mu.Unlock()
-		}
-		close(e.ready)
+		c.compute(key, e, nil, compute)
 		return e.sums, e.at, e.err
 	}
 	c.mu.Unlock()
 	<-e.ready
 	return e.sums, e.at, e.err
+}
+
+// compute computes the figures of e, kept under key (in place of old, if
+// any) once computed without an error.
+func (c *trendCache) compute(key string, e, old *trendEntry, compute func() ([]*reporting.Summary, error)) {
+	e.sums, e.err = compute()
+	c.mu.Lock()
+	switch {
+	case e.err == nil && old != nil && c.entries[key] == old:
+		c.entries[key] = e
+	case e.err != nil && old != nil:
+		old.renewal = false // the next request tries again
+	case e.err != nil && c.entries[key] == e:
+		delete(c.entries, key)
+	}
+	c.mu.Unlock()
+	close(e.ready)
 }

@@ -10,17 +10,19 @@ import (
 	"github.com/xapi-lrs/lrs/reporting"
 )
 
-// TestTrendCache: figures asked for at once are computed once; they are
-// kept for trendTTL, then computed again; an error is not kept; keys are
-// kept apart.
+// TestTrendCache: figures asked for at once are computed once; fresh ones
+// are shown as they are; stale ones are shown at once while new ones are
+// computed in the background (once), which the next request gets; older
+// ones are computed while the request waits; an error is not kept; keys
+// are kept apart.
 func TestTrendCache(t *testing.T) {
 	var c trendCache
 	var calls atomic.Int32
 	release := make(chan struct{})
 	compute := func() ([]*reporting.Summary, error) {
-		calls.Add(1)
+		n := calls.Add(1)
 		<-release
-		return []*reporting.Summary{{People: int(calls.Load())}}, nil
+		return []*reporting.Summary{{People: int(n)}}, nil
 	}
 	t0 := time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC)
 	var wg sync.WaitGroup
@@ -46,28 +48,64 @@ func TestTrendCache(t *testing.T) {
 			t.Errorf("a request got the figures of computation %d", n)
 		}
 	}
-	if sums, at, _ := c.get("a", t0.Add(trendTTL-time.Second), compute); sums[0].People != 1 || !at.Equal(t0) || calls.Load() != 1 {
-		t.Errorf("within trendTTL: computation %d at %v (%d calls)", sums[0].People, at, calls.Load())
+	get := func(key string, now time.Time) (int, time.Time) {
+		t.Helper()
+		sums, at, err := c.get(key, now, compute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sums[0].People, at
 	}
-	later := t0.Add(trendTTL)
-	if sums, at, _ := c.get("a", later, compute); sums[0].People != 2 || !at.Equal(later) {
-		t.Errorf("after trendTTL: computation %d at %v", sums[0].People, at)
+	if n, at := get("a", t0.Add(trendFresh-time.Second)); n != 1 || !at.Equal(t0) || calls.Load() != 1 {
+		t.Errorf("fresh: computation %d at %v (%d calls)", n, at, calls.Load())
 	}
-	if sums, _, _ := c.get("b", later, compute); sums[0].People != 3 {
-		t.Errorf("another key: computation %d", sums[0].People)
+
+	// Stale: the old figures at once, new ones computed once behind them.
+	stale := t0.Add(trendFresh)
+	for range 3 {
+		if n, at := get("a", stale); n != 1 || !at.Equal(t0) {
+			t.Errorf("stale: computation %d at %v", n, at)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		c.mu.Lock()
+		e := c.entries["a"]
+		renewed := e.at.Equal(stale)
+		c.mu.Unlock()
+		if renewed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stale figures were not renewed")
+		}
+	}
+	if calls.Load() != 2 {
+		t.Errorf("three requests of stale figures computed %d times in all", calls.Load())
+	}
+	if n, at := get("a", stale.Add(time.Second)); n != 2 || !at.Equal(stale) {
+		t.Errorf("after the renewal: computation %d at %v", n, at)
+	}
+
+	// Too old: computed while the request waits.
+	late := stale.Add(trendStale)
+	if n, at := get("a", late); n != 3 || !at.Equal(late) {
+		t.Errorf("after trendStale: computation %d at %v", n, at)
+	}
+	if n, _ := get("b", late); n != 4 {
+		t.Errorf("another key: computation %d", n)
 	}
 
 	fail := errors.New("the database is gone")
-	if _, _, err := c.get("c", later, func() ([]*reporting.Summary, error) { return nil, fail }); err != fail {
+	if _, _, err := c.get("c", late, func() ([]*reporting.Summary, error) { return nil, fail }); err != fail {
 		t.Errorf("an error: %v", err)
 	}
-	if sums, _, err := c.get("c", later, compute); err != nil || sums[0].People != 4 {
-		t.Errorf("after an error: %v, computation %d", err, sums[0].People)
+	if n, _ := get("c", late); n != 5 {
+		t.Errorf("after an error: computation %d", n)
 	}
 	if len(c.entries) != 3 {
 		t.Errorf("%d entries kept", len(c.entries))
 	}
-	c.get("d", later.Add(trendTTL), compute) // the others have expired
+	get("d", late.Add(trendStale)) // the others have expired
 	if len(c.entries) != 1 {
 		t.Errorf("%d entries kept after the others expired", len(c.entries))
 	}
