@@ -17,6 +17,9 @@ type loginData struct {
 	Name    string // the name typed, kept after a failure
 	Message string // why the last attempt failed
 	OIDC    string // the name of the identity provider, when there is one
+	// NoAccounts: nobody can sign in yet (no account, no identity
+	// provider); the page says how to make the first account.
+	NoAccounts bool
 }
 
 func (d loginData) csrf() string { return d.token }
@@ -35,6 +38,8 @@ func (p *Pages) showLogin(r *request, status int, s *signin, name, message strin
 	}
 	if p.oidc != nil {
 		d.OIDC = p.oidc.cfg.Name
+	} else {
+		d.NoAccounts = !p.anyAccount(r)
 	}
 	return p.render(r, status, "login", r.T("login.title"), d)
 }
@@ -175,4 +180,19 @@ func (p *Pages) oidcCallback(r *request) error {
 		return err
 	}
 	return p.startSession(r, in, localPath(s.Next))
+}
+
+// anyAccount reports whether an account exists. Once one does, it is not
+// asked again (accounts are disabled, not deleted, in the normal course);
+// until then the list it reads is empty.
+func (p *Pages) anyAccount(r *request) bool {
+	if p.hasAccounts.Load() {
+		return true
+	}
+	as, err := p.cfg.Accounts.Accounts(r.c.Request().Context(), "")
+	if err != nil || len(as) > 0 {
+		p.hasAccounts.Store(true) // on an error, no advice
+		return true
+	}
+	return false
 }

@@ -151,6 +151,7 @@ type Pages struct {
 	nameFailures, addrFailures *throttle
 	cleaned                    atomic.Int64 // Unix ns of the last cleanup of ended sessions
 	trends                     trendCache   // the overviews' figures (overview.go)
+	hasAccounts                atomic.Bool  // an account exists (signin.go)
 }
 
 // New returns the pages for cfg.

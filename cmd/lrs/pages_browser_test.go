@@ -1,7 +1,11 @@
 package main
 
 import (
+	"context"
+	"html"
+	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -205,4 +209,42 @@ func cellText(row string, i int) string {
 		return ""
 	}
 	return strings.TrimSpace(cells[i])
+}
+
+// TestPagesFirstAccount: on a new installation nobody can sign in, and the
+// sign-in page says how to make the first account (an accessible page);
+// once an account exists it says nothing of it.
+func TestPagesFirstAccount(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "lrs.db")
+	addr, _ := startServe(t, "--db", db, "--rate-limit", "off")
+	login := func() string {
+		t.Helper()
+		res, err := http.Get("http://" + addr + "/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return html.UnescapeString(string(b))
+	}
+	if page := login(); !strings.Contains(page, `id="first-account"`) || !strings.Contains(page, "lrs accounts create --name deg@kommune.no --grant hr") {
+		t.Fatalf("a new installation's sign-in page does not say how to make an account:\n%s", page)
+	}
+	b := browsertest.Start(t)
+	tab := b.NewTab(t)
+	tab.SetLanguage("en")
+	tab.Open("http://" + addr + "/login")
+	if got := tab.Text("#first-account"); !strings.Contains(got, "there are no accounts") {
+		t.Errorf("in English: %q", got)
+	}
+	tab.CheckAccessibility()
+
+	passwordInput = strings.NewReader(pagesPassword + "\n")
+	if err := run(context.Background(), []string{"accounts", "create", "--db", db, "--name", "hr@k.no", "--grant", "hr", "--password-stdin"},
+		io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if page := login(); strings.Contains(page, `id="first-account"`) {
+		t.Errorf("the sign-in page still says there are no accounts")
+	}
 }
