@@ -319,15 +319,7 @@ type unitData struct {
 // summary of the rows shown; the filters keep the rows of a status (or
 // all not done) and of a module.
 func (p *Pages) unit(r *request) error {
-	u, d, err := p.unitRequest(r)
-	if err != nil {
-		return err
-	}
-	cat, err := p.catalog(r)
-	if err != nil {
-		return err
-	}
-	f, err := readFilter(r, cat)
+	u, d, cat, f, err := p.unitFiltered(r)
 	if err != nil {
 		return err
 	}
@@ -407,15 +399,7 @@ func (p *Pages) unit(r *request) error {
 // export.StatusRecord), with semicolons for Norwegian spreadsheets
 // unless delimiter=comma.
 func (p *Pages) unitCSV(r *request) error {
-	u, d, err := p.unitRequest(r)
-	if err != nil {
-		return err
-	}
-	cat, err := p.catalog(r)
-	if err != nil {
-		return err
-	}
-	f, err := readFilter(r, cat)
+	u, d, _, f, err := p.unitFiltered(r)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,22 @@ type unitFilter struct {
 	Module string // "": all; else a module of the catalog
 }
 
+// unitFiltered reads what the unit page and its downloads share: the
+// unit and the dates of the request (unitRequest), the catalog and the
+// filters.
+func (p *Pages) unitFiltered(r *request) (*reporting.Unit, dates, *reporting.Catalog, unitFilter, error) {
+	u, d, err := p.unitRequest(r)
+	if err != nil {
+		return nil, d, nil, unitFilter{}, err
+	}
+	cat, err := p.catalog(r)
+	if err != nil {
+		return nil, d, nil, unitFilter{}, err
+	}
+	f, err := readFilter(r, cat)
+	return u, d, cat, f, err
+}
+
 // readFilter reads the filters of the query, checking them against the
 // statuses and the catalog.
 func readFilter(r *request, cat *reporting.Catalog) (unitFilter, error) {
@@ -142,15 +158,7 @@ const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 // same writer, export.Writer, with the units' names of the day and the
 // summary of the rows), streamed.
 func (p *Pages) unitXLSX(r *request) error {
-	u, d, err := p.unitRequest(r)
-	if err != nil {
-		return err
-	}
-	cat, err := p.catalog(r)
-	if err != nil {
-		return err
-	}
-	f, err := readFilter(r, cat)
+	u, d, _, f, err := p.unitFiltered(r)
 	if err != nil {
 		return err
 	}
