@@ -211,12 +211,16 @@ func cellText(row string, i int) string {
 	return strings.TrimSpace(cells[i])
 }
 
-// TestPagesFirstAccount: on a new installation nobody can sign in, and the
-// sign-in page says how to make the first account (an accessible page);
-// once an account exists it says nothing of it.
+// TestPagesFirstAccount: on a new installation the service logs the
+// pages' address, nobody can sign in, and the sign-in page says how to
+// make the first account (an accessible page); once an account exists it
+// says nothing of it.
 func TestPagesFirstAccount(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "lrs.db")
-	addr, _ := startServe(t, "--db", db, "--rate-limit", "off")
+	addr, _, logs := startServeLogged(t, "--db", db, "--rate-limit", "off")
+	if !strings.Contains(logs.String(), `"pages":"http://`+addr+`/"`) {
+		t.Errorf("the serving line does not give the pages' address:\n%s", logs.String())
+	}
 	login := func() string {
 		t.Helper()
 		res, err := http.Get("http://" + addr + "/login")

@@ -140,8 +140,12 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("serving", "addr", l.Addr().String(), "xapi", "http://"+l.Addr().String()+"/xapi/",
-		"backend", st.Backend, "db", st.Location, "reporting", st.Reporting != nil, "version", version)
+	attrs := []any{"addr", l.Addr().String(), "xapi", "http://" + l.Addr().String() + "/xapi/"}
+	if pages != nil {
+		attrs = append(attrs, "pages", "http://"+l.Addr().String()+"/")
+	}
+	log.Info("serving", append(attrs, "backend", st.Backend, "db", st.Location, "reporting", st.Reporting != nil,
+		"version", version)...)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
