@@ -2,8 +2,8 @@ package lrs_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,25 +33,18 @@ func openMongo(t testing.TB) *wire.Stores {
 	return wire.Mongo(openMongoDB(t))
 }
 
-var (
-	ferretOnce sync.Once
-	ferretURI  string
-	ferretErr  error
-	ferretStop func()
-)
+// TestMain stops the FerretDB that the MongoDB-backed tests start.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	ferrettest.StopShared()
+	os.Exit(code)
+}
 
 // openMongoDB opens a new database on the in-process FerretDB, started
 // once for the test binary (TestMain stops it).
 func openMongoDB(t testing.TB) *mongo.DB {
 	t.Helper()
-	ferretOnce.Do(func() { ferretURI, ferretStop, ferretErr = ferrettest.Start() })
-	if ferretErr != nil {
-		t.Fatal(ferretErr)
-	}
-	uri, err := ferrettest.Database(ferretURI)
-	if err != nil {
-		t.Fatal(err)
-	}
+	uri := ferrettest.NewDatabase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	db, err := mongo.Open(ctx, uri)

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,15 +36,6 @@ type backend interface {
 	auth.TenantStore
 	auth.AuditLog
 	packages.Store
-}
-
-// TestMain stops the FerretDB that the MongoDB-backed tests start.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if ferretStop != nil {
-		ferretStop()
-	}
-	os.Exit(code)
 }
 
 // storesOf returns the stores of a backend's database, as the binary wires

@@ -32,19 +32,10 @@ type store interface {
 	reporting.Store
 }
 
-var (
-	ferretOnce sync.Once
-	ferretURI  string
-	ferretStop func()
-	ferretErr  error
-)
-
 // TestMain stops the FerretDB the MongoDB runs start.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if ferretStop != nil {
-		ferretStop()
-	}
+	ferrettest.StopShared()
 	os.Exit(code)
 }
 
@@ -63,14 +54,7 @@ var backends = []struct {
 		return db
 	}},
 	{"MongoDB", func(t *testing.T) store {
-		ferretOnce.Do(func() { ferretURI, ferretStop, ferretErr = ferrettest.Start() })
-		if ferretErr != nil {
-			t.Fatal(ferretErr)
-		}
-		uri, err := ferrettest.Database(ferretURI)
-		if err != nil {
-			t.Fatal(err)
-		}
+		uri := ferrettest.NewDatabase(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		db, err := mongo.Open(ctx, uri)

@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"testing"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -67,4 +69,35 @@ func Database(uri string) (string, error) {
 		}
 	}
 	return fmt.Sprintf("%s://%s/lrstest_%d_%d%s", scheme, hosts, os.Getpid(), dbSeq.Add(1), query), nil
+}
+
+// shared is the FerretDB that NewDatabase starts once for a test binary.
+var shared struct {
+	once sync.Once
+	uri  string
+	stop func()
+	err  error
+}
+
+// NewDatabase returns the URI of a fresh database on a FerretDB started
+// once for the test binary (its TestMain stops it with StopShared); it
+// fails t when FerretDB does not start.
+func NewDatabase(t testing.TB) string {
+	t.Helper()
+	shared.once.Do(func() { shared.uri, shared.stop, shared.err = Start() })
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	uri, err := Database(shared.uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uri
+}
+
+// StopShared stops the FerretDB NewDatabase started, if it did.
+func StopShared() {
+	if shared.stop != nil {
+		shared.stop()
+	}
 }
