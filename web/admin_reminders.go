@@ -132,19 +132,29 @@ func (p *Pages) run(r *request, f reminderFilter, send bool) (*reminders.Result,
 	return p.runner.Run(r.c.Request().Context(), reminders.Run{Tenant: r.acc.Tenant, Query: q, Lang: f.Lang, DryRun: !send, BaseURL: base})
 }
 
-// remindersPage serves GET /admin/reminders: the dry run of the filter's
-// reminders.
-func (p *Pages) remindersPage(r *request) error {
+// reminderRequest reads what both reminder pages need: the catalog and
+// the filter. A bad filter is answered with the page and a message (ok
+// false, err what the handler returns).
+func (p *Pages) reminderRequest(r *request) (cat *reporting.Catalog, f reminderFilter, ok bool, err error) {
 	if p.runner == nil {
-		return errs.E(errs.Unavailable, "reminders are off")
+		return nil, f, false, errs.E(errs.Unavailable, "reminders are off")
 	}
-	cat, err := p.catalog(r)
-	if err != nil {
-		return err
+	if cat, err = p.catalog(r); err != nil {
+		return nil, f, false, err
 	}
 	f, bad := p.readReminderFilter(r, cat)
 	if bad != "" {
-		return p.renderReminders(r, http.StatusBadRequest, cat, f, nil, false, flash{Message: bad})
+		return nil, f, false, p.renderReminders(r, http.StatusBadRequest, cat, f, nil, false, flash{Message: bad})
+	}
+	return cat, f, true, nil
+}
+
+// remindersPage serves GET /admin/reminders: the dry run of the filter's
+// reminders.
+func (p *Pages) remindersPage(r *request) error {
+	cat, f, ok, err := p.reminderRequest(r)
+	if !ok {
+		return err
 	}
 	res, err := p.run(r, f, false)
 	if err != nil {
@@ -157,16 +167,9 @@ func (p *Pages) remindersPage(r *request) error {
 // of it. While another run of the tenant is sending, 409 and the page
 // without a plan; without an SMTP server, 503.
 func (p *Pages) remindersRun(r *request) error {
-	if p.runner == nil {
-		return errs.E(errs.Unavailable, "reminders are off")
-	}
-	cat, err := p.catalog(r)
-	if err != nil {
+	cat, f, ok, err := p.reminderRequest(r)
+	if !ok {
 		return err
-	}
-	f, bad := p.readReminderFilter(r, cat)
-	if bad != "" {
-		return p.renderReminders(r, http.StatusBadRequest, cat, f, nil, false, flash{Message: bad})
 	}
 	res, err := p.run(r, f, true)
 	if res != nil {
