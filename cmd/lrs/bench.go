@@ -54,8 +54,9 @@ func benchCmd(_ context.Context, s streams, args []string) error {
 	moreDepth := fs.Int("more-depth", 20, "pages the query-more phase follows \"more\" links into a result")
 	batch := fs.Int("batch", 100, "statements per POST in the batch phase and per store call in the raw phase")
 	rawWorkers := fs.Int("raw-workers", 0, "goroutines writing in the raw phase (default: --clients, the batch phase's concurrency)")
-	rawMethod := fs.String("raw-method", loadtest.MethodInsert, "store call of the raw phase: "+loadtest.MethodInsert+
-		" (the server's, through group commit) or "+loadtest.MethodRawInsert+" (SQLite only: one transaction per call)")
+	rawMethod := fs.String("raw-method", loadtest.MethodCommit, "store call of the raw phase: "+loadtest.MethodCommit+
+		" (the server's: the statements and their completion facts, through group commit), "+loadtest.MethodInsert+
+		" (the statements alone) or "+loadtest.MethodRawInsert+" (SQLite only: the statements alone, one transaction per call)")
 	limit := fs.Int("limit", 100, "limit parameter of the queries")
 	phases := fs.String("phases", strings.Join(loadtest.AllPhases, ","), "phases to run, of "+strings.Join(loadtest.AllPhases, ","))
 	seed := fs.Uint64("seed", 1, "seed of the generated statements")

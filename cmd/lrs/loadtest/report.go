@@ -39,7 +39,7 @@ type Report struct {
 	Activities     int                `json:"activities"`
 	XAPIVersion    string             `json:"xapi_version"`
 	StatementBytes int                `json:"statement_bytes"`      // mean size of a posted statement
-	RawMethod      string             `json:"raw_method,omitempty"` // the store method of the raw phase: Insert or RawInsert
+	RawMethod      string             `json:"raw_method,omitempty"` // the store method of the raw phase: Commit, Insert or RawInsert
 	TotalSeconds   float64            `json:"total_seconds"`
 	LoadAverage    string             `json:"load_average,omitempty"` // the machine's 1-minute load average before the run
 	Results        []Result           `json:"results"`
@@ -190,7 +190,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintln(bw, "cpu µs/stmt: CPU time of the clients only (the server runs elsewhere) per statement")
 	}
 	if r.RawMethod != "" {
-		fmt.Fprintf(bw, "raw: the same records written by the store's %s, without HTTP and validation\n", r.RawMethod)
+		what := "the same rows the server writes (statements and completion facts)"
+		if r.RawMethod != MethodCommit {
+			what = "the same statements, without their completion facts,"
+		}
+		fmt.Fprintf(bw, "raw: %s written by the store's %s, without HTTP, validation and derivation\n", what, r.RawMethod)
 	}
 	fmt.Fprintln(bw)
 	tw := tabwriter.NewWriter(bw, 2, 4, 2, ' ', tabwriter.AlignRight)

@@ -17,8 +17,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/xapi-lrs/lrs/auth"
+	"github.com/xapi-lrs/lrs/ingest"
 	"github.com/xapi-lrs/lrs/lrs"
+	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/statements"
 )
 
@@ -56,7 +60,7 @@ type Config struct {
 	// Raw is a scratch store of the same backend as the server's, for the
 	// raw phase; it must hold no statements (it is never the server's own
 	// data). Nil: the raw phase is skipped.
-	Raw statements.Store
+	Raw ingest.Store
 	// Backend names the backend in the report, e.g. "sqlite".
 	Backend string
 
@@ -83,10 +87,13 @@ type Config struct {
 	// RawWorkers is how many goroutines write in the raw phase; 0: Clients,
 	// the concurrency of the batch phase.
 	RawWorkers int
-	// RawMethod is the store call of the raw phase: MethodInsert (the
-	// default: the call the server makes, so the raw phase differs from the
-	// batch phase only by HTTP and validation) or MethodRawInsert (the
-	// store's RawInserter, when it has one).
+	// RawMethod is the store call of the raw phase: MethodCommit (the
+	// default: the call the server makes, with the statements' completion
+	// facts, so that the raw phase writes the rows the batch phase makes
+	// the server write and differs from it only by HTTP, validation and
+	// derivation), MethodInsert (the statements alone, without their
+	// facts) or MethodRawInsert (the store's RawInserter, when it has one;
+	// the statements alone).
 	RawMethod string
 	// Pool is how many distinct generated statements the timed write phases
 	// cycle through, each sent under a fresh id; 0: 10,000.
@@ -128,10 +135,10 @@ func (c *Config) defaults() error {
 	}
 	switch c.RawMethod {
 	case "":
-		c.RawMethod = MethodInsert
-	case MethodInsert, MethodRawInsert:
+		c.RawMethod = MethodCommit
+	case MethodCommit, MethodInsert, MethodRawInsert:
 	default:
-		return fmt.Errorf("unknown raw method %q (want %s or %s)", c.RawMethod, MethodInsert, MethodRawInsert)
+		return fmt.Errorf("unknown raw method %q (want %s, %s or %s)", c.RawMethod, MethodCommit, MethodInsert, MethodRawInsert)
 	}
 	if c.Pool <= 0 {
 		c.Pool = 10_000
@@ -179,6 +186,9 @@ type bench struct {
 	writer *writer
 	runID  uint64
 	report *Report
+	// facts are the completion facts of the pool's records, by index: what
+	// the server derives from them (reporting.Project), for the raw phase.
+	facts [][]reporting.Fact
 }
 
 // Run runs the phases of cfg and returns their figures. It returns an error
@@ -293,11 +303,14 @@ func (b *bench) pool() ([][]byte, []*statements.Record) {
 	const first = 1 << 40
 	bodies := make([][]byte, b.cfg.Pool)
 	recs := make([]*statements.Record, b.cfg.Pool)
+	b.facts = make([][]reporting.Fact, b.cfg.Pool)
 	now := time.Now()
 	parallel(b.cfg.Pool, func(i int) {
 		n := uint64(first + i)
 		bodies[i] = b.gen.JSON(n)
-		recs[i] = b.writer.record(b.gen.Statement(n), now)
+		st := b.gen.Statement(n)
+		recs[i] = b.writer.record(st, now)
+		b.facts[i] = reporting.Project(recs[i], st)
 	})
 	return bodies, recs
 }
@@ -367,6 +380,7 @@ func (b *bench) add(r Result) {
 
 // Store methods the raw phase can use (Config.RawMethod).
 const (
+	MethodCommit    = "Commit"
 	MethodInsert    = "Insert"
 	MethodRawInsert = "RawInsert"
 )
@@ -392,25 +406,33 @@ func (b *bench) raw(ctx context.Context, _ [][]byte, pool []*statements.Record) 
 	} else if len(p.Records) > 0 {
 		return errors.New("the scratch store for the raw phase already holds statements; give an empty one")
 	}
-	insert := func(ctx context.Context, recs []*statements.Record) error { return b.cfg.Raw.Insert(ctx, recs, nil) }
-	if b.cfg.RawMethod == MethodRawInsert {
+	var insert func(ctx context.Context, u *ingest.Unit) error
+	switch b.cfg.RawMethod {
+	case MethodCommit:
+		insert = b.cfg.Raw.Commit
+	case MethodInsert:
+		insert = func(ctx context.Context, u *ingest.Unit) error { return b.cfg.Raw.Insert(ctx, u.Records, nil) }
+	case MethodRawInsert:
 		ri, ok := b.cfg.Raw.(RawInserter)
 		if !ok {
 			return fmt.Errorf("the %s store has no %s method", b.cfg.Backend, MethodRawInsert)
 		}
-		insert = ri.RawInsert
+		insert = func(ctx context.Context, u *ingest.Unit) error { return ri.RawInsert(ctx, u.Records) }
 	}
 	b.report.RawMethod = b.cfg.RawMethod
 	ids := b.ids(PhaseRaw)
 	bs := b.cfg.Batch
 	elapsed, cpu, recs := runFor(ctx, b.cfg.RawWorkers, b.cfg.Duration, func(ctx context.Context, i int, r *recorder) bool {
-		batch := make([]*statements.Record, bs)
+		u := &ingest.Unit{Tenant: auth.DefaultTenant, Records: make([]*statements.Record, bs)}
 		now := time.Now()
-		for j := range batch {
-			batch[j] = withID(pool[(i*bs+j)%len(pool)], ids.next(), now)
+		for j := range u.Records {
+			k := (i*bs + j) % len(pool)
+			rec := withID(pool[k], ids.next(), now)
+			u.Records[j] = rec
+			u.Facts = appendFacts(u.Facts, b.facts[k], rec)
 		}
 		t0 := time.Now()
-		err := insert(ctx, batch)
+		err := insert(ctx, u)
 		if err != nil {
 			r.fail(time.Since(t0), err)
 			return true
@@ -420,6 +442,17 @@ func (b *bench) raw(ctx context.Context, _ [][]byte, pool []*statements.Record) 
 	})
 	b.add(summarize(PhaseRaw, b.cfg.RawWorkers, elapsed, cpu, recs))
 	return nil
+}
+
+// appendFacts appends the facts fs of a pool record to dst as the facts of
+// rec, its copy under a new id stored at another time.
+func appendFacts(dst, fs []reporting.Fact, rec *statements.Record) []reporting.Fact {
+	id := uuid.MustParse(rec.ID)
+	for _, f := range fs {
+		f.Statement, f.Stored = id, rec.Stored
+		dst = append(dst, f)
+	}
+	return dst
 }
 
 // single posts one statement per request.

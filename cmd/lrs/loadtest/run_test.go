@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/xapi-lrs/lrs/cmd/lrs/loadtest"
 	"github.com/xapi-lrs/lrs/cmd/lrs/wire"
 	"github.com/xapi-lrs/lrs/lrs"
+	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/sqlite"
 	"github.com/xapi-lrs/lrs/statements"
 )
@@ -90,8 +92,23 @@ func TestRunEndToEnd(t *testing.T) {
 			t.Errorf("%s: %+v", p, r)
 		}
 	}
-	if rep.RawMethod != loadtest.MethodInsert {
-		t.Errorf("raw phase used %q, want Insert", rep.RawMethod)
+	if rep.RawMethod != loadtest.MethodCommit {
+		t.Errorf("raw phase used %q, want Commit", rep.RawMethod)
+	}
+	// The raw phase writes what the server writes: the statements and
+	// their completion facts, each fact of a statement it stored.
+	facts := 0
+	err = raw.Facts(context.Background(), auth.DefaultTenant, nil, func(_ string, fs []reporting.Fact) error {
+		for _, f := range fs {
+			facts++
+			if _, err := raw.Get(context.Background(), auth.DefaultTenant, f.Statement.String()); err != nil {
+				return fmt.Errorf("fact of statement %s, which the scratch store does not hold: %w", f.Statement, err)
+			}
+		}
+		return nil
+	})
+	if err != nil || facts == 0 {
+		t.Errorf("the scratch store holds %d facts (%v); the raw phase should write the statements' facts", facts, err)
 	}
 	if rep.Result(loadtest.PhaseFill).Statements != 3000 {
 		t.Errorf("fill stored %d statements, want 3000", rep.Result(loadtest.PhaseFill).Statements)
