@@ -91,6 +91,11 @@ func IsMongoURL(db string) bool {
 // selects MongoDB, anything else is the path of a SQLite database file
 // (relative to the current directory).
 func Open(ctx context.Context, db string) (*Stores, error) {
+	return OpenWith(ctx, db, sqlite.Options{})
+}
+
+// OpenWith is Open with the options of a SQLite store (MongoDB has none).
+func OpenWith(ctx context.Context, db string, opts sqlite.Options) (*Stores, error) {
 	if IsMongoURL(db) {
 		m, err := mongo.Open(ctx, db)
 		if err != nil {
@@ -104,7 +109,7 @@ func Open(ctx context.Context, db string) (*Stores, error) {
 		return nil, err
 	}
 	_, statErr := os.Stat(path)
-	s, err := sqlite.Open(path)
+	s, err := sqlite.OpenWith(path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
