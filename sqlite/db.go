@@ -46,6 +46,7 @@ import (
 // DB is an open SQLite store. Its methods are safe for concurrent use.
 type DB struct {
 	path    string
+	opts    Options
 	read    *sql.DB // query_only connections
 	writeDB *sql.DB // the one write connection, owned by w
 	w       *writer
@@ -77,9 +78,21 @@ func dsn(path string, pragmas ...string) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + v.Encode()
 }
 
+// Options are the settings of a store that OpenWith takes; the zero
+// value is Open's.
+type Options struct {
+	// FactsCache is the byte budget of the cache of the facts that
+	// reports read (see reporting_cache.go): 0 is DefaultFactsCache, a
+	// negative number turns the cache off.
+	FactsCache int64
+}
+
 // Open opens the database file at path, creating it and its directory when
 // missing, and brings its schema up to date.
-func Open(path string) (*DB, error) {
+func Open(path string) (*DB, error) { return OpenWith(path, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(path string, o Options) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -87,7 +100,7 @@ func Open(path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite: create the data directory: %w", err)
 	}
-	db := &DB{path: abs, queries: map[string]*sql.Stmt{}}
+	db := &DB{path: abs, opts: o, queries: map[string]*sql.Stmt{}}
 	if err := db.open(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)

@@ -309,7 +309,9 @@ func (db *DB) DeleteFactAgents(ctx context.Context, tenant string, agents []stri
 		}
 		return nil
 	})
-	db.rp().forget(tenant)
+	st := db.rp()
+	st.facts.invalidate(tenant, agents)
+	st.forget(tenant)
 	return wrapErr(err, "sqlite: deleting facts")
 }
 

@@ -23,12 +23,14 @@ package sqlite
 // roster of each tenant (checked against the latest import id on each
 // read, advanced by each import's plan, copying only what the import
 // touched), the agents with facts, the
-// retractions and the activity sets. They load on first use (WarmReporting
-// loads them ahead). The roster cache notices imports by other processes
-// (the CLI's); the others assume that while a process serves reports, no
-// other process writes the projection: a rebuild by another process (the
-// CLI's, while the server runs) can leave them stale until a restart, so
-// rebuild through the serving process.
+// retractions, the activity sets and, within a byte budget, the encoded
+// facts of the agents reports read (reporting_cache.go). They load on
+// first use (WarmReporting loads all but the facts ahead). The roster
+// cache notices imports by other processes (the CLI's); the others assume
+// that while a process serves reports, no other process writes the
+// projection: a rebuild or an erasure by another process (the CLI's, while
+// the server runs) can leave them stale until a restart, so rebuild and
+// erase through the serving process.
 
 import (
 	"context"
@@ -74,6 +76,8 @@ type rpState struct {
 	amu    sync.Mutex
 	agents map[string]map[string]bool // tenant -> agents with facts; see withFacts
 
+	facts *factCache // the agents' encoded facts; see reporting_cache.go
+
 	factBufs sync.Pool // of *factBufs
 }
 
@@ -86,6 +90,11 @@ func (db *DB) rp() *rpState {
 	}
 	st := &rpState{db: key, sets: map[int64][]string{}, voids: map[string]map[uuid.UUID]int64{},
 		roster: map[string]*rosterCache{}, agents: map[string]map[string]bool{}}
+	budget := db.opts.FactsCache
+	if budget == 0 {
+		budget = DefaultFactsCache
+	}
+	st.facts = newFactCache(budget) // off when negative
 	st.factBufs.New = func() any { return &factBufs{need: map[int64]bool{}} }
 	s, loaded := rpStates.LoadOrStore(key, st)
 	if !loaded {

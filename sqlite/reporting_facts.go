@@ -217,6 +217,7 @@ func (db *DB) AddFacts(ctx context.Context, tenant string, facts []reporting.Fac
 		return err
 	})
 	if err != nil {
+		st.facts.invalidate(tenant, fw.agents()) // a failed write committed nothing; this only costs a reread
 		return err
 	}
 	st.factsCommitted(fw, agents)
@@ -292,6 +293,9 @@ func (db *DB) Commit(ctx context.Context, u *ingest.Unit) error {
 			return ws.retract(tenant, u.Retractions)
 		})
 	if err != nil {
+		if projected {
+			st.facts.invalidate(tenant, fw.agents()) // a failed write committed nothing; this only costs a reread
+		}
 		return err
 	}
 	if defs != nil {
@@ -407,14 +411,26 @@ func (ws *rpWriteStmts) write(fw *factWrite, keep map[uuid.UUID]bool) ([]string,
 	return agents, nil
 }
 
-// factsCommitted records in the caches what a committed write added.
+// factsCommitted records in the caches what a committed write added,
+// after its commit: the facts cache drops the entries of the agents
+// written.
 func (st *rpState) factsCommitted(fw *factWrite, agents []string) {
 	st.mu.Lock()
 	for id, s := range fw.sets {
 		st.sets[id] = s.list
 	}
 	st.mu.Unlock()
+	st.facts.invalidate(fw.tenant, agents)
 	st.added(fw.tenant, agents)
+}
+
+// agents lists the agents of the facts of fw (with repeats).
+func (fw *factWrite) agents() []string {
+	out := make([]string, len(fw.facts))
+	for i := range fw.facts {
+		out[i] = fw.facts[i].agent
+	}
+	return out
 }
 
 // withFacts returns the set of the tenant's agents that have facts,
@@ -625,6 +641,61 @@ type factBufs struct {
 	facts    []reporting.Fact
 	need     map[int64]bool
 	prefixes []uint64
+
+	// The facts cache: the entry of each agent of a batch (nil when not
+	// cached), the agents read from the database instead, what was read
+	// of each (in data), and their new entries.
+	hits    []*cachedFacts
+	missing []string
+	read    []readAgent
+	data    []byte
+	entries []*cachedFacts
+	gens    [cacheShards]uint64
+}
+
+// readAgent is what the chunks read of an agent hold: its name and the
+// place of their data in factBufs.data (found: it has chunks).
+type readAgent struct {
+	name       string
+	start, end int
+	found      bool
+}
+
+// readChunks reads the chunks of agents (sorted) into b.read and b.data
+// with query q.
+func (b *factBufs) readChunks(ctx context.Context, q *sql.Stmt, tenant string, agents []string) error {
+	b.read = slices.Grow(b.read[:0], len(agents))[:len(agents)]
+	clear(b.read)
+	b.data = b.data[:0]
+	if len(agents) == 0 {
+		return nil
+	}
+	rows, err := q.QueryContext(ctx, tenant, jsonList(agents))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	key, last := 0, -1
+	var name, data sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&key, &name, &data); err != nil {
+			return err
+		}
+		if key < last || key >= len(agents) {
+			return fmt.Errorf("agent number %d after %d, of %d", key, last, len(agents))
+		}
+		last = key
+		r := &b.read[key]
+		if !r.found {
+			r.found, r.start = true, len(b.data)
+		}
+		if len(name) > 0 && string(name) != r.name {
+			r.name = string(name)
+		}
+		b.data = append(b.data, data...)
+		r.end = len(b.data)
+	}
+	return rows.Err()
 }
 
 // mayRepeat reports whether a statement may occur twice in seg: whether
@@ -671,8 +742,10 @@ type span struct {
 }
 
 // Facts calls fn with the facts of each of agents (every agent when nil).
-// Each batch of agents is one query whose chunks are decoded as they are
-// read, then their activity sets resolved.
+// Each batch of agents takes the encoded facts of those in the facts cache
+// from there (reporting_cache.go) and reads the others' chunks with one
+// query, caching them; the facts are then decoded and their activity sets
+// resolved.
 func (db *DB) Facts(ctx context.Context, tenant string, agents []string, fn func(agent string, facts []reporting.Fact) error) error {
 	if agents == nil {
 		all, err := db.factAgentKeys(ctx, tenant)
@@ -703,8 +776,14 @@ func (db *DB) Facts(ctx context.Context, tenant string, agents []string, fn func
 	if err != nil {
 		return errs.Wrap(err, "sqlite: facts")
 	}
+	cache := st.facts
 	b := st.factBufs.Get().(*factBufs)
-	defer st.factBufs.Put(b)
+	defer func() {
+		// Entries the cache may drop are not kept alive by the pool.
+		clear(b.hits)
+		clear(b.entries)
+		st.factBufs.Put(b)
+	}()
 	// The activity sets of the facts read, to resolve: most facts of a
 	// batch share a few sets, found again in a small table rather than by
 	// a map operation per fact.
@@ -712,47 +791,65 @@ func (db *DB) Facts(ctx context.Context, tenant string, agents []string, fn func
 	for start := 0; start < len(agents); start += factBatch {
 		batch := agents[start:min(start+factBatch, len(agents))]
 		b.raws, b.spans = b.raws[:0], b.spans[:0]
-		err := func() error {
-			rows, err := q.QueryContext(ctx, tenant, jsonList(batch))
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			key, last := 0, -1
-			var name, data sql.RawBytes
-			for rows.Next() {
-				if err := rows.Scan(&key, &name, &data); err != nil {
-					return err
-				}
-				if key < last || key >= len(batch) {
-					return fmt.Errorf("agent number %d after %d, of %d", key, last, len(batch))
-				}
-				if key != last {
-					b.spans = append(b.spans, span{agent: batch[key], start: len(b.raws)})
-					last = key
-				}
-				sp := &b.spans[len(b.spans)-1]
-				if len(name) > 0 && string(name) != sp.name {
-					sp.name = string(name)
-				}
-				for rest := []byte(data); len(rest) > 0; {
-					r, next, err := decodeFact(rest)
-					if err != nil {
-						return fmt.Errorf("facts of %s: %w", sp.agent, err)
+		missing := batch
+		if cache.on() {
+			// The generations are taken before the query (see
+			// reporting_cache.go).
+			cache.generations(&b.gens)
+			b.hits = slices.Grow(b.hits[:0], len(batch))[:len(batch)]
+			if cache.lookup(tenant, batch, b.hits) > 0 {
+				b.missing = b.missing[:0]
+				for i, e := range b.hits {
+					if e == nil {
+						b.missing = append(b.missing, batch[i])
 					}
-					if k := uint64(r.set) % uint64(len(seen)); seen[k] != r.set {
-						seen[k] = r.set
-						b.need[r.set] = true
-					}
-					b.raws = append(b.raws, r)
-					rest = next
 				}
-				sp.end = len(b.raws)
+				missing = b.missing
 			}
-			return rows.Err()
-		}()
-		if err != nil {
+		}
+		if err := b.readChunks(ctx, q, tenant, missing); err != nil {
 			return errs.Wrap(err, "sqlite: facts")
+		}
+		m := 0 // the next agent of missing
+		for i, agent := range batch {
+			var name string
+			var data []byte
+			if len(missing) < len(batch) && b.hits[i] != nil {
+				name, data = b.hits[i].name, b.hits[i].data
+			} else {
+				r := &b.read[m]
+				m++
+				if !r.found {
+					continue
+				}
+				name, data = r.name, b.data[r.start:r.end]
+			}
+			sp := span{agent: agent, name: name, start: len(b.raws)}
+			for rest := data; len(rest) > 0; {
+				r, next, err := decodeFact(rest)
+				if err != nil {
+					return errs.Wrap(fmt.Errorf("facts of %s: %w", agent, err), "sqlite: facts")
+				}
+				if k := uint64(r.set) % uint64(len(seen)); seen[k] != r.set {
+					seen[k] = r.set
+					b.need[r.set] = true
+				}
+				b.raws = append(b.raws, r)
+				rest = next
+			}
+			sp.end = len(b.raws)
+			b.spans = append(b.spans, sp)
+		}
+		if cache.on() && len(missing) > 0 {
+			b.entries = slices.Grow(b.entries[:0], len(missing))[:len(missing)]
+			for i := range missing {
+				if r := &b.read[i]; r.found {
+					b.entries[i] = &cachedFacts{name: r.name, data: bytes.Clone(b.data[r.start:r.end])}
+				} else {
+					b.entries[i] = nil
+				}
+			}
+			cache.store(tenant, missing, b.entries, &b.gens)
 		}
 		sets, err := st.activitySets(ctx, b.need)
 		if err != nil {
@@ -935,6 +1032,8 @@ func (db *DB) ResetFacts(ctx context.Context, tenant string) error {
 		}
 		return nil
 	})
-	db.rp().forget(tenant)
+	st := db.rp()
+	st.facts.invalidateTenant(tenant)
+	st.forget(tenant)
 	return err
 }

@@ -133,6 +133,14 @@ func (f *flags) envSize(name, envName string, def int64, usage string) *int64 {
 	return (*int64)(&v)
 }
 
+// envSizeOff defines a byte size flag defaulting from envName, else def,
+// whose value may also be "off" or "none" (-1).
+func (f *flags) envSizeOff(name, envName string, def int64, usage string) *int64 {
+	v := sizeOffValue(def)
+	f.envVar(&v, name, envName, usage)
+	return (*int64)(&v)
+}
+
 // envBool defines a boolean flag defaulting from envName, else def.
 func (f *flags) envBool(name, envName string, def bool, usage string) *bool {
 	v := boolValue(def)
@@ -227,6 +235,30 @@ func (v *sizeValue) Set(s string) error {
 }
 
 func (v *sizeValue) String() string { return formatSize(int64(*v)) }
+
+// sizeOffValue is a number of bytes as sizeValue, or off (stored as -1).
+type sizeOffValue int64
+
+func (v *sizeOffValue) Set(s string) error {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "off", "none":
+		*v = -1
+		return nil
+	}
+	n, err := parseSize(s)
+	if err != nil {
+		return fmt.Errorf("%w, or off", err)
+	}
+	*v = sizeOffValue(n)
+	return nil
+}
+
+func (v *sizeOffValue) String() string {
+	if *v < 0 {
+		return "off"
+	}
+	return formatSize(int64(*v))
+}
 
 // sizeUnits are the units of parseSize: decimal (kB = 1000 bytes) and
 // binary (KiB = 1024 bytes), case aside.

@@ -51,6 +51,21 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("parseSize(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
 		}
 	}
+	for in, want := range map[string]int64{"256MiB": 256 << 20, "off": -1, " None ": -1, "1GB": 1e9} {
+		var v sizeOffValue
+		if err := v.Set(in); err != nil || int64(v) != want {
+			t.Errorf("sizeOffValue.Set(%q) = %d, %v; want %d", in, v, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "of", "-1", "lots"} {
+		var v sizeOffValue
+		if err := v.Set(in); err == nil || !strings.Contains(err.Error(), "20MiB") || !strings.Contains(err.Error(), "or off") {
+			t.Errorf("sizeOffValue.Set(%q) = %v; want an error naming the accepted forms", in, err)
+		}
+	}
+	if v := sizeOffValue(-1); v.String() != "off" {
+		t.Errorf("off is written %q", v.String())
+	}
 	for n, want := range map[int64]string{20 << 20: "20MiB", 12 << 20: "12MiB", 1 << 30: "1GiB", 1000: "1000", 3 << 10: "3KiB"} {
 		if got := formatSize(n); got != want {
 			t.Errorf("formatSize(%d) = %s, want %s", n, got, want)
@@ -152,6 +167,7 @@ func TestServeSettings(t *testing.T) {
 	t.Setenv("LRS_RATE_LIMIT", "off")
 	t.Setenv("LRS_DRAIN_DELAY", "5s")
 	t.Setenv("LRS_REQUEST_TIMEOUT", "none")
+	t.Setenv("LRS_FACTS_CACHE", "off")
 	addr, stop := startServe(t, "--db", db, "--drain-delay", "0s", "--max-document-bytes", "1MB")
 	if code := post(addr, 1<<20); code != 200 {
 		t.Errorf("a 1 MiB statement under LRS_MAX_BODY_BYTES=20MiB: status %d", code)
@@ -164,7 +180,7 @@ func TestServeSettings(t *testing.T) {
 		t.Errorf("--drain-delay 0s on the command line did not win over LRS_DRAIN_DELAY=5s: shutdown took %v", d)
 	}
 
-	addr, _ = startServe(t, "--db", db, "--drain-delay", "0s", "--max-body-bytes", "2KiB")
+	addr, _ = startServe(t, "--db", db, "--drain-delay", "0s", "--max-body-bytes", "2KiB", "--facts-cache", "64MiB")
 	if code := post(addr, 500); code != 200 {
 		t.Errorf("a 0.7 kB statement under --max-body-bytes 2KiB: status %d", code)
 	}
@@ -200,6 +216,7 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		{env: "LRS_CURSOR_KEY=CHANGE-ME", want: []string{"LRS_CURSOR_KEY", "32 hex digits"}},
 		{env: "LRS_CONTENT_KEY=abcd", want: []string{"LRS_CONTENT_KEY", "64 hex digits"}},
 		{env: "LRS_MAX_PACKAGE_BYTES=huge", want: []string{"LRS_MAX_PACKAGE_BYTES", "20MiB"}},
+		{env: "LRS_FACTS_CACHE=lots", want: []string{"LRS_FACTS_CACHE", "20MiB", "or off"}},
 		{env: "LRS_PAGES_TIME_ZONE=Oslo", want: []string{"LRS_PAGES_TIME_ZONE", "Europe/Oslo"}},
 		{env: "LRS_SESSION_IDLE=30", want: []string{"LRS_SESSION_IDLE", "30s for seconds"}},
 		{env: "LRS_PAGES=sometimes", want: []string{"LRS_PAGES", "true or false"}},

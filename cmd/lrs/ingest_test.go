@@ -10,13 +10,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	"github.com/xapi-lrs/lrs/auth"
 	"github.com/xapi-lrs/lrs/internal/metricstest"
 	"github.com/xapi-lrs/lrs/internal/sqlitefault"
+	"github.com/xapi-lrs/lrs/reporting"
 	"github.com/xapi-lrs/lrs/statements"
 )
 
@@ -177,5 +180,35 @@ func scrapeMetrics(t *testing.T, url string) func(name string, labels ...string)
 			return metricstest.Value(m)
 		}
 		return 0
+	}
+}
+
+// TestFactsCacheMetrics: /metrics tells how reports use the SQLite store's
+// facts cache: learners found there and read from the database, and the
+// memory it holds.
+func TestFactsCacheMetrics(t *testing.T) {
+	ctx := context.Background()
+	st, err := openStores(ctx, filepath.Join(t.TempDir(), "lrs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv := httptest.NewServer(benchServer(st, io.Discard).Handler())
+	defer srv.Close()
+	at := time.Date(2025, 1, 10, 10, 0, 0, 0, time.UTC)
+	facts := []reporting.Fact{{Statement: uuid.New(), Agent: "mbox:mailto:ola@kommune.no", Name: "Ola",
+		Activities: []string{"https://example.org/course"}, Outcome: reporting.OutcomeCompleted, Timestamp: at, Stored: at}}
+	if err := st.Reporting.AddFacts(ctx, auth.DefaultTenant, facts); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the first read fills the cache, the second finds the learner there
+		n := 0
+		if err := st.Reporting.Facts(ctx, auth.DefaultTenant, nil, func(_ string, fs []reporting.Fact) error { n += len(fs); return nil }); err != nil || n != 1 {
+			t.Fatalf("Facts: %d facts, %v", n, err)
+		}
+	}
+	m := scrapeMetrics(t, srv.URL+"/metrics")
+	if hits, misses, bytes := m("lrs_facts_cache_hits_total"), m("lrs_facts_cache_misses_total"), m("lrs_facts_cache_bytes"); hits != 1 || misses != 1 || bytes <= 0 {
+		t.Errorf("facts cache: %v hits, %v misses, %v bytes; want 1, 1 and some", hits, misses, bytes)
 	}
 }

@@ -64,7 +64,7 @@ func TestHelp(t *testing.T) {
 		want []string // in the usage
 	}{
 		{"", []string{"lrs serve", "lrs tenants create", "lrs tokens keygen", "lrs version"}},
-		{"serve", []string{"Usage: lrs serve", "-max-body-bytes", "LRS_MAX_BODY_BYTES", "-token-keys", "-oidc-issuer", "-session-idle", "-pages-time-zone", "-retention-interval", "LRS_RETENTION_INTERVAL"}},
+		{"serve", []string{"Usage: lrs serve", "-max-body-bytes", "LRS_MAX_BODY_BYTES", "-token-keys", "-oidc-issuer", "-session-idle", "-pages-time-zone", "-retention-interval", "LRS_RETENTION_INTERVAL", "-facts-cache", "LRS_FACTS_CACHE"}},
 		{"tenants", []string{"lrs tenants create", "lrs tenants list", "lrs tenants disable", "lrs tenants enable"}},
 		{"tenants create", []string{"Usage: lrs tenants create NAME", "-db"}},
 		{"tenants list", []string{"Usage: lrs tenants list", "-db"}},

@@ -19,6 +19,7 @@ import (
 	"github.com/xapi-lrs/lrs/lrs"
 	"github.com/xapi-lrs/lrs/packages"
 	"github.com/xapi-lrs/lrs/reminders"
+	"github.com/xapi-lrs/lrs/sqlite"
 )
 
 func serveCmd(ctx context.Context, s streams, args []string) error {
@@ -57,6 +58,8 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 		"the least `time` between two reminder e-mails of a run (a rate for the SMTP server; 0: none)")
 	retention := fs.envDuration("retention-interval", "LRS_RETENTION_INTERVAL", 24*time.Hour, time.Second, ptr(time.Duration(-1)),
 		"how often the retention rules of every tenant are applied (the first time a minute after the start); off: never (run lrs retention run instead)")
+	factsCache := fs.envSizeOff("facts-cache", "LRS_FACTS_CACHE", sqlite.DefaultFactsCache,
+		"memory the embedded store may keep of the completion facts reports read, so that the next reports need not read them again: a `size` (256MiB); off: none")
 	ops := addOpsFlags(fs)   // ops.go
 	tok := addTokenFlags(fs) // tokens.go
 	pg := addPageFlags(fs)   // pages.go
@@ -96,7 +99,7 @@ func serveCmd(ctx context.Context, s streams, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, err := openStores(ctx, *db)
+	st, err := wire.OpenWith(ctx, *db, sqlite.Options{FactsCache: *factsCache})
 	if err != nil {
 		return err
 	}

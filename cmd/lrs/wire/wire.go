@@ -91,6 +91,11 @@ func IsMongoURL(db string) bool {
 // selects MongoDB, anything else is the path of a SQLite database file
 // (relative to the current directory).
 func Open(ctx context.Context, db string) (*Stores, error) {
+	return OpenWith(ctx, db, sqlite.Options{})
+}
+
+// OpenWith is Open with the options of a SQLite store (MongoDB has none).
+func OpenWith(ctx context.Context, db string, opts sqlite.Options) (*Stores, error) {
 	if IsMongoURL(db) {
 		m, err := mongo.Open(ctx, db)
 		if err != nil {
@@ -104,7 +109,7 @@ func Open(ctx context.Context, db string) (*Stores, error) {
 		return nil, err
 	}
 	_, statErr := os.Stat(path)
-	s, err := sqlite.Open(path)
+	s, err := sqlite.OpenWith(path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
@@ -194,6 +199,9 @@ func metered(st *Stores, cfg lrs.Config) lrs.Config {
 		cfg.Metrics = NewRegistry("")
 	}
 	m := storemetrics.New(cfg.Metrics, st.Backend)
+	if db, ok := st.Reporting.(*sqlite.DB); ok {
+		registerFactsCache(cfg.Metrics, db)
+	}
 	cfg.Store = m.Statements(st.Statements)
 	cfg.Documents = m.Documents(st.Documents)
 	cfg.Activities = m.Activities(st.Activities)
@@ -210,6 +218,25 @@ func metered(st *Stores, cfg lrs.Config) lrs.Config {
 		cfg.Packages = m.Packages(st.Packages)
 	}
 	return cfg
+}
+
+// registerFactsCache registers the metrics of the facts cache of a SQLite
+// store on reg, read from it at each scrape.
+func registerFactsCache(reg prometheus.Registerer, db *sqlite.DB) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "lrs_facts_cache_hits_total",
+			Help: "Learners whose completion facts reports took from the SQLite store's facts cache.",
+		}, func() float64 { return float64(db.FactsCacheStats().Hits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "lrs_facts_cache_misses_total",
+			Help: "Learners whose completion facts reports read from the SQLite database, not finding them in the facts cache.",
+		}, func() float64 { return float64(db.FactsCacheStats().Misses) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "lrs_facts_cache_bytes",
+			Help: "Memory the SQLite store's facts cache holds, as counted against its budget (--facts-cache).",
+		}, func() float64 { return float64(db.FactsCacheStats().Bytes) }),
+	)
 }
 
 // NewRegistry returns the registry /metrics serves, holding the Go runtime
