@@ -307,7 +307,7 @@ func (db *DB) DeleteFactAgents(ctx context.Context, tenant string, agents []stri
 				return err
 			}
 		}
-		return nil
+		return newEpoch(ctx, tx)
 	})
 	st := db.rp()
 	st.facts.invalidate(tenant, agents)
@@ -386,7 +386,7 @@ func (db *DB) RewriteRoster(ctx context.Context, tenant, person string, rowFn fu
 				return err
 			}
 		}
-		return nil
+		return newEpoch(ctx, tx)
 	})
 	if !dryRun {
 		st := db.rp()

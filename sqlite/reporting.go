@@ -78,6 +78,10 @@ type rpState struct {
 
 	facts *factCache // the agents' encoded facts; see reporting_cache.go
 
+	emu       sync.Mutex
+	epoch     string // the facts epoch last seen (see checkEpoch)
+	epochSeen bool
+
 	factBufs sync.Pool // of *factBufs
 }
 

@@ -177,6 +177,20 @@ func (c *factCache) invalidateTenant(tenant string) {
 	}
 }
 
+// invalidateAll drops every entry and advances every generation.
+func (c *factCache) invalidateAll() {
+	if !c.on() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.m)
+	c.used = 0
+	for i := range c.gens {
+		c.gens[i]++
+	}
+}
+
 // FactsCacheStats describes a store's facts cache.
 type FactsCacheStats struct {
 	Budget, Bytes int64 // the byte budget (0: off) and the bytes counted against it

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -374,5 +375,88 @@ func TestFactsCacheBudget(t *testing.T) {
 	sameFacts(t, db, "t", "larger than the budget", []string{big})
 	if s := db.FactsCacheStats(); s.Bytes > budget {
 		t.Fatalf("cache %+v over its budget", s)
+	}
+}
+
+// TestCachesSeeOtherProcesses opens two handles on one file, as `lrs
+// serve` and a command run beside it (`lrs privacy erase`, `lrs retention
+// run`, `lrs reporting rebuild`) do: what the second removes or rewrites,
+// the first's caches (facts, agents with facts, roster) must not keep.
+func TestCachesSeeOtherProcesses(t *testing.T) {
+	ctx := context.Background()
+	const tenant = "t1"
+	server := openCache(t, sqlite.DefaultFactsCache)
+	agents := []string{cacheAgent(0), cacheAgent(1), cacheAgent(2)}
+	for i, a := range agents {
+		if err := server.AddFacts(ctx, tenant, makeFacts(a, "", 5, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	imp := &reporting.Import{People: []reporting.PersonIn{{ID: "1001", Name: "Kari Nordmann", Email: "p00@example.com"}}}
+	if _, err := server.ImportRoster(ctx, tenant, imp, cacheBase); err != nil {
+		t.Fatal(err)
+	}
+	names := func() []string {
+		rows, err := server.RosterRows(ctx, tenant, reporting.RosterFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range rows {
+			if r.Kind == reporting.RowPerson {
+				out = append(out, r.Name)
+			}
+		}
+		return out
+	}
+	sameFacts(t, server, tenant, "before", agents[:1]) // fills the caches
+	if got := names(); !slices.Equal(got, []string{"Kari Nordmann"}) {
+		t.Fatalf("roster names %v", got)
+	}
+	if s := server.FactsCacheStats(); s.Entries != len(agents) {
+		t.Fatalf("the server cached %d agents, want %d", s.Entries, len(agents))
+	}
+
+	other, err := sqlite.Open(server.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	// The erasure of a person by the other process: the facts of agent 0
+	// go, and the roster row is pseudonymised.
+	if err := other.DeleteFactAgents(ctx, tenant, agents[:1]); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = other.RewriteRoster(ctx, tenant, "1001", func(r *reporting.RosterRow) bool {
+		if r.Kind != reporting.RowPerson {
+			return false
+		}
+		r.Name = "pseudonym"
+		return true
+	}, func(*reporting.Change) bool { return false }, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := sameFacts(t, server, tenant, "after another process erased agent 0", agents[:2]); n != 10 {
+		t.Errorf("the server reads %d facts after the erasure, want 10", n)
+	}
+	for _, af := range readFacts(t, server, tenant, agents) {
+		if af.Agent == agents[0] {
+			t.Errorf("the server still gives the erased agent's %d facts", len(af.Facts))
+		}
+	}
+	if got := names(); !slices.Equal(got, []string{"pseudonym"}) {
+		t.Errorf("after another process pseudonymised the person, the server's roster names %v", got)
+	}
+
+	// A rebuild by the other process: reset, then facts under new ids.
+	if err := other.ResetFacts(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.AddFacts(ctx, tenant, makeFacts(agents[2], "", 3, 7)); err != nil {
+		t.Fatal(err)
+	}
+	if n := sameFacts(t, server, tenant, "after another process rebuilt", agents[1:]); n != 3 {
+		t.Errorf("the server reads %d facts after the rebuild, want 3", n)
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -620,6 +622,62 @@ func (s *rpState) retracted(tenant string, rs []reporting.Retraction) {
 	s.voids[tenant] = m
 }
 
+// The facts epoch is a value in meta that every write removing facts or
+// rewriting roster rows in place (ResetFacts, DeleteFactAgents,
+// RewriteRoster) changes in its transaction. The caches of the projection
+// (the facts cache, the agents with facts, the retractions, the current
+// roster) follow the writes of their own process exactly; a process that
+// finds the epoch changed by another (`lrs privacy erase`, `lrs retention
+// run` or `lrs reporting rebuild` run beside `lrs serve`) drops them all.
+// Facts and the roster's readers look at the epoch before reading, so a
+// report started after the other process's commit never sees what it
+// removed; an entry that a read begun before that commit stores later is
+// dropped with the rest (the generations advance) or not stored at all.
+const epochKey = "facts_epoch"
+
+// newEpoch changes the facts epoch in tx.
+func newEpoch(ctx context.Context, tx *wtx) error {
+	var b [16]byte
+	rand.Read(b[:])
+	_, err := tx.conn.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+		epochKey, hex.EncodeToString(b[:]))
+	return err
+}
+
+// checkEpoch drops the projection's caches when the facts epoch has
+// changed since the last look.
+func (s *rpState) checkEpoch(ctx context.Context, db *DB) error {
+	q, err := db.stmt(ctx, `SELECT value FROM meta WHERE key = ?`)
+	if err != nil {
+		return errs.Wrap(err, "sqlite: facts epoch")
+	}
+	var v string
+	if err := q.QueryRowContext(ctx, epochKey).Scan(&v); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return errs.Wrap(err, "sqlite: facts epoch")
+	}
+	s.emu.Lock()
+	defer s.emu.Unlock()
+	if !s.epochSeen {
+		s.epochSeen, s.epoch = true, v
+		return nil
+	}
+	if v == s.epoch {
+		return nil
+	}
+	s.epoch = v
+	s.facts.invalidateAll()
+	s.vmu.Lock()
+	clear(s.voids)
+	s.vmu.Unlock()
+	s.amu.Lock()
+	clear(s.agents)
+	s.amu.Unlock()
+	s.rmu.Lock()
+	clear(s.roster)
+	s.rmu.Unlock()
+	return nil
+}
+
 // forget drops the tenant's retractions and agents (after a reset).
 func (s *rpState) forget(tenant string) {
 	s.vmu.Lock()
@@ -755,6 +813,9 @@ func (db *DB) Facts(ctx context.Context, tenant string, agents []string, fn func
 		agents = all
 	}
 	st := db.rp()
+	if err := st.checkEpoch(ctx, db); err != nil {
+		return err
+	}
 	voids, err := st.retractions(ctx, tenant)
 	if err != nil {
 		return err
@@ -1030,7 +1091,7 @@ func (db *DB) ResetFacts(ctx context.Context, tenant string) error {
 				return err
 			}
 		}
-		return nil
+		return newEpoch(context.Background(), tx)
 	})
 	st := db.rp()
 	st.facts.invalidateTenant(tenant)

@@ -411,6 +411,9 @@ func (s *rpState) imported(tenant string, id int64, plan *reporting.Plan) {
 // latest import (which it usually does: each import advances it), else
 // from the table.
 func (db *DB) planRows(conn *sql.Conn, tenant string, sc *reporting.RowScope) ([]reporting.RosterRow, error) {
+	if err := db.rp().checkEpoch(context.Background(), db); err != nil {
+		return nil, err
+	}
 	var latest int64
 	if err := conn.QueryRowContext(context.Background(), `SELECT coalesce(max(id), 0) FROM rp_imports WHERE tenant = ?`,
 		tenant).Scan(&latest); err != nil {
@@ -430,6 +433,9 @@ func (db *DB) planRows(conn *sql.Conn, tenant string, sc *reporting.RowScope) ([
 // loading it when the cache is missing or older than the latest import.
 // The rows are shared: callers must not modify them.
 func (db *DB) currentRows(ctx context.Context, tenant string) (*rosterCache, error) {
+	if err := db.rp().checkEpoch(ctx, db); err != nil {
+		return nil, err
+	}
 	var latest int64
 	s, err := db.stmt(ctx, `SELECT coalesce(max(id), 0) FROM rp_imports WHERE tenant = ?`)
 	if err == nil {
