@@ -26,11 +26,11 @@ package sqlite
 // retractions, the activity sets and, within a byte budget, the encoded
 // facts of the agents reports read (reporting_cache.go). They load on
 // first use (WarmReporting loads all but the facts ahead). The roster
-// cache notices imports by other processes (the CLI's); the others assume
-// that while a process serves reports, no other process writes the
-// projection: a rebuild or an erasure by another process (the CLI's, while
-// the server runs) can leave them stale until a restart, so rebuild and
-// erase through the serving process.
+// cache notices imports by other processes (the CLI's) by the import id;
+// the rebuilds and erasures of other processes change the facts epoch,
+// which drops all of them (see checkEpoch). Facts appended by another
+// process are not noticed: statements reach the projection only through
+// the serving process.
 
 import (
 	"context"
