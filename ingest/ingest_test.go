@@ -3,7 +3,9 @@ package ingest_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -117,5 +119,38 @@ func TestPutRules(t *testing.T) {
 		if got := errs.KindOf(tc.err); got != tc.kind {
 			t.Errorf("%s: %v, want kind %v", tc.name, tc.err, tc.kind)
 		}
+	}
+}
+
+// TestCPUBound: requests parse, validate and derive at most one fewer at
+// once than the processors (at least one), so that the store's writer
+// finds a processor free; a request waiting for its turn gives up with
+// its context, having done nothing, and the one working goes on.
+func TestCPUBound(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // one request at a time
+	svc, db := newService(t, time.Date(2026, 12, 8, 3, 0, 0, 0, time.UTC))
+	inside, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := svc.Post(context.Background(), ingest.Request{Writer: writer, Version: statements.V103, Body: []byte(completed),
+			Restrict: func([]map[string]any) error { close(inside); <-release; return nil }})
+		first <- err
+	}()
+	<-inside
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	restricted := false
+	_, err := svc.Post(ctx, ingest.Request{Writer: writer, Version: statements.V103, Body: []byte(completed),
+		Restrict: func([]map[string]any) error { restricted = true; return nil }})
+	if err == nil || restricted || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a second request while the one place is taken: %v (its statements looked at: %v)", err, restricted)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatalf("the first request: %v", err)
+	}
+	p, err := db.Query(context.Background(), statements.Query{Tenant: writer.Tenant})
+	if err != nil || len(p.Records) != 1 {
+		t.Errorf("stored %d statements (%v), want the first request's one", len(p.Records), err)
 	}
 }

@@ -45,14 +45,17 @@ import (
 
 // DB is an open SQLite store. Its methods are safe for concurrent use.
 type DB struct {
-	path    string
-	opts    Options
-	read    *sql.DB // query_only connections
-	writeDB *sql.DB // the one write connection, owned by w
-	w       *writer
-	cp      *checkpointer
-	pending pending
-	defs    statements.DefinitionCache // canonical activity definitions (activities.go)
+	path string
+	opts Options
+	read *sql.DB // query_only connections
+	// queryGate admits statement queries first come, first served, as
+	// many at once as read has connections (see Query).
+	queryGate chan struct{}
+	writeDB   *sql.DB // the one write connection, owned by w
+	w         *writer
+	cp        *checkpointer
+	pending   pending
+	defs      statements.DefinitionCache // canonical activity definitions (activities.go)
 
 	mu      sync.Mutex
 	queries map[string]*sql.Stmt // prepared read statements by SQL text
@@ -164,6 +167,7 @@ func (db *DB) open() error {
 		return err
 	}
 	n := max(4, runtime.GOMAXPROCS(0)*2)
+	db.queryGate = make(chan struct{}, n)
 	db.read.SetMaxOpenConns(n)
 	db.read.SetMaxIdleConns(n)
 	db.read.SetConnMaxLifetime(0)
