@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -282,9 +283,12 @@ func buildQuery(q statements.Query, conds []cond, drive int64, cur cursor, limit
 	return b.String(), args
 }
 
-// candidate is a row read by a query built by buildQuery.
+// candidate is a row read by a query built by buildQuery, or a place in
+// the index (stored, seq) whose row a query with several driving keys did
+// not read (rec nil: it failed the row's filters).
 type candidate struct {
 	rec       *statements.Record
+	stored    int64 // Unix nanoseconds
 	seq       int64
 	inherited facets
 }
@@ -376,46 +380,30 @@ func (db *DB) query(ctx context.Context, q statements.Query, cur cursor, limit i
 		// Candidates after the boundary may miss some of a key that has
 		// more than want: they are read next time.
 		var boundary *candidate
-		for _, key := range drive {
-			query, args := buildQuery(q, conds, key, cur, want)
+		if len(drive) > 1 {
+			var err error
+			if cands, boundary, err = db.merged(ctx, q, conds, drive, cur, want, before); err != nil {
+				return page, err
+			}
+		} else {
+			query, args := buildQuery(q, conds, drive[0], cur, want)
 			s, err := db.stmt(ctx, query)
 			if err != nil {
 				return page, err
 			}
-			n := 0
-			err = scanRows(ctx, s, args, func(c *candidate) {
-				cands = append(cands, c)
-				n++
-			})
-			if err != nil {
+			if err = scanRows(ctx, s, args, func(c *candidate) { cands = append(cands, c) }); err != nil {
 				return page, err
 			}
-			if n == want {
-				last := cands[len(cands)-1]
-				if boundary == nil || before(last.rec.Stored.UnixNano(), last.seq, boundary.rec.Stored.UnixNano(), boundary.seq) {
-					boundary = last
-				}
+			if len(cands) == want {
+				boundary = cands[len(cands)-1]
 			}
-		}
-		if len(drive) > 1 {
-			slices.SortFunc(cands, func(a, b *candidate) int {
-				if a.seq == b.seq {
-					return 0
-				}
-				if before(a.rec.Stored.UnixNano(), a.seq, b.rec.Stored.UnixNano(), b.seq) {
-					return -1
-				}
-				return 1
-			})
-			cands = slices.CompactFunc(cands, func(a, b *candidate) bool { return a.seq == b.seq })
 		}
 		for _, c := range cands {
-			stored := c.rec.Stored.UnixNano()
-			if boundary != nil && before(boundary.rec.Stored.UnixNano(), boundary.seq, stored, c.seq) {
+			if boundary != nil && before(boundary.stored, boundary.seq, c.stored, c.seq) {
 				break
 			}
-			cur.stored, cur.seq = stored, c.seq
-			if c.matches(q, conds) {
+			cur.stored, cur.seq = c.stored, c.seq
+			if c.rec != nil && c.matches(q, conds) {
 				page.Records = append(page.Records, c.rec)
 				seqs = append(seqs, c.seq)
 				if len(page.Records) > limit {
@@ -433,6 +421,155 @@ func (db *DB) query(ctx context.Context, q statements.Query, cur cursor, limit i
 		page.Cursor = cursor{maxSeq: cur.maxSeq, stored: last.Stored.UnixNano(), seq: seqs[limit-1]}.String()
 	}
 	return page, nil
+}
+
+// merged returns the candidates of a query with several driving keys
+// (related_agents, related_activities: a key per kind), in order, and the
+// boundary past which some may be missing. The places of each key's
+// statements are read from the facets index alone and merged; then the
+// rows of the first want of them only: reading want rows of every key, as
+// a query of one key does, read about twice the rows a page needs, and
+// reading rows is most of a query's cost. A place whose row fails the
+// row's filters (voided, authority, the other conditions) is a candidate
+// without a record, so that the caller's cursor moves past it.
+func (db *DB) merged(ctx context.Context, q statements.Query, conds []cond, drive []int64, cur cursor, want int,
+	before func(s1, q1, s2, q2 int64) bool) ([]*candidate, *candidate, error) {
+	var places []*candidate
+	var boundary *candidate
+	for _, key := range drive {
+		query, args := buildPlaces(q, key, cur, want)
+		s, err := db.stmt(ctx, query)
+		if err != nil {
+			return nil, nil, err
+		}
+		n, err := scanPlaces(ctx, s, args, func(c *candidate) { places = append(places, c) })
+		if err != nil {
+			return nil, nil, err
+		}
+		if n == want {
+			last := places[len(places)-1]
+			if boundary == nil || before(last.stored, last.seq, boundary.stored, boundary.seq) {
+				boundary = last
+			}
+		}
+	}
+	slices.SortFunc(places, func(a, b *candidate) int {
+		if a.seq == b.seq {
+			return 0
+		}
+		if before(a.stored, a.seq, b.stored, b.seq) {
+			return -1
+		}
+		return 1
+	})
+	places = slices.CompactFunc(places, func(a, b *candidate) bool { return a.seq == b.seq })
+	// The first want places end at or before the last place of every key
+	// that gave want (that key alone has want up to there), so none is
+	// missing among them.
+	if len(places) > want {
+		places = places[:want]
+		boundary = places[want-1]
+	}
+	if len(places) == 0 {
+		return nil, boundary, nil
+	}
+	seqs := make([]int64, len(places))
+	for i, c := range places {
+		seqs[i] = c.seq
+	}
+	query, args := buildRows(q, conds, seqs)
+	s, err := db.stmt(ctx, query)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows := make(map[int64]*candidate, len(places))
+	if err := scanRows(ctx, s, args, func(c *candidate) { rows[c.seq] = c }); err != nil {
+		return nil, nil, err
+	}
+	for i, c := range places {
+		if r, ok := rows[c.seq]; ok {
+			places[i] = r
+		}
+	}
+	return places, boundary, nil
+}
+
+// buildPlaces returns the query of the first limit places (stored, seq)
+// of a driving key after cur, in the order of q, from the facets index
+// alone (see merged).
+func buildPlaces(q statements.Query, key int64, cur cursor, limit int) (string, []any) {
+	var b strings.Builder
+	b.WriteString(`SELECT stored, seq FROM facets WHERE key = ? AND seq <= ?`)
+	args := []any{key, cur.maxSeq}
+	if !q.Since.IsZero() {
+		b.WriteString(" AND stored > ?")
+		args = append(args, q.Since.UnixNano())
+	}
+	if !q.Until.IsZero() {
+		b.WriteString(" AND stored <= ?")
+		args = append(args, q.Until.UnixNano())
+	}
+	dir, cmp := "DESC", "<"
+	if q.Ascending {
+		dir, cmp = "ASC", ">"
+	}
+	if cur.seq != 0 {
+		b.WriteString(" AND (stored, seq) " + cmp + " (?, ?)")
+		args = append(args, cur.stored, cur.seq)
+	}
+	b.WriteString(" ORDER BY stored " + dir + ", seq " + dir + " LIMIT ?")
+	return b.String(), append(args, limit)
+}
+
+// buildRows returns the query of the rows of the statements seqs (found
+// by merged) that pass the filters of q that buildQuery applies to a row.
+func buildRows(q statements.Query, conds []cond, seqs []int64) (string, []any) {
+	var b strings.Builder
+	b.WriteString("SELECT " + sRecordColumns + ", s.inherited FROM statements s WHERE s.seq IN (SELECT value FROM json_each(?)) AND s.tenant = ?")
+	list := make([]byte, 0, 12*len(seqs))
+	for i, seq := range seqs {
+		if i > 0 {
+			list = append(list, ',')
+		}
+		list = strconv.AppendInt(list, seq, 10)
+	}
+	args := []any{"[" + string(list) + "]", q.Tenant}
+	if !q.IncludeVoided {
+		b.WriteString(` AND s.voided = 0`)
+	}
+	if q.Authority != "" {
+		b.WriteString(" AND s.authority = ?")
+		args = append(args, q.Authority)
+	}
+	for _, c := range conds[1:] {
+		keys := c.keys(q.Tenant)
+		b.WriteString(" AND EXISTS (SELECT 1 FROM facets g WHERE g.key IN (?" + strings.Repeat(", ?", len(keys)-1) +
+			") AND g.stored = s.stored AND g.seq = s.seq)")
+		for _, k := range keys {
+			args = append(args, k)
+		}
+	}
+	return b.String(), args
+}
+
+// scanPlaces runs the query s of places and calls fn with each; it
+// returns how many.
+func scanPlaces(ctx context.Context, s *sql.Stmt, args []any, fn func(*candidate)) (int, error) {
+	rows, err := s.QueryContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		c := &candidate{}
+		if err := rows.Scan(&c.stored, &c.seq); err != nil {
+			return n, err
+		}
+		fn(c)
+		n++
+	}
+	return n, rows.Err()
 }
 
 // scanRows runs the query s and calls fn with each row of columns followed
@@ -453,7 +590,7 @@ func scanRows(ctx context.Context, s *sql.Stmt, args []any, fn func(*candidate))
 		if err != nil {
 			return err
 		}
-		fn(&candidate{r, seq, inherited})
+		fn(&candidate{r, r.Stored.UnixNano(), seq, inherited})
 	}
 	return rows.Err()
 }
