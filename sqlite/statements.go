@@ -525,7 +525,9 @@ func buildPlaces(q statements.Query, key int64, cur cursor, limit int) (string, 
 // by merged) that pass the filters of q that buildQuery applies to a row.
 func buildRows(q statements.Query, conds []cond, seqs []int64) (string, []any) {
 	var b strings.Builder
-	b.WriteString("SELECT " + sRecordColumns + ", s.inherited FROM statements s WHERE s.seq IN (SELECT value FROM json_each(?)) AND s.tenant = ?")
+	// CROSS JOIN: each row by its seq (the planner would rather scan the
+	// tenant's statements by the stored index).
+	b.WriteString("SELECT " + sRecordColumns + ", s.inherited FROM json_each(?) j CROSS JOIN statements s WHERE s.seq = j.value AND s.tenant = ?")
 	list := make([]byte, 0, 12*len(seqs))
 	for i, seq := range seqs {
 		if i > 0 {
