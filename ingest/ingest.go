@@ -42,15 +42,22 @@ type Config struct {
 // Service is the ingest use case (see the package doc).
 type Service struct {
 	cfg Config
-	// cpu bounds the requests parsing, validating and deriving at once
-	// to one fewer than the processors (at least one): the store's writer
-	// (one goroutine on SQLite) then always finds a processor free when its
-	// sync returns, instead of queueing behind requests that each run for
-	// up to the scheduler's 10 ms time slice. On two cores this raised
+	// small and large bound the requests parsing, validating and
+	// deriving at once, those of bodies under largeBody and the others,
+	// each to one fewer than the processors (at least one): the store's
+	// writer (one goroutine on SQLite) then finds a processor free when
+	// its sync returns, instead of queueing behind requests that each run
+	// for up to the scheduler's 10 ms time slice. On two cores this raised
 	// single-statement POSTs at 16 clients by a fifth to a third (see
-	// BENCHMARKS.md).
-	cpu chan struct{}
+	// BENCHMARKS.md). Small requests (a browser's statement) never wait
+	// behind a large one (a back end's batch, or a statement naming
+	// thousands of group members).
+	small, large chan struct{}
 }
+
+// largeBody is the size from which a request's body is large (see
+// Service.small).
+const largeBody = 64 << 10
 
 // New returns a Service for cfg.
 func New(cfg Config) *Service {
@@ -60,20 +67,26 @@ func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, cpu: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
+	n := max(1, runtime.GOMAXPROCS(0)-1)
+	return &Service{cfg: cfg, small: make(chan struct{}, n), large: make(chan struct{}, n)}
 }
 
-// slot is a request's hold on Service.cpu.
+// slot is a request's hold on Service.small or large.
 type slot struct {
-	s    *Service
+	pool chan struct{}
 	held bool
 }
 
-// acquire waits for a place among the requests working on the CPU.
-func (s *Service) acquire(ctx context.Context) (*slot, error) {
+// acquire waits for a place among the requests of req's size working on
+// the CPU.
+func (s *Service) acquire(ctx context.Context, req Request) (*slot, error) {
+	pool := s.small
+	if len(req.Body) >= largeBody {
+		pool = s.large
+	}
 	select {
-	case s.cpu <- struct{}{}:
-		return &slot{s: s, held: true}, nil
+	case pool <- struct{}{}:
+		return &slot{pool: pool, held: true}, nil
 	case <-ctx.Done():
 		return nil, errs.Wrap(ctx.Err(), "waiting to parse statements")
 	}
@@ -83,7 +96,7 @@ func (s *Service) acquire(ctx context.Context) (*slot, error) {
 func (sl *slot) release() {
 	if sl.held {
 		sl.held = false
-		<-sl.s.cpu
+		<-sl.pool
 	}
 }
 
@@ -115,7 +128,7 @@ type Request struct {
 // Post stores the one statement or the array of statements of req.Body,
 // all or none, and returns their ids in order.
 func (s *Service) Post(ctx context.Context, req Request) ([]string, error) {
-	sl, err := s.acquire(ctx)
+	sl, err := s.acquire(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +149,7 @@ func (s *Service) Put(ctx context.Context, id string, req Request) error {
 	if t := bytes.TrimLeft(req.Body, " \t\r\n"); len(t) > 0 && t[0] == '[' {
 		return errs.Invalidf("", "put-single", "PUT /statements takes one statement object, not an array; POST a batch instead")
 	}
-	sl, err := s.acquire(ctx)
+	sl, err := s.acquire(ctx, req)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,9 +124,10 @@ func TestPutRules(t *testing.T) {
 }
 
 // TestCPUBound: requests parse, validate and derive at most one fewer at
-// once than the processors (at least one), so that the store's writer
-// finds a processor free; a request waiting for its turn gives up with
-// its context, having done nothing, and the one working goes on.
+// once than the processors (at least one), small and large ones apart, so
+// that the store's writer finds a processor free; a request waiting for
+// its turn gives up with its context, having done nothing, and the one
+// working goes on; a large request does not wait for a small one.
 func TestCPUBound(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // one request at a time
 	svc, db := newService(t, time.Date(2026, 12, 8, 3, 0, 0, 0, time.UTC))
@@ -145,12 +147,19 @@ func TestCPUBound(t *testing.T) {
 	if err == nil || restricted || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("a second request while the one place is taken: %v (its statements looked at: %v)", err, restricted)
 	}
+	// A large body (a back end's batch) has places of its own.
+	large := strings.Replace(completed, `"result":`, `"context":{"extensions":{"http://example.com/x":"`+strings.Repeat("x", 70<<10)+`"}},"result":`, 1)
+	lctx, lcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer lcancel()
+	if _, err := svc.Post(lctx, ingest.Request{Writer: writer, Version: statements.V103, Body: []byte(large)}); err != nil {
+		t.Errorf("a large request while the small requests' place is taken: %v", err)
+	}
 	close(release)
 	if err := <-first; err != nil {
 		t.Fatalf("the first request: %v", err)
 	}
 	p, err := db.Query(context.Background(), statements.Query{Tenant: writer.Tenant})
-	if err != nil || len(p.Records) != 1 {
-		t.Errorf("stored %d statements (%v), want the first request's one", len(p.Records), err)
+	if err != nil || len(p.Records) != 2 {
+		t.Errorf("stored %d statements (%v), want the first and the large request's", len(p.Records), err)
 	}
 }
