@@ -72,6 +72,30 @@ func (db *DB) PseudonymKey(ctx context.Context, tenant string) ([]byte, error) {
 	return key, wrapErr(err, "sqlite: pseudonym key")
 }
 
+// keepSeq keeps the highest seq in use at maxSeq after statements were
+// deleted: SQLite gives a new row the highest seq plus one, so that
+// deleting the newest statement would give its seq to the next one, and a
+// query's cursor, which pages through the statements up to the highest
+// seq when the query began (cursor.maxSeq), would then take in a statement
+// stored after it began. The place is held by a row of no tenant (every
+// read of statements names its tenant), which replaces the one an earlier
+// deletion left.
+func keepSeq(tx *wtx, ctx context.Context, maxSeq int64) error {
+	var now int64
+	if err := tx.conn.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM statements`).Scan(&now); err != nil {
+		return err
+	}
+	if now >= maxSeq {
+		return nil
+	}
+	if _, err := tx.conn.ExecContext(ctx, `DELETE FROM statements WHERE tenant = ''`); err != nil {
+		return err
+	}
+	_, err := tx.conn.ExecContext(ctx, `INSERT INTO statements (seq, tenant, id, stored, timestamp, authority, verb,
+		registration, ref_id, voids, hash, json) VALUES (?, '', 'highest-seq', 0, '', '', '', '', '', '', '', x'')`, maxSeq)
+	return err
+}
+
 // stmtRowQuery reads a statement's row as scanStmtRow(…, true) wants it.
 const stmtRowQuery = `SELECT seq, id, stored, voids, verb, registration, authority, agents, related_agents,
 	activities, related_activities, inherited FROM statements`
@@ -85,6 +109,10 @@ func (db *DB) EditStatements(ctx context.Context, tenant string, edits []privacy
 		natts, nrefs = 0, 0
 		edited := map[string]bool{}
 		var hashes []string
+		var maxSeq int64
+		if err := tx.conn.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM statements`).Scan(&maxSeq); err != nil {
+			return err
+		}
 		for _, ed := range edits {
 			edited[ed.ID] = true
 			hashes = append(hashes, ed.Attachments...)
@@ -119,6 +147,9 @@ func (db *DB) EditStatements(ctx context.Context, tenant string, edits []privacy
 				ownFacets(r.Agents, r.RelatedAgents, r.Activities, r.RelatedActivities, r.VerbID, r.Registration, r.Authority))
 		}
 		if err := tx.flushFacets(); err != nil {
+			return err
+		}
+		if err := keepSeq(tx, ctx, maxSeq); err != nil {
 			return err
 		}
 		var err error
