@@ -111,7 +111,7 @@ func TestEvidenceVerify(t *testing.T) {
 	}
 	out.Reset()
 	err = run(ctx, []string{"evidence", "verify", tampered, "--jwks", jwks}, &out, &out)
-	if !errors.Is(err, errVerifyFailed) || !strings.Contains(out.String(), "FAILED:") || strings.Contains(out.String(), "OK") {
+	if !errors.Is(err, errVerifyFailed) || !strings.Contains(out.String(), "FAILED:") || strings.Contains(out.String(), "OK:") {
 		t.Errorf("tampered pack: %v\n%s", err, out.String())
 	}
 
