@@ -245,42 +245,73 @@ func buildQuery(q statements.Query, conds []cond, drive int64, cur cursor, limit
 		b.WriteString(` FROM statements s WHERE s.tenant = ? AND +s.seq <= ?`)
 		args = append(args, q.Tenant, cur.maxSeq)
 	}
+	args = rowFilters(&b, args, q)
+	args = placeRange(&b, args, q, cur, o+".")
+	if drive != 0 {
+		args = condFilters(&b, args, q, conds[1:])
+	}
+	return orderLimit(&b, args, q, o+".", limit)
+}
+
+// rowFilters appends the conditions of q on a row of statements s: not
+// voided (unless q includes voided ones), by q's authority.
+func rowFilters(b *strings.Builder, args []any, q statements.Query) []any {
 	if !q.IncludeVoided {
 		b.WriteString(` AND s.voided = 0`)
-	}
-	if !q.Since.IsZero() {
-		b.WriteString(" AND " + o + ".stored > ?")
-		args = append(args, q.Since.UnixNano())
-	}
-	if !q.Until.IsZero() {
-		b.WriteString(" AND " + o + ".stored <= ?")
-		args = append(args, q.Until.UnixNano())
-	}
-	dir, cmp := "DESC", "<"
-	if q.Ascending {
-		dir, cmp = "ASC", ">"
-	}
-	if cur.seq != 0 {
-		b.WriteString(" AND (" + o + ".stored, " + o + ".seq) " + cmp + " (?, ?)")
-		args = append(args, cur.stored, cur.seq)
 	}
 	if q.Authority != "" {
 		b.WriteString(" AND s.authority = ?")
 		args = append(args, q.Authority)
 	}
-	if drive != 0 {
-		for _, c := range conds[1:] {
-			keys := c.keys(q.Tenant)
-			b.WriteString(" AND EXISTS (SELECT 1 FROM facets g WHERE g.key IN (?" + strings.Repeat(", ?", len(keys)-1) +
-				") AND g.stored = f.stored AND g.seq = f.seq)")
-			for _, k := range keys {
-				args = append(args, k)
-			}
+	return args
+}
+
+// condFilters appends conds, the conditions besides the driving one, each
+// met by a facet of the row of statements s.
+func condFilters(b *strings.Builder, args []any, q statements.Query, conds []cond) []any {
+	for _, c := range conds {
+		keys := c.keys(q.Tenant)
+		b.WriteString(" AND EXISTS (SELECT 1 FROM facets g WHERE g.key IN (?" + strings.Repeat(", ?", len(keys)-1) +
+			") AND g.stored = s.stored AND g.seq = s.seq)")
+		for _, k := range keys {
+			args = append(args, k)
 		}
 	}
-	b.WriteString(" ORDER BY " + o + ".stored " + dir + ", " + o + ".seq " + dir + " LIMIT ?")
-	args = append(args, limit)
-	return b.String(), args
+	return args
+}
+
+// placeRange appends the conditions on the place (stored, seq) of a row
+// of the table with prefix t ("f.", "s." or ""): within q's time range and
+// after cur.
+func placeRange(b *strings.Builder, args []any, q statements.Query, cur cursor, t string) []any {
+	if !q.Since.IsZero() {
+		b.WriteString(" AND " + t + "stored > ?")
+		args = append(args, q.Since.UnixNano())
+	}
+	if !q.Until.IsZero() {
+		b.WriteString(" AND " + t + "stored <= ?")
+		args = append(args, q.Until.UnixNano())
+	}
+	if cur.seq != 0 {
+		cmp := "<"
+		if q.Ascending {
+			cmp = ">"
+		}
+		b.WriteString(" AND (" + t + "stored, " + t + "seq) " + cmp + " (?, ?)")
+		args = append(args, cur.stored, cur.seq)
+	}
+	return args
+}
+
+// orderLimit appends the order of q by the place of the table with prefix
+// t, and the limit, and returns the query.
+func orderLimit(b *strings.Builder, args []any, q statements.Query, t string, limit int) (string, []any) {
+	dir := "DESC"
+	if q.Ascending {
+		dir = "ASC"
+	}
+	b.WriteString(" ORDER BY " + t + "stored " + dir + ", " + t + "seq " + dir + " LIMIT ?")
+	return b.String(), append(args, limit)
 }
 
 // candidate is a row read by a query built by buildQuery, or a place in
@@ -500,25 +531,8 @@ func (db *DB) merged(ctx context.Context, q statements.Query, conds []cond, driv
 func buildPlaces(q statements.Query, key int64, cur cursor, limit int) (string, []any) {
 	var b strings.Builder
 	b.WriteString(`SELECT stored, seq FROM facets WHERE key = ? AND seq <= ?`)
-	args := []any{key, cur.maxSeq}
-	if !q.Since.IsZero() {
-		b.WriteString(" AND stored > ?")
-		args = append(args, q.Since.UnixNano())
-	}
-	if !q.Until.IsZero() {
-		b.WriteString(" AND stored <= ?")
-		args = append(args, q.Until.UnixNano())
-	}
-	dir, cmp := "DESC", "<"
-	if q.Ascending {
-		dir, cmp = "ASC", ">"
-	}
-	if cur.seq != 0 {
-		b.WriteString(" AND (stored, seq) " + cmp + " (?, ?)")
-		args = append(args, cur.stored, cur.seq)
-	}
-	b.WriteString(" ORDER BY stored " + dir + ", seq " + dir + " LIMIT ?")
-	return b.String(), append(args, limit)
+	args := placeRange(&b, []any{key, cur.maxSeq}, q, cur, "")
+	return orderLimit(&b, args, q, "", limit)
 }
 
 // buildRows returns the query of the rows of the statements seqs (found
@@ -535,23 +549,8 @@ func buildRows(q statements.Query, conds []cond, seqs []int64) (string, []any) {
 		}
 		list = strconv.AppendInt(list, seq, 10)
 	}
-	args := []any{"[" + string(list) + "]", q.Tenant}
-	if !q.IncludeVoided {
-		b.WriteString(` AND s.voided = 0`)
-	}
-	if q.Authority != "" {
-		b.WriteString(" AND s.authority = ?")
-		args = append(args, q.Authority)
-	}
-	for _, c := range conds[1:] {
-		keys := c.keys(q.Tenant)
-		b.WriteString(" AND EXISTS (SELECT 1 FROM facets g WHERE g.key IN (?" + strings.Repeat(", ?", len(keys)-1) +
-			") AND g.stored = s.stored AND g.seq = s.seq)")
-		for _, k := range keys {
-			args = append(args, k)
-		}
-	}
-	return b.String(), args
+	args := rowFilters(&b, []any{"[" + string(list) + "]", q.Tenant}, q)
+	return b.String(), condFilters(&b, args, q, conds[1:])
 }
 
 // scanPlaces runs the query s of places and calls fn with each; it
