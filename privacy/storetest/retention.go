@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -129,14 +128,7 @@ func RunRetention(t *testing.T, open func(t *testing.T) (Backend, Scanner)) {
 	// Another tenant, without rules, with old data of its own.
 	must(t, db.AppendAudit(ctx, &auth.AuditEntry{Time: old, Tenant: "bergen", Actor: "cli:admin", Action: "tenant.create", Target: "bergen"}))
 
-	past := reporting.Options{AsOf: time.Date(2025, 2, 1, 12, 0, 0, 0, time.UTC), KnownAt: now}
-	summary := func() string {
-		t.Helper()
-		sum, err := reporting.Report(ctx, db, tenant, reporting.Query{Options: past}, func(*reporting.Row) error { return nil })
-		must(t, err)
-		b, _ := json.Marshal(sum)
-		return string(b)
-	}
+	summary := func() string { t.Helper(); return pastSummary(t, db, tenant, now) }
 	before := summary()
 	if !strings.Contains(before, `"completed":4`) {
 		t.Fatalf("the summary before: %s; want 4 completed", before)

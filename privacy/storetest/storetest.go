@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/xapi-lrs/lrs/documents"
 	"github.com/xapi-lrs/lrs/errs"
 	"github.com/xapi-lrs/lrs/privacy"
+	"github.com/xapi-lrs/lrs/reporting"
 )
 
 var ctx = context.Background()
@@ -243,4 +245,16 @@ func RunAgentDocuments(t *testing.T, open func(t *testing.T) DocumentStore) {
 
 func compareKeys(a, b documents.Key) int {
 	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
+}
+
+// pastSummary is the summary of the tenant's status report as of 1
+// February 2025, known at now, as JSON: what an erasure or a retention run
+// must leave unchanged.
+func pastSummary(t *testing.T, db Backend, tenant string, now time.Time) string {
+	t.Helper()
+	past := reporting.Options{AsOf: time.Date(2025, 2, 1, 12, 0, 0, 0, time.UTC), KnownAt: now}
+	sum, err := reporting.Report(context.Background(), db, tenant, reporting.Query{Options: past}, func(*reporting.Row) error { return nil })
+	must(t, err)
+	b, _ := json.Marshal(sum)
+	return string(b)
 }
